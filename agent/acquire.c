@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * acquire: capture physical memory into a LiME image, hashing and
+ * compressing on the fly, with a manifest and an analysis bundle beside it.
+ */
+#include "bundle.h"
+#include "exitcodes.h"
+#include "hostinfo.h"
+#include "log.h"
+#include "manifest.h"
+#include "subcommands.h"
+#include "lib/capture.h"
+#include "lib/iomem.h"
+#include "lib/sink.h"
+#include "lib/source.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_LEVEL 3
+#define MAX_THREADS 64
+#define ASYNC_BUFFER (1u << 20)
+#define ASYNC_DEPTH 8
+#define BUNDLE_SUFFIX ".bundle.tar.zst"
+
+struct acquire_options {
+	const char *output;        /* path, directory ending in '/', or "-" */
+	const char *source;        /* NULL: automatic */
+	const char *source_path;   /* overrides the source's device or file */
+	const char *manifest_path; /* default: beside a file output */
+	const char *bundle_path;   /* default: beside a file output */
+	const char *iomem_path;
+	const char *case_id;
+	bool compress;
+	bool bundle;
+	int level;
+	int threads;
+	size_t chunk_size;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " AGENT_NAME " acquire --output PATH|DIR/|- [options]\n"
+		"\n"
+		"Capture all physical RAM as a LiME image, zstd-compressed and SHA-256 hashed\n"
+		"as it streams. Nothing is written to local disks unless PATH names a file.\n"
+		"\n"
+		"  -o, --output PATH     image file; DIR/ picks <hostname>-<UTC time>.lime.zst;\n"
+		"                        - writes to stdout (the default when stdout is not a TTY)\n"
+		"  -s, --source NAME     force a source: kcore, crash, devmem (default: first that works),\n"
+		"                        or file (a padded image, for tests and benchmarks)\n"
+		"      --source-path P   read the source from P instead of its usual device\n"
+		"  -l, --level N         zstd level 1-19 (default %d)\n"
+		"  -t, --threads N       zstd worker threads (default: half the CPUs, at most 4)\n"
+		"      --no-compress     write plain LiME\n"
+		"      --chunk-size N    bytes per read, multiple of 4096 (default 4 MiB)\n"
+		"      --case ID         case id recorded in the manifest\n"
+		"      --manifest PATH   write the manifest here (default: beside a file image;\n"
+		"                        with stdout it goes to the log as the final JSON line)\n"
+		"      --bundle PATH     write the analysis bundle here (default: beside a file image)\n"
+		"      --no-bundle       skip the analysis bundle\n"
+		"      --iomem PATH      read the RAM map from PATH instead of /proc/iomem\n"
+		"      --log-format F    auto, text or json (default auto: json unless stderr is a TTY)\n"
+		"\n"
+		"Memory use is bounded: %u MiB of hash queue plus zstd's window per thread,\n"
+		"whatever the size of RAM.\n",
+		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 20);
+}
+
+static int default_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int half = cpus > 1 ? (int)(cpus / 2) : 1;
+
+	/* A host under investigation is often still serving: leave it half its CPUs. */
+	return half > 4 ? 4 : half;
+}
+
+static int parse_number(const char *text, long long min, long long max, long long *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtoll(text, &end, 0);
+	if (errno || end == text || *end || *value < min || *value > max)
+		return -EINVAL;
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked write returns EINTR and sees the flag. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int parse_args(int argc, char *argv[], struct acquire_options *o)
+{
+	enum { OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE,
+	       OPT_NO_BUNDLE, OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "source", required_argument, NULL, 's' },
+		{ "source-path", required_argument, NULL, OPT_SOURCE_PATH },
+		{ "level", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
+		{ "chunk-size", required_argument, NULL, OPT_CHUNK },
+		{ "case", required_argument, NULL, OPT_CASE },
+		{ "manifest", required_argument, NULL, OPT_MANIFEST },
+		{ "bundle", required_argument, NULL, OPT_BUNDLE },
+		{ "no-bundle", no_argument, NULL, OPT_NO_BUNDLE },
+		{ "iomem", required_argument, NULL, OPT_IOMEM },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	long long v;
+	int c;
+
+	*o = (struct acquire_options){
+		.compress = true, .bundle = true, .level = DEFAULT_LEVEL,
+		.threads = default_threads(), .chunk_size = CAPTURE_DEFAULT_CHUNK,
+		.iomem_path = "/proc/iomem",
+	};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:s:l:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 's':
+			if (!source_find(optarg)) {
+				log_error("usage", "acquire: unknown source '%s' (kcore, crash, devmem, file)",
+					  optarg);
+				return -EINVAL;
+			}
+			o->source = optarg;
+			break;
+		case 'l':
+			if (parse_number(optarg, 1, 19, &v)) {
+				log_error("usage", "acquire: --level must be 1-19, not '%s'", optarg);
+				return -EINVAL;
+			}
+			o->level = (int)v;
+			break;
+		case 't':
+			if (parse_number(optarg, 0, MAX_THREADS, &v)) {
+				log_error("usage", "acquire: --threads must be 0-%d, not '%s'",
+					  MAX_THREADS, optarg);
+				return -EINVAL;
+			}
+			o->threads = (int)v;
+			break;
+		case OPT_SOURCE_PATH:
+			o->source_path = optarg;
+			break;
+		case OPT_NO_COMPRESS:
+			o->compress = false;
+			break;
+		case OPT_CHUNK:
+			if (parse_number(optarg, CAPTURE_PAGE_SIZE, 256ll << 20, &v) ||
+			    v % CAPTURE_PAGE_SIZE) {
+				log_error("usage",
+					  "acquire: --chunk-size must be a multiple of 4096 up to 256 MiB, not '%s'",
+					  optarg);
+				return -EINVAL;
+			}
+			o->chunk_size = (size_t)v;
+			break;
+		case OPT_CASE:
+			o->case_id = optarg;
+			break;
+		case OPT_MANIFEST:
+			o->manifest_path = optarg;
+			break;
+		case OPT_BUNDLE:
+			o->bundle_path = optarg;
+			break;
+		case OPT_NO_BUNDLE:
+			o->bundle = false;
+			break;
+		case OPT_IOMEM:
+			o->iomem_path = optarg;
+			break;
+		case OPT_LOG_FORMAT: {
+			enum log_format f;
+
+			if (log_format_parse(optarg, &f)) {
+				log_error("usage", "acquire: --log-format must be auto, text or json");
+				return -EINVAL;
+			}
+			log_init(f);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			log_error("usage", "acquire: option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			log_error("usage", "acquire: unknown option '%s' (try --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("usage", "acquire: unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->source_path && !o->source) {
+		log_error("usage", "acquire: --source-path needs --source");
+		return -EINVAL;
+	}
+	if (!o->output) {
+		if (isatty(STDOUT_FILENO)) {
+			log_error("usage", "acquire: --output is required when stdout is a terminal");
+			return -EINVAL;
+		}
+		o->output = "-";
+	}
+	return 0;
+}
+
+/* DIR/ or an existing directory: name the image after the host and the time. */
+static char *resolve_output(const char *output, bool compress)
+{
+	size_t len = strlen(output);
+	struct stat st;
+	char host[256] = "host", stamp[32], *path;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!strcmp(output, "-"))
+		return strdup(output);
+	if (!(len && output[len - 1] == '/') && !(stat(output, &st) == 0 && S_ISDIR(st.st_mode)))
+		return strdup(output);
+	gethostname(host, sizeof(host) - 1);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&path, "%s%s%s-%s.lime%s", output, output[len - 1] == '/' ? "" : "/", host,
+		     stamp, compress ? ".zst" : "") < 0)
+		return NULL;
+	return path;
+}
+
+static char *with_suffix(const char *path, const char *suffix)
+{
+	char *out;
+
+	return asprintf(&out, "%s%s", path, suffix) < 0 ? NULL : out;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+	log_progress("capture", done, total);
+}
+
+struct image_sinks {
+	struct sink *top;          /* what capture writes into */
+	struct sink *raw_hash;
+	struct sink *compressed_hash;
+	struct sink *output;
+};
+
+/* capture -> tee(async(sha256), [zstd ->] tee(sha256, output)) */
+static int build_image_sinks(struct sink *output, bool compress, int level, int threads,
+			     struct image_sinks *s)
+{
+	struct sink *outs[2];
+	struct sink *raw_async;
+	int ret = 0;
+
+	s->output = output;
+	s->raw_hash = sink_sha256_new();
+	if (!s->raw_hash)
+		goto nomem;
+	raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, ASYNC_DEPTH, &ret);
+	if (!raw_async) {
+		sink_destroy(output);
+		return ret;
+	}
+	if (compress) {
+		struct sink *compressed_tee, *zstd;
+
+		s->compressed_hash = sink_sha256_new();
+		if (!s->compressed_hash) {
+			sink_destroy(raw_async);
+			goto nomem;
+		}
+		outs[0] = s->compressed_hash;
+		outs[1] = output;
+		compressed_tee = sink_tee_new(outs, 2);
+		if (!compressed_tee) {
+			sink_destroy(s->compressed_hash);
+			sink_destroy(raw_async);
+			goto nomem;
+		}
+		zstd = sink_zstd_new(compressed_tee, level, threads, &ret);
+		if (!zstd) {
+			sink_destroy(raw_async);
+			return ret;
+		}
+		outs[1] = zstd;
+	} else {
+		outs[1] = output;
+	}
+	outs[0] = raw_async;
+	s->top = sink_tee_new(outs, 2);
+	if (!s->top) {
+		sink_destroy(outs[0]);
+		sink_destroy(outs[1]);
+		return -ENOMEM;
+	}
+	return 0;
+nomem:
+	sink_destroy(output);
+	return -ENOMEM;
+}
+
+static int open_output(const char *path, struct sink **out)
+{
+	int ret = 0;
+
+	if (!strcmp(path, "-")) {
+		*out = sink_fd_new(STDOUT_FILENO, "stdout");
+		return *out ? 0 : -ENOMEM;
+	}
+	*out = sink_file_new(path, &ret);
+	return ret;
+}
+
+static int output_exit_code(int err)
+{
+	if (err == -EINTR || stop_requested)
+		return EXIT_INTERRUPTED;
+	if (err == -ENOMEM)
+		return EXIT_FAILURE_INTERNAL;
+	return EXIT_OUTPUT;
+}
+
+/* Bundle: tar -> zstd -> tee(sha256, file). Records itself in the manifest. */
+static int write_bundle(const char *path, json_object *manifest)
+{
+	struct sink *file, *hash, *tee, *zstd, *outs[2];
+	json_object *files = NULL, *bundle;
+	int ret = 0;
+
+	file = sink_file_new(path, &ret);
+	if (!file)
+		return ret;
+	hash = sink_sha256_new();
+	if (!hash) {
+		sink_destroy(file);
+		return -ENOMEM;
+	}
+	outs[0] = hash;
+	outs[1] = file;
+	tee = sink_tee_new(outs, 2);
+	if (!tee) {
+		sink_destroy(hash);
+		sink_destroy(file);
+		return -ENOMEM;
+	}
+	zstd = sink_zstd_new(tee, DEFAULT_LEVEL, 0, &ret);
+	if (!zstd)
+		return ret;
+	ret = bundle_write(zstd, &files);
+	if (!ret)
+		ret = sink_finish(zstd);
+	if (!ret) {
+		bundle = json_object_new_object();
+		json_object_object_add(bundle, "path", json_object_new_string(path));
+		json_object_object_add(bundle, "format", json_object_new_string("tar+zstd"));
+		json_object_object_add(bundle, "bytes", json_object_new_int64((int64_t)file->bytes));
+		json_object_object_add(bundle, "sha256", json_object_new_string(sink_sha256_hex(hash)));
+		json_object_object_add(bundle, "files", files);
+		json_object_object_add(manifest, "bundle", bundle);
+	}
+	sink_destroy(zstd);
+	return ret;
+}
+
+int acquire_main(int argc, char *argv[])
+{
+	struct acquire_options o;
+	struct iomem_table iomem = { 0 };
+	struct range_list ram;
+	struct mem_source src = { 0 };
+	struct source_selection selection;
+	struct image_sinks sinks = { 0 };
+	struct capture_result result = { 0 };
+	struct capture_options copt = { 0 };
+	struct sink *output = NULL;
+	json_object *manifest = NULL, *image;
+	char *image_path = NULL, *manifest_path = NULL, *bundle_path = NULL;
+	char started[40], finished[40];
+	bool to_stdout;
+	int ret, code = EXIT_FAILURE_INTERNAL;
+
+	range_list_init(&ram);
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	install_signals();
+	utc_timestamp(started, sizeof(started));
+
+	image_path = resolve_output(o.output, o.compress);
+	if (!image_path)
+		goto out;
+	to_stdout = !strcmp(image_path, "-");
+	manifest_path = o.manifest_path ? strdup(o.manifest_path) :
+		to_stdout ? NULL : with_suffix(image_path, MANIFEST_SUFFIX);
+	if (o.bundle)
+		bundle_path = o.bundle_path ? strdup(o.bundle_path) :
+			to_stdout ? NULL : with_suffix(image_path, BUNDLE_SUFFIX);
+
+	ret = iomem_read_file(o.iomem_path, &iomem);
+	if (!ret)
+		ret = iomem_system_ram(&iomem, &ram);
+	if (ret || !ram.count) {
+		log_error("iomem", "acquire: cannot read the RAM map from %s: %s", o.iomem_path,
+			  ret == -EPERM ? "addresses hidden (run as root)" :
+			  ret == -EINVAL ? "malformed" :
+			  ret ? strerror(-ret) : "no System RAM entries");
+		code = EXIT_SYSTEM_INFO;
+		goto out;
+	}
+
+	ret = source_select(o.source, o.source_path, &ram, &src, &selection);
+	for (size_t i = 0; i < selection.count; i++) {
+		const struct source_attempt *a = &selection.attempts[i];
+
+		if (a->status == SOURCE_FAILED)
+			log_warn("source", "source %s unavailable: %s", a->name, a->reason);
+		else if (a->status == SOURCE_USED)
+			log_info("source", "source %s: %s", a->name, a->reason);
+	}
+	if (ret) {
+		log_error("source", "acquire: no memory source could be opened%s",
+			  o.source ? " (the one forced with --source failed)" : "");
+		code = EXIT_NO_SOURCE;
+		goto out;
+	}
+
+	ret = open_output(image_path, &output);
+	if (ret) {
+		log_error("output", "acquire: cannot create %s: %s", image_path,
+			  ret == -EEXIST ? "file exists (evidence is never overwritten)" : strerror(-ret));
+		code = EXIT_OUTPUT;
+		goto out;
+	}
+	ret = build_image_sinks(output, o.compress, o.level, o.threads, &sinks);
+	if (ret) {
+		log_error("zstd", "acquire: cannot set up compression: %s",
+			  ret == -ENOTSUP ? "this zstd has no worker threads (use --threads 0)" :
+			  strerror(-ret));
+		code = ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_USAGE;
+		goto out;
+	}
+
+	log_info("capture", "capturing %.1f MiB of RAM in %zu ranges to %s",
+		 (double)range_list_total(&ram) / (1 << 20), ram.count,
+		 to_stdout ? "stdout" : image_path);
+	copt.chunk_size = o.chunk_size;
+	copt.progress = progress;
+	copt.stop = &stop_requested;
+	ret = capture_run(&src, &ram, sinks.top, &copt, &result);
+	if (!ret && stop_requested)
+		ret = -EINTR;
+	if (!ret)
+		ret = sink_finish(sinks.top);
+	log_progress_done();
+	if (ret) {
+		code = output_exit_code(ret);
+		if (code == EXIT_INTERRUPTED)
+			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete",
+				  (int)stop_requested, to_stdout ? "stdout" : image_path);
+		else
+			log_error("output", "acquire: writing %s failed: %s", to_stdout ? "stdout" :
+				  image_path, strerror(-ret));
+		goto out;
+	}
+	utc_timestamp(finished, sizeof(finished));
+
+	manifest = json_object_new_object();
+	json_object_object_add(manifest, "schema", json_object_new_string(MANIFEST_SCHEMA));
+	json_object *tool = json_object_new_object();
+
+	json_object_object_add(tool, "name", json_object_new_string(AGENT_NAME));
+	json_object_object_add(tool, "version", json_object_new_string(AGENT_VERSION));
+	json_object_object_add(manifest, "tool", tool);
+	json_object_object_add(manifest, "case_id", o.case_id ? json_object_new_string(o.case_id) : NULL);
+	json_object_object_add(manifest, "started_at", json_object_new_string(started));
+	json_object_object_add(manifest, "finished_at", json_object_new_string(finished));
+	json_object_object_add(manifest, "host", hostinfo_collect());
+	json_object_object_add(manifest, "iomem", manifest_iomem(&iomem));
+	json_object_object_add(manifest, "source", manifest_source(&src, &selection));
+
+	image = json_object_new_object();
+	json_object_object_add(image, "path", json_object_new_string(to_stdout ? "-" : image_path));
+	json_object_object_add(image, "format", json_object_new_string("lime"));
+	json_object_object_add(image, "compression", json_object_new_string(o.compress ? "zstd" : "none"));
+	if (o.compress) {
+		json_object_object_add(image, "zstd_level", json_object_new_int(o.level));
+		json_object_object_add(image, "zstd_threads", json_object_new_int(o.threads));
+	}
+	json_object_object_add(image, "ranges", manifest_ranges(&ram));
+	json_object_object_add(image, "ram_bytes", json_object_new_int64((int64_t)result.bytes_total));
+	json_object_object_add(image, "bytes_read", json_object_new_int64((int64_t)result.bytes_read));
+	json_object_object_add(image, "bytes_zero_filled",
+			       json_object_new_int64((int64_t)result.bytes_zeroed));
+	json_object_object_add(image, "uncompressed_bytes",
+			       json_object_new_int64((int64_t)sinks.top->bytes));
+	json_object_object_add(image, "compressed_bytes", o.compress ?
+			       json_object_new_int64((int64_t)sinks.output->bytes) : NULL);
+	json_object_object_add(image, "sha256_uncompressed",
+			       json_object_new_string(sink_sha256_hex(sinks.raw_hash)));
+	json_object_object_add(image, "sha256_compressed", o.compress ?
+			       json_object_new_string(sink_sha256_hex(sinks.compressed_hash)) : NULL);
+	json_object_object_add(manifest, "image", image);
+	json_object_object_add(manifest, "unreadable", manifest_unreadable(&result));
+	if (result.unreadable_count)
+		log_warn("unreadable", "%zu spans (%.1f MiB) could not be read and were zero-filled; see the manifest",
+			 result.unreadable_count, (double)result.bytes_zeroed / (1 << 20));
+
+	if (bundle_path) {
+		ret = write_bundle(bundle_path, manifest);
+		if (ret)
+			log_warn("bundle", "analysis bundle %s not written: %s", bundle_path,
+				 strerror(-ret));
+	} else {
+		json_object_object_add(manifest, "bundle", NULL);
+	}
+
+	code = EXIT_OK;
+	if (manifest_path) {
+		ret = manifest_write_file(manifest, manifest_path);
+		if (ret) {
+			log_error("manifest", "acquire: cannot write manifest %s: %s", manifest_path,
+				  strerror(-ret));
+			code = output_exit_code(ret);
+		}
+	}
+	json_object *fields = json_object_new_object();
+
+	json_object_object_add(fields, "manifest", json_object_get(manifest));
+	log_event("info", "manifest", fields, "capture complete: %s, sha256 %s",
+		  to_stdout ? "stdout" : image_path, sink_sha256_hex(sinks.raw_hash));
+out:
+	json_object_put(manifest);
+	sink_destroy(sinks.top);
+	capture_result_free(&result);
+	source_close(&src);
+	range_list_free(&ram);
+	iomem_table_free(&iomem);
+	free(image_path);
+	free(manifest_path);
+	free(bundle_path);
+	return code;
+}

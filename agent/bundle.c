@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "bundle.h"
+#include "lib/tar.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#define BUNDLE_FILE_MAX (128u << 20)
+#define KPTR_RESTRICT "/proc/sys/kernel/kptr_restrict"
+
+struct bundle_item {
+	const char *path;        /* absolute; the archive name drops the '/' */
+	bool per_release;        /* path is a prefix completed by `uname -r` */
+};
+
+static const struct bundle_item items[] = {
+	{ "/proc/kallsyms", false },
+	{ "/sys/kernel/btf/vmlinux", false },
+	{ "/proc/modules", false },
+	{ "/proc/version", false },
+	{ "/proc/cmdline", false },
+	{ "/etc/os-release", false },
+	{ "/boot/System.map-", true },
+	{ "/boot/config-", true },
+};
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	char *text;
+	size_t n;
+	int ret = read_whole_file(path, 64, &text, &n);
+
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+	return 0;
+}
+
+static int write_small(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "we");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(value, f) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * kallsyms shows addresses only when kptr_restrict allows: lower it to 0 for
+ * the one read and put back what was there, so the host's hardening is left
+ * as found. Returns the kallsyms text via *data.
+ */
+static int read_kallsyms(const char *path, char **data, size_t *len, char *note, size_t notelen)
+{
+	char original[16] = "";
+	bool lowered = false;
+	int ret;
+
+	if (!read_small(KPTR_RESTRICT, original, sizeof(original)) && strcmp(original, "0")) {
+		if (!write_small(KPTR_RESTRICT, "0"))
+			lowered = true;
+		else
+			snprintf(note, notelen, "kptr_restrict=%s could not be lowered; addresses may be zero",
+				 original);
+	}
+	ret = read_whole_file(path, BUNDLE_FILE_MAX, data, len);
+	if (lowered) {
+		if (write_small(KPTR_RESTRICT, original))
+			snprintf(note, notelen, "kptr_restrict lowered from %s to 0 for the read and NOT restored",
+				 original);
+		else
+			snprintf(note, notelen, "kptr_restrict lowered from %s to 0 for the read and restored",
+				 original);
+	}
+	return ret;
+}
+
+int bundle_write(struct sink *out, json_object **files)
+{
+	json_object *list = json_object_new_array();
+	struct utsname u;
+	int ret = 0;
+
+	if (uname(&u))
+		u.release[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(items) && !ret; i++) {
+		json_object *entry = json_object_new_object();
+		unsigned char digest[SHA256_DIGEST_LENGTH];
+		char hex[SHA256_HEX_BYTES], path[256], note[160] = "";
+		char *data = NULL;
+		size_t len = 0;
+		int err;
+
+		snprintf(path, sizeof(path), "%s%s", items[i].path,
+			 items[i].per_release ? u.release : "");
+		json_object_object_add(entry, "name", json_object_new_string(path + 1));
+		if (!strcmp(items[i].path, "/proc/kallsyms"))
+			err = read_kallsyms(path, &data, &len, note, sizeof(note));
+		else
+			err = read_whole_file(path, BUNDLE_FILE_MAX, &data, &len);
+		if (err) {
+			json_object_object_add(entry, "missing", json_object_new_string(strerror(-err)));
+			json_object_array_add(list, entry);
+			continue;
+		}
+		SHA256((const unsigned char *)data, len, digest);
+		hex_encode(digest, sizeof(digest), hex);
+		ret = tar_add_file(out, path + 1, data, len, time(NULL));
+		free(data);
+		json_object_object_add(entry, "bytes", json_object_new_int64((int64_t)len));
+		json_object_object_add(entry, "sha256", json_object_new_string(hex));
+		if (note[0])
+			json_object_object_add(entry, "note", json_object_new_string(note));
+		json_object_array_add(list, entry);
+	}
+	if (!ret)
+		ret = tar_finish(out);
+	if (ret) {
+		json_object_put(list);
+		return ret;
+	}
+	*files = list;
+	return 0;
+}

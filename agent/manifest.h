@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The manifest: a JSON record written beside every image that says what was
+ * captured, from which machine and boot, how, and with which hashes.
+ * Schema: docs/manifest.md. Addresses are "0x..." strings (JSON numbers lose
+ * precision past 2^53); byte counts are integers.
+ */
+#ifndef FORENSICS_MANIFEST_H
+#define FORENSICS_MANIFEST_H
+
+#include "lib/capture.h"
+#include "lib/iomem.h"
+#include "lib/source.h"
+
+#include <json-c/json.h>
+
+#define MANIFEST_SCHEMA "forensics-agent/manifest/v1"
+#define MANIFEST_SUFFIX ".manifest.json"
+
+json_object *manifest_address(uint64_t address);
+json_object *manifest_ranges(const struct range_list *ranges);
+json_object *manifest_iomem(const struct iomem_table *table);
+json_object *manifest_source(const struct mem_source *src, const struct source_selection *sel);
+json_object *manifest_unreadable(const struct capture_result *result);
+/* Pretty JSON through a file sink: "<path>.partial", renamed when complete. */
+int manifest_write_file(json_object *manifest, const char *path);
+
+#endif
