@@ -12,17 +12,26 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 override CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -fno-strict-aliasing
-CPPFLAGS += -Iagent
+ZSTD_DIR := $(BUILD)/zstd/install
+CURL_DIR := $(BUILD)/curl/install
+ZSTD_LIB := $(ZSTD_DIR)/lib/libzstd.a
+CURL_LIB := $(CURL_DIR)/lib/libcurl.a
+# Our static zstd and curl headers come first so they match the archives.
+CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Iagent -Iuploader
 
 LIB_SRCS := $(wildcard agent/lib/*.c)
-AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c))
+AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c)) $(wildcard uploader/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBCAPTURE := $(BUILD)/libcapture.a
 
 # The agent runs inside initramfs images and on hosts whose libraries we
-# cannot know: link everything statically.
-STATIC_LIBS := -ljson-c -lzstd -lcrypto -lpthread
+# cannot know: link everything statically. Debian's libzstd.a has no worker
+# threads and its libcurl.a needs libraries with no static build, so both
+# are built from Debian's sources (scripts/build-*.sh), cached.
+CURL_LINK = $(shell cat $(CURL_DIR)/link-flags.txt 2>/dev/null)
+STATIC_LIBS = $(CURL_LINK) -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
 
@@ -31,7 +40,13 @@ all: agent
 
 agent: $(AGENT)
 
-$(BUILD)/obj/%.o: %.c
+$(ZSTD_LIB): scripts/build-zstd.sh scripts/fetch-debian-source.sh
+	bash scripts/build-zstd.sh $(BUILD)
+
+$(CURL_LIB): scripts/build-curl.sh
+	bash scripts/build-curl.sh $(BUILD)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -48,7 +63,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBCAPTURE) -lcmocka -ljson-c -lzstd -lcrypto -lpthread
+	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBCAPTURE) -lcmocka -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
 
 unit: $(UNIT_BINS)
 

@@ -108,7 +108,10 @@ static void file_destroy(struct sink *s)
 	/*
 	 * An incomplete capture keeps its ".partial" name: it may still be the
 	 * only copy of something, but nothing will mistake it for a whole image.
+	 * One that never received a byte is only clutter.
 	 */
+	if (!f->complete && f->partial && f->base.bytes == 0 && f->base.write)
+		unlink(f->partial);
 	free(f->path);
 	free(f->partial);
 	free(f);
