@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,15 +98,24 @@ static int parse_number(const char *text, long long min, long long max, long lon
 	return 0;
 }
 
+static pthread_t main_thread;
+
 static void on_signal(int sig)
 {
 	stop_requested = sig;
+	/*
+	 * The kernel may deliver the signal to a hashing or zstd thread; pass it
+	 * on so the main thread's blocking write returns EINTR and sees the flag.
+	 */
+	if (!pthread_equal(pthread_self(), main_thread))
+		pthread_kill(main_thread, sig);
 }
 
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
+	main_thread = pthread_self();
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocked write returns EINTR and sees the flag. */
 	sigaction(SIGINT, &sa, NULL);

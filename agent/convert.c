@@ -75,6 +75,8 @@ struct convert {
 	/* Options. */
 	const char *input_path;
 	const char *output_path;
+	const char *input_name;     /* for messages: "stdin" for "-" */
+	const char *output_name;    /* "stdout" for "-" */
 	const char *manifest_path;
 	enum image_format from, to;
 	bool compress;
@@ -167,7 +169,7 @@ static int out_write(struct convert *c, const void *buf, size_t len)
 	int ret = sink_write(c->top, buf, len);
 
 	if (ret)
-		return stop(c, EXIT_OUTPUT, "%s: cannot write: %s", c->output_path, strerror(-ret));
+		return stop(c, EXIT_OUTPUT, "%s: cannot write: %s", c->output_name, strerror(-ret));
 	return 0;
 }
 
@@ -315,15 +317,15 @@ static int check_formats(struct convert *c, enum image_format from)
 {
 	if (from == FORMAT_LIME && c->manifest_path)
 		return stop(c, EXIT_USAGE, "%s is LiME, which carries its own ranges: "
-			    "--ranges-from is for raw or padded input", c->input_path);
+			    "--ranges-from is for raw or padded input", c->input_name);
 	if (from == FORMAT_RAW && !c->manifest_path && c->to != FORMAT_RAW)
 		return stop(c, EXIT_USAGE, "%s is raw (no LiME header), which has no addresses: "
 			    "--to %s needs --ranges-from MANIFEST, or --from padded if file "
-			    "offsets are physical addresses", c->input_path, format_names[c->to]);
+			    "offsets are physical addresses", c->input_name, format_names[c->to]);
 	if (from == FORMAT_PADDED && !c->manifest_path && c->to == FORMAT_LIME &&
-	    c->reader.is_stdin)
-		return stop(c, EXIT_USAGE, "padded input on stdin has no size to put in the LiME "
-			    "header: give a file or --ranges-from MANIFEST");
+	    !c->reader.size_known)
+		return stop(c, EXIT_USAGE, "padded input from stdin or a pipe has no size to put in "
+			    "the LiME header: give a regular file or --ranges-from MANIFEST");
 	return 0;
 }
 
@@ -387,7 +389,7 @@ static int finish_input(struct convert *c)
 
 	if (c->mode == MODE_UNDECIDED) {
 		if (!c->prefix_fill)
-			return stop(c, EXIT_MALFORMED, "%s: input is empty", c->input_path);
+			return stop(c, EXIT_MALFORMED, "%s: input is empty", c->input_name);
 		ret = decide(c);
 		if (ret)
 			return ret;
@@ -395,21 +397,21 @@ static int finish_input(struct convert *c)
 	switch (c->mode) {
 	case MODE_LIME:
 		if (lime_reader_finish(&c->lime))
-			return stop(c, EXIT_MALFORMED, "%s: %s", c->input_path, c->lime.error);
+			return stop(c, EXIT_MALFORMED, "%s: %s", c->input_name, c->lime.error);
 		return 0;
 	case MODE_SEGMENTS:
 		if (c->segment < c->segments->count) {
 			range = &c->segments->items[c->segment];
 			return stop(c, EXIT_MISMATCH,
 				    "%s: input ends after %" PRIu64 " bytes, inside or before range "
-				    "0x%" PRIx64 "-0x%" PRIx64 " of %s", c->input_path,
+				    "0x%" PRIx64 "-0x%" PRIx64 " of %s", c->input_name,
 				    c->in_position, range->start, range->end,
 				    c->have_manifest ? c->manifest_path : "the input");
 		}
 		if (c->from == FORMAT_RAW && c->skipped)
 			return stop(c, EXIT_MISMATCH,
 				    "%s: raw input has %" PRIu64 " bytes more than the ranges of %s",
-				    c->input_path, c->skipped, c->manifest_path);
+				    c->input_name, c->skipped, c->manifest_path);
 		return 0;
 	default:
 		return 0;
@@ -450,7 +452,7 @@ static int measure_padded(struct convert *c)
 		if (ret)
 			stop(c, counter.failure == IMAGE_READER_ZSTD ? EXIT_MALFORMED :
 			     counter.failure == IMAGE_READER_INPUT ? EXIT_INPUT : EXIT_FAILURE_INTERNAL,
-			     "%s: %s", c->input_path, counter.error);
+			     "%s: %s", c->input_name, counter.error);
 		image_reader_close(&counter);
 		if (ret)
 			return -ECANCELED;
@@ -458,7 +460,7 @@ static int measure_padded(struct convert *c)
 		size = c->reader.file_size;
 	}
 	if (!size)
-		return stop(c, EXIT_MALFORMED, "%s: input is empty", c->input_path);
+		return stop(c, EXIT_MALFORMED, "%s: input is empty", c->input_name);
 	if (range_list_add(&c->whole, 0, size - 1))
 		return stop(c, EXIT_FAILURE_INTERNAL, "out of memory");
 	return 0;
@@ -478,9 +480,9 @@ static int open_output(struct convert *c)
 		if (!dest) {
 			if (err == -EEXIST)
 				return stop(c, EXIT_OUTPUT, "%s: %s exists, refusing to overwrite it",
-					    c->output_path, access(c->output_path, F_OK) ?
+					    c->output_name, access(c->output_path, F_OK) ?
 					    "a " PARTIAL_SUFFIX " file of it" : "it");
-			return stop(c, EXIT_OUTPUT, "%s: cannot create: %s", c->output_path,
+			return stop(c, EXIT_OUTPUT, "%s: cannot create: %s", c->output_name,
 				    strerror(-err));
 		}
 		c->created_partial = true;
@@ -541,8 +543,8 @@ static void log_summary(struct convert *c)
 	log_event("info", "converted", f,
 		  "convert: %s (%s%s) -> %s (%s%s): %" PRIu64 " ranges, %" PRIu64
 		  " bytes, sha256 %s%s",
-		  c->input_path, format_names[c->from], c->reader.compressed ? ", zstd" : "",
-		  c->output_path, format_names[c->to], c->compress ? ", zstd" : "",
+		  c->input_name, format_names[c->from], c->reader.compressed ? ", zstd" : "",
+		  c->output_name, format_names[c->to], c->compress ? ", zstd" : "",
 		  c->ranges_written, c->top->bytes, out_sha,
 		  !compare ? "" : matches ? " (matches the manifest's sha256_uncompressed)" :
 		  " (differs from the manifest's sha256_uncompressed)");
@@ -558,13 +560,13 @@ static int run(struct convert *c)
 		if (ret)
 			return stop(c, ret == -EBADMSG ? EXIT_MALFORMED : EXIT_INPUT,
 				    "%s: %s%s", c->manifest_path,
-				    ret == -EBADMSG ? "malformed manifest: " : "manifest ", err);
+				    ret == -EBADMSG ? "malformed manifest: " : "", err);
 		c->have_manifest = true;
 	}
 	ret = image_reader_open(&c->reader, c->input_path);
 	if (ret)
 		return stop(c, ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_INPUT, "%s: %s",
-			    c->input_path, c->reader.error);
+			    c->input_name, c->reader.error);
 	if (c->from != FORMAT_AUTO && check_formats(c, c->from))
 		return -ECANCELED;
 	if (c->from == FORMAT_PADDED && c->to == FORMAT_LIME && !c->have_manifest &&
@@ -582,18 +584,18 @@ static int run(struct convert *c)
 	if (ret) {
 		switch (c->reader.failure) {
 		case IMAGE_READER_INPUT:
-			return stop(c, EXIT_INPUT, "%s: %s", c->input_path, c->reader.error);
+			return stop(c, EXIT_INPUT, "%s: %s", c->input_name, c->reader.error);
 		case IMAGE_READER_ZSTD:
-			return stop(c, EXIT_MALFORMED, "%s: %s", c->input_path, c->reader.error);
+			return stop(c, EXIT_MALFORMED, "%s: %s", c->input_name, c->reader.error);
 		case IMAGE_READER_CALLBACK:
 			/* Our callbacks said why already; -EBADMSG is the LiME reader's own. */
 			if (ret == -EBADMSG)
-				return stop(c, EXIT_MALFORMED, "%s: %s", c->input_path,
+				return stop(c, EXIT_MALFORMED, "%s: %s", c->input_name,
 					    c->lime.error);
-			return stop(c, EXIT_FAILURE_INTERNAL, "%s: %s", c->input_path,
+			return stop(c, EXIT_FAILURE_INTERNAL, "%s: %s", c->input_name,
 				    strerror(-ret));
 		default:
-			return stop(c, EXIT_FAILURE_INTERNAL, "%s: %s", c->input_path,
+			return stop(c, EXIT_FAILURE_INTERNAL, "%s: %s", c->input_name,
 				    c->reader.error);
 		}
 	}
@@ -602,7 +604,7 @@ static int run(struct convert *c)
 		return ret;
 	ret = sink_finish(c->top);
 	if (ret)
-		return stop(c, EXIT_OUTPUT, "%s: cannot finish: %s", c->output_path,
+		return stop(c, EXIT_OUTPUT, "%s: cannot finish: %s", c->output_name,
 			    ret == -EEXIST ? "it appeared while converting; left as " PARTIAL_SUFFIX :
 			    strerror(-ret));
 	c->created_partial = false;
@@ -765,6 +767,8 @@ int convert_main(int argc, char *argv[])
 				   argc - optind == 1 ? "" : "s");
 	c.input_path = argv[optind];
 	c.output_path = argv[optind + 1];
+	c.input_name = strcmp(c.input_path, "-") ? c.input_path : "stdin";
+	c.output_name = strcmp(c.output_path, "-") ? c.output_path : "stdout";
 	c.compress = compress ? !strcmp(compress, "zstd") : ends_with(c.output_path, ZSTD_SUFFIX);
 	if (!c.compress && (level_given || threads_given))
 		return usage_error("--level and --threads need zstd output (--compress zstd)");

@@ -7,6 +7,7 @@
  */
 #include "exitcodes.h"
 #include "log.h"
+#include "manifest.h"
 #include "subcommands.h"
 #include "lib/image_reader.h"
 #include "lib/lime.h"
@@ -21,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MANIFEST_SUFFIX ".manifest.json"
 /*
  * Ranges itemized in the report. Real captures have hundreds; a hostile
  * stream of 33-byte ranges must not turn into gigabytes of bookkeeping, so
@@ -68,6 +68,7 @@ static const char *const check_names[] = {
 
 struct verify {
 	const char *image_path;
+	const char *image_name;         /* for messages: "stdin" for "-" */
 	const char *manifest_path;      /* NULL: structure check only */
 	bool json;
 	struct image_manifest manifest;
@@ -343,7 +344,7 @@ static void print_human(struct verify *v, bool ok)
 	const struct image_reader *r = &v->reader;
 	const char *note = compression_note(v);
 
-	printf("Image:       %s (%s)\n", v->image_path, r->compressed ? "zstd" : "not compressed");
+	printf("Image:       %s (%s)\n", v->image_name, r->compressed ? "zstd" : "not compressed");
 	if (v->have_manifest)
 		printf("Manifest:    %s\n", v->manifest_path);
 	else
@@ -470,14 +471,14 @@ static int run(struct verify *v)
 	ret = image_reader_open(&v->reader, v->image_path);
 	if (ret)
 		return fail(v, ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_INPUT, "input",
-			    "input_error", "%s: %s", v->image_path, v->reader.error);
+			    "input_error", "%s: %s", v->image_name, v->reader.error);
 	if (v->manifest_path) {
 		ret = image_manifest_load(v->manifest_path, &v->manifest, err, sizeof(err));
 		if (ret == -EBADMSG)
 			return fail(v, EXIT_MALFORMED, "malformed", "malformed",
 				    "%s: malformed manifest: %s", v->manifest_path, err);
 		if (ret)
-			return fail(v, EXIT_INPUT, "input", "input_error", "%s: manifest %s",
+			return fail(v, EXIT_INPUT, "input", "input_error", "%s: %s",
 				    v->manifest_path, err);
 		v->have_manifest = true;
 	}
@@ -492,25 +493,25 @@ static int run(struct verify *v)
 	if (ret) {
 		switch (v->reader.failure) {
 		case IMAGE_READER_INPUT:
-			return fail(v, EXIT_INPUT, "input", "input_error", "%s: %s", v->image_path,
+			return fail(v, EXIT_INPUT, "input", "input_error", "%s: %s", v->image_name,
 				    v->reader.error);
 		case IMAGE_READER_ZSTD:
 			return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
-				    v->image_path, v->reader.error);
+				    v->image_name, v->reader.error);
 		case IMAGE_READER_CALLBACK:
 			if (ret == -EBADMSG)
 				return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
-					    v->image_path, v->lime.error);
+					    v->image_name, v->lime.error);
 			return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
-				    "%s: %s", v->image_path, strerror(-ret));
+				    "%s: %s", v->image_name, strerror(-ret));
 		default:
 			return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
-				    "%s: %s", v->image_path, v->reader.error);
+				    "%s: %s", v->image_name, v->reader.error);
 		}
 	}
 	ret = lime_reader_finish(&v->lime);
 	if (ret)
-		return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s", v->image_path,
+		return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s", v->image_name,
 			    v->lime.error);
 	if (v->have_manifest && flush_missing(v, 0, true))
 		return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
@@ -526,7 +527,7 @@ static int run(struct verify *v)
 
 		fflush(stdout);
 		snprintf(message, sizeof(message), "%s: does not match manifest %s: %s",
-			 v->image_path, v->manifest_path, v->mismatch);
+			 v->image_name, v->manifest_path, v->mismatch);
 		log_failure(v, EXIT_MISMATCH, "mismatch", message);
 		return EXIT_MISMATCH;
 	}
@@ -605,6 +606,7 @@ int verify_main(int argc, char *argv[])
 		return usage_error("one IMAGE at a time, got '%s' and '%s'", argv[optind],
 				   argv[optind + 1]);
 	v.image_path = argv[optind];
+	v.image_name = strcmp(v.image_path, "-") ? v.image_path : "stdin";
 	if (!v.manifest_path && strcmp(v.image_path, "-")) {
 		if (asprintf(&default_manifest, "%s%s", v.image_path, MANIFEST_SUFFIX) < 0) {
 			log_error("internal", "verify: out of memory");

@@ -296,7 +296,8 @@ struct manifest_parse {
 	size_t errlen;
 };
 
-static int bad(struct manifest_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct manifest_parse *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int bad(struct manifest_parse *p, const char *fmt, ...)
 {
@@ -545,11 +546,12 @@ int image_manifest_load(const char *path, struct image_manifest *m, char *err, s
 	range_list_init(&m->ranges);
 	err[0] = '\0';
 	ret = read_whole_file(path, IMAGE_MANIFEST_MAX_BYTES, &text, &len);
+	/* Too big to be a manifest is a malformed manifest, not an I/O error. */
+	if (ret == -EFBIG)
+		return bad(&p, "over %u MiB, too big to be a manifest", IMAGE_MANIFEST_MAX_BYTES >> 20);
 	if (ret) {
-		snprintf(err, errlen, "cannot read: %s",
-			 ret == -EFBIG ? "larger than any manifest" : strerror(-ret));
-		/* Too big to be a manifest is a malformed manifest, not an I/O error. */
-		return ret == -EFBIG ? -EBADMSG : ret;
+		snprintf(err, errlen, "cannot read manifest: %s", strerror(-ret));
+		return ret;
 	}
 	if (strlen(text) != len) {
 		ret = bad(&p, "not JSON: contains a NUL byte");

@@ -100,8 +100,9 @@ struct image_manifest {
 };
 
 /*
- * 0; a negative errno if the file cannot be read; -EBADMSG if it is not a
- * well-formed v1 manifest. err receives the reason either way.
+ * 0; a negative errno if the file cannot be read ("cannot read manifest:
+ * ..." in err); -EBADMSG if it is not a well-formed v1 manifest (err says
+ * what is wrong, for the caller to prefix).
  */
 int image_manifest_load(const char *path, struct image_manifest *m, char *err, size_t errlen);
 void image_manifest_free(struct image_manifest *m);

@@ -70,7 +70,12 @@ int write_all(int fd, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n;
+
+		/* A signal that cut a write short is seen here, before blocking again. */
+		if (stop_requested)
+			return -EINTR;
+		n = write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR && !stop_requested)
