@@ -29,8 +29,14 @@
 
 #define DEFAULT_LEVEL 3
 #define MAX_THREADS 64
-#define ASYNC_BUFFER (1u << 20)
-#define ASYNC_DEPTH 8
+/*
+ * Every page the agent touches is a page of the host's free memory
+ * overwritten while it is being captured: keep the working set small.
+ * 4 x 512 KiB lets hashing run beside compression without stalls.
+ */
+#define ASYNC_BUFFER (512u << 10)
+#define ASYNC_DEPTH 4
+#define DEFAULT_CHUNK (256u << 10)
 #define BUNDLE_SUFFIX ".bundle.tar.zst"
 
 struct acquire_options {
@@ -64,7 +70,7 @@ static void usage(FILE *out)
 		"  -l, --level N         zstd level 1-19 (default %d)\n"
 		"  -t, --threads N       zstd worker threads (default: half the CPUs, at most 4)\n"
 		"      --no-compress     write plain LiME\n"
-		"      --chunk-size N    bytes per read, multiple of 4096 (default 4 MiB)\n"
+		"      --chunk-size N    bytes per read, multiple of 4096 (default 256 KiB)\n"
 		"      --case ID         case id recorded in the manifest\n"
 		"      --manifest PATH   write the manifest here (default: beside a file image;\n"
 		"                        with stdout it goes to the log as the final JSON line)\n"
@@ -73,17 +79,22 @@ static void usage(FILE *out)
 		"      --iomem PATH      read the RAM map from PATH instead of /proc/iomem\n"
 		"      --log-format F    auto, text or json (default auto: json unless stderr is a TTY)\n"
 		"\n"
-		"Memory use is bounded: %u MiB of hash queue plus zstd's window per thread,\n"
-		"whatever the size of RAM.\n",
-		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 20);
+		"Memory use is bounded whatever the size of RAM: one read chunk, a %u KiB hash\n"
+		"queue, and zstd's window and %u MiB jobs per worker thread.\n",
+		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 10, SINK_ZSTD_JOB_SIZE >> 20);
 }
 
 static int default_threads(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int half = cpus > 1 ? (int)(cpus / 2) : 1;
+	int half = (int)(cpus / 2);
 
-	/* A host under investigation is often still serving: leave it half its CPUs. */
+	/*
+	 * A host under investigation is often still serving: leave it half its
+	 * CPUs. On one CPU, worker threads only add buffers (0: compress inline).
+	 */
+	if (half < 1)
+		return 0;
 	return half > 4 ? 4 : half;
 }
 
@@ -149,7 +160,7 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 
 	*o = (struct acquire_options){
 		.compress = true, .bundle = true, .level = DEFAULT_LEVEL,
-		.threads = default_threads(), .chunk_size = CAPTURE_DEFAULT_CHUNK,
+		.threads = default_threads(), .chunk_size = DEFAULT_CHUNK,
 		.iomem_path = "/proc/iomem",
 	};
 	opterr = 0;
@@ -292,7 +303,11 @@ struct image_sinks {
 	struct sink *output;
 };
 
-/* capture -> tee(async(sha256), [zstd ->] tee(sha256, output)) */
+/*
+ * capture -> tee(async(sha256), [zstd ->] tee(sha256, output)). With no
+ * worker threads (one CPU) the hash runs inline: a thread would buy no
+ * parallelism and its queue would only overwrite more of the host's memory.
+ */
 static int build_image_sinks(struct sink *output, bool compress, int level, int threads,
 			     struct image_sinks *s)
 {
@@ -304,10 +319,14 @@ static int build_image_sinks(struct sink *output, bool compress, int level, int 
 	s->raw_hash = sink_sha256_new();
 	if (!s->raw_hash)
 		goto nomem;
-	raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, ASYNC_DEPTH, &ret);
-	if (!raw_async) {
-		sink_destroy(output);
-		return ret;
+	if (threads > 0) {
+		raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, ASYNC_DEPTH, &ret);
+		if (!raw_async) {
+			sink_destroy(output);
+			return ret;
+		}
+	} else {
+		raw_async = s->raw_hash;
 	}
 	if (compress) {
 		struct sink *compressed_tee, *zstd;
@@ -421,7 +440,7 @@ int acquire_main(int argc, char *argv[])
 	struct capture_result result = { 0 };
 	struct capture_options copt = { 0 };
 	struct sink *output = NULL;
-	json_object *manifest = NULL, *image;
+	json_object *manifest = NULL, *image, *host = NULL;
 	char *image_path = NULL, *manifest_path = NULL, *bundle_path = NULL;
 	char started[40], finished[40];
 	bool to_stdout;
@@ -444,6 +463,12 @@ int acquire_main(int argc, char *argv[])
 		bundle_path = o.bundle_path ? strdup(o.bundle_path) :
 			to_stdout ? NULL : with_suffix(image_path, BUNDLE_SUFFIX);
 
+	/*
+	 * Identify the host before the capture: IMDS, TLS and resolver set-up
+	 * allocate memory, and afterwards that would only change pages already
+	 * captured.
+	 */
+	host = hostinfo_collect();
 	ret = iomem_read_file(o.iomem_path, &iomem);
 	if (!ret)
 		ret = iomem_system_ram(&iomem, &ram);
@@ -522,7 +547,8 @@ int acquire_main(int argc, char *argv[])
 	json_object_object_add(manifest, "case_id", o.case_id ? json_object_new_string(o.case_id) : NULL);
 	json_object_object_add(manifest, "started_at", json_object_new_string(started));
 	json_object_object_add(manifest, "finished_at", json_object_new_string(finished));
-	json_object_object_add(manifest, "host", hostinfo_collect());
+	json_object_object_add(manifest, "host", host);
+	host = NULL;
 	json_object_object_add(manifest, "iomem", manifest_iomem(&iomem));
 	json_object_object_add(manifest, "source", manifest_source(&src, &selection));
 
@@ -577,6 +603,7 @@ int acquire_main(int argc, char *argv[])
 	log_event("info", "manifest", fields, "capture complete: %s, sha256 %s",
 		  to_stdout ? "stdout" : image_path, sink_sha256_hex(sinks.raw_hash));
 out:
+	json_object_put(host);
 	json_object_put(manifest);
 	sink_destroy(sinks.top);
 	capture_result_free(&result);

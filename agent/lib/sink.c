@@ -345,6 +345,11 @@ struct sink *sink_zstd_new(struct sink *downstream, int level, int threads, int 
 		*err = -ENOTSUP;
 		goto fail;
 	}
+	if (threads > 0 &&
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_jobSize, SINK_ZSTD_JOB_SIZE))) {
+		*err = -EINVAL;
+		goto fail;
+	}
 	z->base.write = zstd_write;
 	z->base.finish = zstd_finish;
 	z->base.destroy = zstd_destroy;
