@@ -27,7 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_LEVEL 3
+/*
+ * Level 1: its 1.3 MiB of compressor state, against 3.5 MiB at level 3, is
+ * host memory the capture itself overwrites (measured on the QEMU ground
+ * truth: 99.3% against 98.9% identical pages), it is the fastest, and it
+ * costs 2-4% in size.
+ */
+#define DEFAULT_LEVEL 1
 #define MAX_THREADS 64
 /*
  * Every page the agent touches is a page of the host's free memory

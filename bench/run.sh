@@ -48,9 +48,13 @@ run "forensics-agent -l $level -T$(nproc) (sha256 x2 + zstd)" "$dir/out.size" \
 	bash -c '"$@" 2>/dev/null | wc -c > '"$dir/out.size" _ "${agent_cmd[@]}" --level "$level" --threads "$(nproc)"
 run "zstd -$level -T0 alone" "$dir/out.size" \
 	bash -c 'zstd -q -'"$level"' -T0 -c "$1" | wc -c > '"$dir/out.size" _ "$corpus"
-run "forensics-agent default (-l 3, half the CPUs)" "$dir/out.size" \
+run "forensics-agent -l 3 -T$(nproc)" "$dir/out.size" \
+	bash -c '"$@" 2>/dev/null | wc -c > '"$dir/out.size" _ "${agent_cmd[@]}" --level 3 --threads "$(nproc)"
+run "zstd -3 -T0 alone" "$dir/out.size" \
+	bash -c 'zstd -q -3 -T0 -c "$1" | wc -c > '"$dir/out.size" _ "$corpus"
+run "forensics-agent defaults (-l 1, half the CPUs)" "$dir/out.size" \
 	bash -c '"$@" 2>/dev/null | wc -c > '"$dir/out.size" _ "${agent_cmd[@]}"
-run "zstd -3 -T1 alone" "$dir/out.size" \
-	bash -c 'zstd -q -3 -T1 -c "$1" | wc -c > '"$dir/out.size" _ "$corpus"
+run "gzip -6 alone (size reference)" "$dir/out.size" \
+	bash -c 'gzip -6 -c "$1" | wc -c > '"$dir/out.size" _ "$corpus"
 run "reference: tee >(gzip) >(md5sum) | sha256sum" "$dir/out.size" \
 	bash -c 'cat "$1" | tee >(gzip | wc -c > '"$dir/out.size"') >(md5sum > /dev/null) | sha256sum > /dev/null; sleep 0.2; wait' _ "$corpus"

@@ -304,6 +304,88 @@ def test_signals():
         assert not os.path.exists(out) and not os.path.exists(out + ".manifest.json")
 
 
+class FakeIMDS:
+    """IMDSv2 on 127.0.0.1: a token from PUT, required on every GET."""
+
+    TOKEN = "AQAEAFakeToken=="
+    DOCUMENT = {"instanceId": "i-0123456789abcdef0", "region": "eu-west-1",
+                "accountId": "111122223333", "architecture": "x86_64"}
+
+    def __init__(self, require_token=True):
+        import http.server
+        import threading
+        fake = self
+        self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, code, body):
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_PUT(self):
+                fake.requests.append(("PUT", self.path, dict(self.headers)))
+                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+                if self.path != "/latest/api/token" or not ttl:
+                    return self.reply(400, "bad token request")
+                if not require_token:
+                    return self.reply(403, "IMDSv2 disabled")
+                self.reply(200, FakeIMDS.TOKEN)
+
+            def do_GET(self):
+                fake.requests.append(("GET", self.path, dict(self.headers)))
+                if self.headers.get("X-aws-ec2-metadata-token") != FakeIMDS.TOKEN:
+                    return self.reply(401, "")
+                if self.path != "/latest/dynamic/instance-identity/document":
+                    return self.reply(404, "")
+                self.reply(200, json.dumps(FakeIMDS.DOCUMENT))
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def manifest_with_imds(imds):
+    env = dict(os.environ, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.endpoint)
+    env.pop("AWS_EC2_METADATA_DISABLED", None)
+    p = run_agent(BASE + ["--no-compress"], env=env)
+    assert p.returncode == 0, p.stderr.decode()
+    return json.loads(p.stderr.decode().splitlines()[-1])["manifest"]
+
+
+@case("EC2 identity from IMDSv2 (token first) lands in the manifest")
+def test_imds_identity():
+    imds = FakeIMDS()
+    try:
+        m = manifest_with_imds(imds)
+    finally:
+        imds.close()
+    assert m["host"]["ec2"] == FakeIMDS.DOCUMENT, m["host"]
+    assert "ec2_error" not in m["host"]
+    assert [r[0] for r in imds.requests] == ["PUT", "GET"], imds.requests
+
+
+@case("IMDS that refuses a token: ec2 null, reason recorded, capture unaffected")
+def test_imds_refused():
+    imds = FakeIMDS(require_token=False)
+    try:
+        m = manifest_with_imds(imds)
+    finally:
+        imds.close()
+    assert m["host"]["ec2"] is None
+    assert "HTTP 403" in m["host"]["ec2_error"], m["host"]["ec2_error"]
+    # Never falls back to IMDSv1 (a GET without a token).
+    assert [r[0] for r in imds.requests] == ["PUT"], imds.requests
+
+
 with open("/proc/sys/kernel/kptr_restrict") as f:
     KPTR_BEFORE = f.read().strip()
 for c in cases:

@@ -51,11 +51,6 @@ while [ ! -e /run/plant.ready ]; do
 	[ $tries -le 1200 ] || { echo "PLANT-TIMEOUT"; exit 1; }
 	usleep 100000
 done
-# Under TCG the link to the host drains at a few MiB/s, so TCP autotuning
-# grows the send buffer to its 4 MiB maximum and the kernel keeps rewriting
-# ~1000 pages of socket buffers during the capture: churn of this test's
-# transport, not of the capture. Cap it, as an uploader would its own.
-echo "4096 16384 262144" >/proc/sys/net/ipv4/tcp_wmem
 # Park here while the host snapshots memory as it is before the capture.
 nc 10.0.2.2 "$test_barrier_port" </dev/null
 echo "CAPTURE-START"
@@ -249,6 +244,21 @@ def run(args, workdir):
             figures[key] = "MISMATCH"
             failures.append("%s in manifest %s != received %s"
                             % (key, claimed, actual))
+
+    # The analyst's side: the agent's own verify, on the host, against the
+    # manifest the guest logged.
+    if manifest and not args.stand_in:
+        manifest_path = received + ".manifest.json"
+        with open(manifest_path, "w") as f:
+            json.dump(manifest["manifest"], f, indent=1)
+        t = time.monotonic()
+        check = subprocess.run([args.agent, "verify", "--manifest", manifest_path, received],
+                               capture_output=True, text=True, timeout=600)
+        timings["verify"] = time.monotonic() - t
+        figures["verify_rc"] = check.returncode
+        if check.returncode != 0:
+            failures.append("forensics-agent verify exit %d: %s"
+                            % (check.returncode, check.stderr.strip()[-300:]))
 
     timings["total"] = time.monotonic() - t0
     return report, figures, timings, failures, seed
