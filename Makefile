@@ -35,7 +35,7 @@ DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
 
-.PHONY: all agent check unit demo bench install clean
+.PHONY: all agent check unit fuzz demo bench install clean
 all: agent
 
 agent: $(AGENT)
@@ -67,7 +67,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE)
 
 unit: $(UNIT_BINS)
 
-check: agent unit
+# libFuzzer harnesses for every parser of outside input, with ASan + UBSan.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(ZSTD_LIB)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+		$(ZSTD_LIB) -ljson-c -lcrypto -lpthread
+
+fuzz: $(FUZZ_BINS)
+
+check: agent unit fuzz
 	BUILD=$(BUILD) bash tests/run.sh
 
 demo: agent

@@ -21,7 +21,7 @@ suites=()
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] && suites+=("$t")
 done
-for t in tests/integration/test_*.py tests/integration/test_*.sh tests/qemu/test_*.py; do
+for t in tests/integration/test_*.py tests/integration/test_*.sh tests/fuzz/test_*.sh tests/qemu/test_*.py; do
 	[ -f "$t" ] && suites+=("$t")
 done
 
