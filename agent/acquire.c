@@ -38,10 +38,10 @@
 /*
  * Every page the agent touches is a page of the host's free memory
  * overwritten while it is being captured: keep the working set small.
- * 4 x 512 KiB lets hashing run beside compression without stalls.
+ * 8 x 256 KiB lets hashing run beside compression without stalls.
  */
-#define ASYNC_BUFFER (512u << 10)
-#define ASYNC_DEPTH 4
+#define ASYNC_BUFFER (256u << 10)
+#define ASYNC_DEPTH 8
 #define DEFAULT_CHUNK (256u << 10)
 #define BUNDLE_SUFFIX ".bundle.tar.zst"
 

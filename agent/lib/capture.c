@@ -113,9 +113,19 @@ static int capture_range(struct capture_state *st, const struct mem_range *range
 				if (want > to_page)
 					want = to_page;
 			}
-			n = st->src->ops->read(st->src, pos, st->buf, want);
+			/* Read straight into the sink's queue where it lends space. */
+			size_t lent = 0;
+			unsigned char *dst = sink_borrow(st->out, &lent);
+
+			if (dst && lent >= CAPTURE_PAGE_SIZE) {
+				if (want > lent)
+					want = lent;
+			} else {
+				dst = st->buf;
+			}
+			n = st->src->ops->read(st->src, pos, dst, want);
 			if (n > 0) {
-				ret = sink_write(st->out, st->buf, (size_t)n);
+				ret = sink_write(st->out, dst, (size_t)n);
 				st->result->bytes_read += (uint64_t)n;
 				st->done += (uint64_t)n;
 				pos += (uint64_t)n;

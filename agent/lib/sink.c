@@ -24,6 +24,11 @@ int sink_write(struct sink *s, const void *buf, size_t len)
 	return ret;
 }
 
+void *sink_borrow(struct sink *s, size_t *len)
+{
+	return s->borrow ? s->borrow(s, len) : NULL;
+}
+
 int sink_finish(struct sink *s)
 {
 	return s->finish ? s->finish(s) : 0;
@@ -172,6 +177,12 @@ static int tee_write(struct sink *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* The first sink may lend its memory; the others read the same bytes. */
+static void *tee_borrow(struct sink *s, size_t *len)
+{
+	return sink_borrow(((struct tee_sink *)s)->outs[0], len);
+}
+
 static int tee_finish(struct sink *s)
 {
 	struct tee_sink *t = (struct tee_sink *)s;
@@ -201,6 +212,7 @@ struct sink *sink_tee_new(struct sink **outs, size_t count)
 	if (!t)
 		return NULL;
 	t->base.write = tee_write;
+	t->base.borrow = count ? tee_borrow : NULL;
 	t->base.finish = tee_finish;
 	t->base.destroy = tee_destroy;
 	t->base.name = "tee";
@@ -430,11 +442,25 @@ static int async_submit(struct async_sink *a)
 	return err;
 }
 
+/* The unfilled rest of the buffer being filled: the producer reads into it. */
+static void *async_borrow(struct sink *s, size_t *len)
+{
+	struct async_sink *a = (struct async_sink *)s;
+
+	*len = a->buffer_size - a->fill;
+	return a->ring[a->filling].data + a->fill;
+}
+
 static int async_write(struct sink *s, const void *buf, size_t len)
 {
 	struct async_sink *a = (struct async_sink *)s;
 	const unsigned char *p = buf;
 
+	if (p == a->ring[a->filling].data + a->fill && len <= a->buffer_size - a->fill) {
+		/* Bytes produced in borrowed space are already in place. */
+		a->fill += len;
+		return a->fill == a->buffer_size ? async_submit(a) : 0;
+	}
 	while (len) {
 		size_t room = a->buffer_size - a->fill;
 		size_t take = len < room ? len : room;
@@ -516,6 +542,7 @@ struct sink *sink_async_new(struct sink *downstream, size_t buffer_size, unsigne
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->changed, NULL);
 	a->base.write = async_write;
+	a->base.borrow = async_borrow;
 	a->base.finish = async_finish;
 	a->base.destroy = async_destroy;
 	a->base.name = downstream->name;

@@ -25,6 +25,11 @@
 
 struct sink {
 	int (*write)(struct sink *s, const void *buf, size_t len);
+	/*
+	 * Optional: space inside the sink where the caller may produce its next
+	 * bytes and then write() them from, sparing a copy. NULL if none.
+	 */
+	void *(*borrow)(struct sink *s, size_t *len);
 	int (*finish)(struct sink *s);
 	void (*destroy)(struct sink *s);
 	const char *name;      /* for messages: "output", "zstd", ... */
@@ -32,6 +37,11 @@ struct sink {
 };
 
 int sink_write(struct sink *s, const void *buf, size_t len);
+/*
+ * Up to *len bytes of the sink's own memory to fill and then pass to
+ * sink_write() (from its start), or NULL: the caller uses its own buffer.
+ */
+void *sink_borrow(struct sink *s, size_t *len);
 int sink_finish(struct sink *s);
 void sink_destroy(struct sink *s);
 
