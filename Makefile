@@ -20,17 +20,20 @@ CURL_LIB := $(CURL_DIR)/lib/libcurl.a
 CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Iagent -Iuploader
 
 LIB_SRCS := $(wildcard agent/lib/*.c)
-AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c)) $(wildcard uploader/*.c)
+UPLOADER_SRCS := $(wildcard uploader/*.c)
+AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+UPLOADER_OBJS := $(UPLOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBCAPTURE := $(BUILD)/libcapture.a
+LIBUPLOADER := $(BUILD)/libuploader.a
 
 # The agent runs inside initramfs images and on hosts whose libraries we
 # cannot know: link everything statically. Debian's libzstd.a has no worker
 # threads and its libcurl.a needs libraries with no static build, so both
 # are built from Debian's sources (scripts/build-*.sh), cached.
 CURL_LINK = $(shell cat $(CURL_DIR)/link-flags.txt 2>/dev/null)
-STATIC_LIBS = $(CURL_LINK) -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
 DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
@@ -54,27 +57,41 @@ $(LIBCAPTURE): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(AGENT): $(AGENT_OBJS) $(LIBCAPTURE)
-	$(CC) -static $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBCAPTURE) $(STATIC_LIBS)
+$(LIBUPLOADER): $(UPLOADER_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBUPLOADER)
+	$(CC) -static $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBUPLOADER) $(LIBCAPTURE) $(STATIC_LIBS)
 
 # ---- tests ----
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBCAPTURE) -lcmocka -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) -lcmocka \
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
 
-unit: $(UNIT_BINS)
+# Small drivers that let python tests (against botocore, fake servers) call
+# library code directly.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+$(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) \
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # libFuzzer harnesses for every parser of outside input, with ASan + UBSan.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(ZSTD_LIB)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
-		$(ZSTD_LIB) -ljson-c -lcrypto -lpthread
+		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -ljson-c -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
 
@@ -94,4 +111,4 @@ install: agent
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(AGENT_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(UPLOADER_OBJS:.o=.d) $(AGENT_OBJS:.o=.d)

@@ -18,6 +18,9 @@ enum exit_code {
 	EXIT_MALFORMED = 7,         /* input is not a well-formed image, zstd stream or manifest */
 	EXIT_INPUT = 8,             /* input cannot be opened or read */
 	EXIT_SYSTEM_INFO = 9,       /* /proc/iomem unreadable or hides addresses */
+	EXIT_CREDENTIALS = 10,      /* no AWS credentials could be found */
+	EXIT_UPLOAD = 11,           /* S3 upload failed (after retries); the upload was aborted */
+	EXIT_UPLOAD_DENIED = 12,    /* S3 refused: AccessDenied, SignatureDoesNotMatch */
 };
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
 	{ "acquire", acquire_main, "capture physical memory as a LiME image (zstd, SHA-256)" },
 	{ "verify", verify_main, "check an image's structure and hashes against its manifest" },
 	{ "convert", convert_main, "convert between LiME, raw and padded; zstd and plain" },
+	{ "upload", upload_main, "stream a file or stdin into S3 (multipart, SHA-256 per part)" },
 };
 
 static void usage(FILE *out)
@@ -28,7 +29,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(out, "\n'%s <command> --help' describes a command's options.\n"
 		     "Exit codes: 0 ok, 1 internal, 2 usage, 3 no source, 4 output, 5 interrupted,\n"
-		     "6 verify mismatch, 7 malformed input, 8 input unreadable, 9 system info.\n",
+		     "6 verify mismatch, 7 malformed input, 8 input unreadable, 9 system info,\n"
+		     "10 no credentials, 11 upload failed, 12 upload denied.\n",
 		AGENT_NAME);
 }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# A short run of every fuzzer (FUZZ_SECONDS each, default 20), from a
+# A short run of every fuzzer (FUZZ_SECONDS each, default 10), from a
 # corpus kept under the build directory so runs build on each other.
 # A long run: FUZZ_SECONDS=3600 bash tests/fuzz/test_fuzz.sh
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/${BUILD:-build}
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-10}
 passed=0 failed=0
 for fuzzer in "$build"/fuzz/fuzz_*; do
 	name=$(basename "$fuzzer")

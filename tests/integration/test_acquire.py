@@ -19,6 +19,9 @@ import tarfile
 import tempfile
 import time
 
+# Never reach a real metadata service from a test machine; the IMDS cases
+# below point the agent at their own local server instead.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
 LIME_MAGIC = 0x4C694D45

@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""forensics-agent upload against moto's S3 with signature checking on.
+
+Every object is downloaded with boto3 and compared byte for byte; multipart
+ETags are checked as MD5-of-MD5s-N; after each failure the bucket must hold
+no object and no unfinished multipart upload. Faults come from a proxy
+between the agent and moto (503/500, resets mid-body, stalls, 200-with-error
+on Complete, clock skew, expired token, denial).
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from faultproxy import FaultProxy, Rule  # noqa: E402
+from s3env import MotoServer, expected_multipart_etag, payload  # noqa: E402
+
+AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
+MIB = 1 << 20
+PART = 5 * MIB
+BUCKET = "evidence"
+
+results = []
+tmp = tempfile.mkdtemp(prefix="upload-test.")
+
+
+def case(name, fn):
+    try:
+        fn()
+        results.append(True)
+        print(f"ok   {name}")
+    except Exception as e:  # noqa: BLE001
+        results.append(False)
+        print(f"FAIL {name}: {e!r}")
+
+
+def write_source(size, seed):
+    data = payload(size, seed=seed)
+    path = os.path.join(tmp, f"src-{size}-{seed}")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data
+
+
+def upload(env, src, key, *extra, timeout=300):
+    args = [AGENT, "upload", "--path-style", "--log-format", "json", "--part-size", str(PART),
+            *extra, src, f"s3://{BUCKET}/{key}"]
+    return subprocess.run(args, env=env, capture_output=True, timeout=timeout)
+
+
+def records(stderr):
+    return [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
+
+
+def assert_uploaded(s3, key, data, p):
+    assert p.returncode == 0, p.stderr.decode()[-600:]
+    got = s3.get(BUCKET, key)
+    assert got == data, f"{key}: downloaded {len(got)} bytes differ from {len(data)} sent"
+    etag = s3.head(BUCKET, key)["ETag"].strip('"')
+    if len(data) >= PART:
+        assert etag == expected_multipart_etag(data, PART).strip('"'), etag
+    else:
+        assert etag == hashlib.md5(data).hexdigest(), etag
+    done = [r for r in records(p.stderr) if r["event"] == "uploaded"][0]
+    assert done["sha256_stored"] == hashlib.sha256(data).hexdigest()
+    assert done["bytes_stored"] == len(data)
+    assert s3.list_multipart_uploads(BUCKET) == []
+
+
+def assert_nothing_left(s3, key):
+    assert not s3.exists(BUCKET, key), f"{key} exists after a failed upload"
+    assert s3.list_multipart_uploads(BUCKET) == [], "orphaned multipart upload"
+
+
+def one_error(p, code, *words):
+    errors = [r for r in records(p.stderr) if r["level"] == "error"]
+    assert p.returncode == code, f"exit {p.returncode} != {code}: {p.stderr.decode()[-600:]}"
+    assert len(errors) == 1, errors
+    for w in words:
+        assert w in errors[0]["msg"], f"{w!r} not in {errors[0]['msg']!r}"
+
+
+class RoleIMDS:
+    """IMDSv2 serving instance-role credentials: a new session from issue() each time."""
+
+    def __init__(self, issue):
+        import http.server
+        import threading
+        outer = self
+        self.served = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, code, body):
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_PUT(self):
+                self.reply(200, "imds-token")
+
+            def do_GET(self):
+                if self.headers.get("X-aws-ec2-metadata-token") != "imds-token":
+                    return self.reply(401, "")
+                base = "/latest/meta-data/iam/security-credentials/"
+                if self.path == base:
+                    return self.reply(200, "forensics-role")
+                if self.path == base + "forensics-role":
+                    outer.served += 1
+                    c = issue()
+                    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+                    return self.reply(200, json.dumps({
+                        "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": c["AccessKeyId"],
+                        "SecretAccessKey": c["SecretAccessKey"], "Token": c["SessionToken"],
+                        "Expiration": expires}))
+                self.reply(404, "")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def main():
+    with MotoServer(auth=True) as s3:
+        s3.create_bucket(BUCKET)
+        env = s3.env()
+
+        for size in (0, 1, PART - 1, PART, PART + 1, 200 * MIB):
+            def sized(size=size):
+                src, data = write_source(size, seed=size)
+                key = f"sizes/{size}.bin"
+                assert_uploaded(s3, key, data, upload(env, src, key))
+            case(f"size {size}: downloaded bytes and ETag match", sized)
+
+        def from_stdin_with_zstd():
+            src, data = write_source(12 * MIB, seed=7)
+            key = "stdin/disk.raw.zst"
+            with open(src, "rb") as f:
+                p = subprocess.run([AGENT, "upload", "--path-style", "--log-format", "json",
+                                    "--zstd", "-", f"s3://{BUCKET}/{key}"], stdin=f, env=env,
+                                   capture_output=True, timeout=120)
+            assert p.returncode == 0, p.stderr.decode()
+            stored = s3.get(BUCKET, key)
+            plain = subprocess.run(["zstd", "-dc"], input=stored, capture_output=True,
+                                   check=True).stdout
+            assert plain == data
+            done = [r for r in records(p.stderr) if r["event"] == "uploaded"][0]
+            assert done["sha256_read"] == hashlib.sha256(data).hexdigest()
+            assert done["sha256_stored"] == hashlib.sha256(stored).hexdigest()
+        case("stdin, zstd on the way: both hashes and the bytes check out", from_stdin_with_zstd)
+
+        def headers_and_metadata():
+            src, data = write_source(PART + 3, seed=11)
+            key = "headers/img.lime"
+            p = upload(env, src, key, "--metadata", "case-id=IR-42", "--metadata",
+                       "instance-id=i-0123", "--sse", "AES256")
+            assert_uploaded(s3, key, data, p)
+            head = s3.head(BUCKET, key)
+            assert head["Metadata"] == {"case-id": "IR-42", "instance-id": "i-0123"}, head
+            assert head.get("ServerSideEncryption") == "AES256", head
+        case("metadata and encryption headers reach the object", headers_and_metadata)
+
+        def wrong_secret():
+            src, _ = write_source(PART + 1, seed=3)
+            bad = dict(env, AWS_SECRET_ACCESS_KEY="not-the-secret")
+            p = upload(bad, src, "denied/img.bin")
+            one_error(p, 12, "SignatureDoesNotMatch")
+            assert_nothing_left(s3, "denied/img.bin")
+        case("wrong secret: SignatureDoesNotMatch, exit 12, at once", wrong_secret)
+
+        def no_credentials():
+            src, _ = write_source(10, seed=4)
+            bare = {k: v for k, v in env.items() if not k.startswith("AWS_ACCESS_KEY_ID")}
+            p = upload(bare, src, "nocreds/x")
+            one_error(p, 10)
+        case("no credentials: exit 10", no_credentials)
+
+        def bad_uri():
+            src, _ = write_source(10, seed=5)
+            for uri in ("s3://", "http://x/y", "s3://Bad_Bucket/k", "s3://evidence"):
+                p = subprocess.run([AGENT, "upload", "--log-format", "json", src, uri], env=env,
+                                   capture_output=True, timeout=30)
+                one_error(p, 2)
+        case("malformed S3 URIs: exit 2", bad_uri)
+
+        def unreachable():
+            src, _ = write_source(10, seed=6)
+            dead = dict(env, AWS_ENDPOINT_URL_S3="http://127.0.0.1:9")
+            t = time.monotonic()
+            p = upload(dead, src, "dead/x", "--max-attempts", "3")
+            one_error(p, 11, "transport")
+            assert time.monotonic() - t < 30
+        case("unreachable endpoint: bounded retries, exit 11", unreachable)
+
+        faults = [
+            ("503 SlowDown on part 2", [Rule("slowdown", op="UploadPart", query={"partNumber": "2"})]),
+            ("500 on part 3, twice", [Rule("internal", op="UploadPart", query={"partNumber": "3"},
+                                           count=2)]),
+            ("reset mid-body on part 1", [Rule("reset@mid-body", op="UploadPart",
+                                               query={"partNumber": "1"})]),
+            ("stall on part 2", [Rule("stall", op="UploadPart", query={"partNumber": "2"})]),
+            ("200 with <Error> on Complete", [Rule("complete-error",
+                                                   op="CompleteMultipartUpload")]),
+            ("503 on CreateMultipartUpload", [Rule("slowdown", op="CreateMultipartUpload")]),
+            ("clock skewed by an hour", [Rule("skew", op="UploadPart",
+                                              query={"partNumber": "1"})]),
+        ]
+        for name, rules in faults:
+            def faulty(rules=rules, name=name):
+                src, data = write_source(3 * PART + 12345, seed=len(name))
+                key = "faults/" + name.replace(" ", "-").replace("<", "").replace(">", "")
+                with FaultProxy(s3.endpoint, rules) as proxy:
+                    p = upload(s3.env(endpoint=proxy.endpoint), src, key, "--stall-timeout", "2")
+                    applied = [r for r in proxy.records() if r.fault]
+                assert applied, "the fault never fired"
+                assert_uploaded(s3, key, data, p)
+            case(f"fault, then a correct object: {name}", faulty)
+
+        def expired_token_refreshes():
+            # Instance-role credentials (temporary ones from moto's STS): after
+            # ExpiredToken the agent asks IMDS again and gets a new session.
+            iam, sts = s3.client("iam"), s3.client("sts")
+            trust = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+            role = iam.create_role(RoleName="forensics-role",
+                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            iam.put_role_policy(RoleName="forensics-role", PolicyName="upload",
+                                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                    "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+            imds = RoleIMDS(lambda: sts.assume_role(RoleArn=role, RoleSessionName="capture")[
+                "Credentials"])
+            src, data = write_source(3 * PART + 7, seed=31)
+            key = "faults/expired-token"
+            rules = [Rule("expired-token", op="UploadPart", query={"partNumber": "2"})]
+            role_env = {k: v for k, v in s3.env().items()
+                        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+            role_env.pop("AWS_EC2_METADATA_DISABLED", None)
+            role_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.endpoint
+            try:
+                with FaultProxy(s3.endpoint, rules) as proxy:
+                    role_env["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
+                    p = upload(role_env, src, key)
+                    tokens = {r.headers.get("x-amz-security-token")
+                              for r in proxy.records(op="UploadPart")}
+            finally:
+                imds.close()
+            assert_uploaded(s3, key, data, p)
+            assert imds.served >= 2, imds.served
+            assert len(tokens) >= 2, tokens
+        case("ExpiredToken: instance-role credentials refreshed, object correct",
+             expired_token_refreshes)
+
+        def expired_static_keys():
+            src, _ = write_source(3 * PART, seed=32)
+            key = "faults/expired-static"
+            rules = [Rule("expired-token", op="UploadPart", query={"partNumber": "2"},
+                          count=None)]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                p = upload(s3.env(endpoint=proxy.endpoint), src, key)
+                aborts = proxy.records(op="AbortMultipartUpload")
+            one_error(p, 11, "refused")
+            assert aborts, "no AbortMultipartUpload"
+            assert_nothing_left(s3, key)
+        case("ExpiredToken with keys that cannot be refreshed: fail, abort", expired_static_keys)
+
+        def denied_part_aborts():
+            src, _ = write_source(3 * PART, seed=21)
+            key = "faults/denied"
+            rules = [Rule("denied", op="UploadPart", query={"partNumber": "2"}, count=None)]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                p = upload(s3.env(endpoint=proxy.endpoint), src, key)
+                aborts = proxy.records(op="AbortMultipartUpload")
+            one_error(p, 12, "AccessDenied", "aborted")
+            assert aborts, "no AbortMultipartUpload"
+            assert_nothing_left(s3, key)
+        case("AccessDenied on a part: no retry, upload aborted, exit 12", denied_part_aborts)
+
+        def persistent_503_aborts():
+            src, _ = write_source(2 * PART, seed=22)
+            key = "faults/persistent"
+            rules = [Rule("slowdown", op="UploadPart", query={"partNumber": "1"}, count=None)]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                p = upload(s3.env(endpoint=proxy.endpoint), src, key, "--max-attempts", "3")
+                tries = len(proxy.records(op="UploadPart", fault=...))
+            one_error(p, 11, "failed 3 times")
+            assert_nothing_left(s3, key)
+            assert tries <= 3 + 2, tries  # part 1 three times, part 2 at most in flight
+        case("SlowDown forever: 3 attempts, then abort, exit 11", persistent_503_aborts)
+
+        def sigterm_aborts():
+            src, _ = write_source(40 * MIB, seed=23)
+            key = "faults/sigterm"
+            rules = [Rule("stall:3", op="UploadPart", count=None)]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                proc = subprocess.Popen([AGENT, "upload", "--path-style", "--log-format", "json",
+                                         src, f"s3://{BUCKET}/{key}"],
+                                        env=s3.env(endpoint=proxy.endpoint),
+                                        stderr=subprocess.PIPE)
+                deadline = time.monotonic() + 20
+                while not proxy.records(op="UploadPart") and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                proc.send_signal(signal.SIGTERM)
+                err = proc.stderr.read()
+                rc = proc.wait(timeout=60)
+            assert rc == 5, (rc, err.decode()[-400:])
+            assert_nothing_left(s3, key)
+        case("SIGTERM mid-upload: exit 5, upload aborted", sigterm_aborts)
+
+    subprocess.run(["rm", "-rf", tmp])
+    failed = results.count(False)
+    print(f"upload: {len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

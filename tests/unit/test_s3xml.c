@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* S3 XML answers: the fields the uploader acts on, and hostile bodies. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3xml.h"
+
+struct xml_case {
+	const char *name;
+	const char *body;
+	int ret;
+	const char *root;
+	const char *upload_id;
+	const char *etag;
+	const char *code;
+	const char *server_time;
+};
+
+static const struct xml_case cases[] = {
+	{ "initiate",
+	  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	  "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	  "<Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId>"
+	  "</InitiateMultipartUploadResult>",
+	  0, "InitiateMultipartUploadResult", "VXBsb2FkIElE", NULL, NULL, NULL },
+	{ "complete",
+	  "<CompleteMultipartUploadResult><Location>http://x/b/k</Location><Bucket>b</Bucket>"
+	  "<Key>k</Key><ETag>&quot;3858f62230ac3c915f300c664312c11f-9&quot;</ETag>"
+	  "</CompleteMultipartUploadResult>",
+	  0, "CompleteMultipartUploadResult", NULL, "\"3858f62230ac3c915f300c664312c11f-9\"", NULL,
+	  NULL },
+	/* CompleteMultipartUpload can answer 200 and still fail: the body says so. */
+	{ "error in a 200",
+	  "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code>"
+	  "<Message>We encountered an internal error. Please try again.</Message>"
+	  "<RequestId>656c76696e6727732072657175657374</RequestId></Error>",
+	  0, "Error", NULL, NULL, "InternalError", NULL },
+	{ "clock skew",
+	  "<Error><Code>RequestTimeTooSkewed</Code><Message>m</Message>"
+	  "<RequestTime>20261128T170000Z</RequestTime>"
+	  "<ServerTime>2026-11-28T17:20:00Z</ServerTime></Error>",
+	  0, "Error", NULL, NULL, "RequestTimeTooSkewed", "2026-11-28T17:20:00Z" },
+	{ "text split by entities and CDATA",
+	  "<Error><Code>Slow<![CDATA[Do]]>w&#110;</Code></Error>", 0, "Error", NULL, NULL,
+	  "SlowDown", NULL },
+	{ "nested values are not top-level fields",
+	  "<ListPartsResult><Part><ETag>\"x\"</ETag></Part></ListPartsResult>", 0,
+	  "ListPartsResult", NULL, NULL, NULL, NULL },
+	{ "empty body", "", -EBADMSG, NULL, NULL, NULL, NULL, NULL },
+	{ "html from a proxy", "<html><body>502 Bad Gateway</body>", -EBADMSG, NULL, NULL, NULL,
+	  NULL, NULL },
+	{ "truncated", "<Error><Code>SlowDown</Code>", -EBADMSG, NULL, NULL, NULL, NULL, NULL },
+	{ "entity expansion refused",
+	  "<!DOCTYPE e [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>"
+	  "<Error><Code>&b;</Code></Error>", -EBADMSG, NULL, NULL, NULL, NULL, NULL },
+	{ "too deep",
+	  "<a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a></a></a></a></a></a></a></a></a>"
+	  "</a></a></a></a></a></a></a></a></a></a>", -EBADMSG, NULL, NULL, NULL, NULL, NULL },
+};
+
+static void assert_field(const char *got, const char *want)
+{
+	if (!want)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+static void test_cases(void **state)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct xml_case *c = &cases[i];
+		struct s3xml x;
+
+		print_message("case: %s\n", c->name);
+		assert_int_equal(s3xml_parse(c->body, strlen(c->body), &x), c->ret);
+		if (c->ret)
+			continue;
+		assert_string_equal(x.root, c->root);
+		assert_field(x.upload_id, c->upload_id);
+		assert_field(x.etag, c->etag);
+		assert_field(x.code, c->code);
+		assert_field(x.server_time, c->server_time);
+		assert_int_equal(s3xml_is_error(&x), !strcmp(c->root, "Error"));
+		s3xml_free(&x);
+	}
+}
+
+static void test_value_bound(void **state)
+{
+	size_t n = S3XML_VALUE_MAX + 100;
+	char *body = malloc(n + 64);
+	struct s3xml x;
+
+	strcpy(body, "<Error><Message>");
+	memset(body + strlen(body), 'm', n);
+	strcpy(body + 16 + n, "</Message></Error>");
+	assert_int_equal(s3xml_parse(body, strlen(body), &x), -EBADMSG);
+	free(body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_value_bound),
+	};
+
+	return cmocka_run_group_tests_name("s3xml", tests, NULL, NULL);
+}

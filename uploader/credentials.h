@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * AWS credentials, region and endpoint, resolved in the order the AWS SDKs
+ * use, so the agent behaves like the aws CLI on the same host:
+ *
+ *   1. explicit options (--access-key-id/--secret-access-key/--session-token)
+ *   2. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+ *   3. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and
+ *      AWS_CONFIG_FILE (~/.aws/config), profile AWS_PROFILE or "default"
+ *   4. the instance role through IMDSv2, refreshed before its Expiration
+ *
+ * Library code: no printing; errors come back as negative errno and a
+ * one-line reason.
+ */
+#ifndef FORENSICS_CREDENTIALS_H
+#define FORENSICS_CREDENTIALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define AWS_REASON_MAX 256
+/* Refresh temporary credentials this long before they expire. */
+#define AWS_CREDENTIALS_REFRESH_MARGIN 300
+
+struct aws_credentials {
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;     /* NULL for long-term keys */
+	time_t expiration;       /* 0: does not expire */
+	char source[64];         /* "options", "environment", "profile default", "imds role X" */
+};
+
+struct aws_credential_options {
+	const char *access_key_id;    /* all three NULL unless given on the command line */
+	const char *secret_access_key;
+	const char *session_token;
+	const char *profile;          /* overrides AWS_PROFILE */
+};
+
+struct aws_credentials_provider;
+
+/* Resolve the first source that has credentials; 0 or -ENOKEY with why. */
+int aws_credentials_provider_new(const struct aws_credential_options *options,
+				 struct aws_credentials_provider **out, char *why, size_t whylen);
+/*
+ * Current credentials, refreshed from their source when within
+ * AWS_CREDENTIALS_REFRESH_MARGIN of expiring (or after invalidate()).
+ * The pointer stays valid until the next get() or free().
+ */
+int aws_credentials_get(struct aws_credentials_provider *p, time_t now,
+			const struct aws_credentials **out, char *why, size_t whylen);
+/*
+ * The last credentials resolved, even if refused or expired: only for
+ * best-effort cleanup (aborting an upload) after get() has failed.
+ */
+const struct aws_credentials *aws_credentials_last(const struct aws_credentials_provider *p);
+/* The service said ExpiredToken: the next get() refreshes. */
+void aws_credentials_invalidate(struct aws_credentials_provider *p);
+void aws_credentials_provider_free(struct aws_credentials_provider *p);
+
+/*
+ * Region: option, AWS_REGION, AWS_DEFAULT_REGION, the profile's "region" in
+ * the config file, then IMDS (placement/region). *region is malloc'd.
+ * -EINVAL for a name that is not a region's shape.
+ */
+int aws_region_resolve(const char *option, const char *profile, char **region, char *why,
+		       size_t whylen);
+
+/*
+ * S3 endpoint for a bucket: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, else
+ * https://s3.<region>.amazonaws.com. Virtual-hosted addressing
+ * (bucket.host) unless path_style, the endpoint is an override, or the
+ * bucket name is not DNS-compatible (dots under TLS). Results malloc'd:
+ * *base "https://host[:port]", *host "host[:port]" as sent in Host,
+ * *path_prefix "" or "/bucket".
+ */
+struct s3_endpoint {
+	char *scheme;       /* "https" or "http" */
+	char *host;         /* Host header value */
+	char *path_prefix;  /* "" (virtual-hosted) or "/bucket" (path style) */
+	bool path_style;
+};
+
+int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
+			struct s3_endpoint *out, char *why, size_t whylen);
+void s3_endpoint_free(struct s3_endpoint *e);
+
+/* "s3://bucket/key/prefix" → bucket, key ("" allowed); -EINVAL with why otherwise. */
+int s3_uri_parse(const char *uri, char **bucket, char **key, char *why, size_t whylen);
+
+#endif

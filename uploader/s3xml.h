@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * S3's XML answers are flat: a root element whose direct children carry the
+ * values we need (UploadId, ETag, Code, Message, ...). This parses any of
+ * them into one struct with expat, bounded, with no entity expansion, since
+ * the body comes from the network (or from whatever sits in between).
+ */
+#ifndef FORENSICS_S3XML_H
+#define FORENSICS_S3XML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define S3XML_BODY_MAX (1u << 20)
+#define S3XML_VALUE_MAX 4096
+
+struct s3xml {
+	char root[64];          /* "InitiateMultipartUploadResult", "Error", ... */
+	char *upload_id;
+	char *etag;
+	char *code;             /* <Error><Code> */
+	char *message;
+	char *request_id;
+	char *server_time;      /* RequestTimeTooSkewed */
+	char *checksum_sha256;
+	char *version_id;
+	char *location;
+	char *bucket;
+	char *key;
+};
+
+/* 0, or -EBADMSG (not XML, too deep, too large), -ENOMEM. */
+int s3xml_parse(const char *body, size_t len, struct s3xml *out);
+void s3xml_free(struct s3xml *x);
+static inline bool s3xml_is_error(const struct s3xml *x)
+{
+	return x->root[0] == 'E' && x->root[1] == 'r' && x->root[2] == 'r' && x->root[3] == 'o' &&
+	       x->root[4] == 'r' && x->root[5] == '\0';
+}
+
+#endif
