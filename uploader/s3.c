@@ -18,6 +18,8 @@ int s3_client_init(struct s3_client *c, const char *region, const char *bucket, 
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	/* Owned from here, also on failure. */
+	c->credentials = credentials;
 	c->region = strdup(region);
 	c->bucket = strdup(bucket);
 	if (!c->region || !c->bucket) {
@@ -27,7 +29,6 @@ int s3_client_init(struct s3_client *c, const char *region, const char *bucket, 
 	ret = s3_endpoint_resolve(region, bucket, path_style, &c->endpoint, why, whylen);
 	if (ret)
 		goto fail;
-	c->credentials = credentials;
 	c->max_attempts = S3_DEFAULT_MAX_ATTEMPTS;
 	c->stall_timeout_s = S3_LOW_SPEED_TIME_S;
 	c->random_state = (unsigned int)time(NULL) ^ (unsigned int)getpid();

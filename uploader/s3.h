@@ -91,6 +91,7 @@ enum s3_verdict {
 	S3_FATAL,
 };
 
+/* Takes ownership of credentials, also when it fails. */
 int s3_client_init(struct s3_client *c, const char *region, const char *bucket, bool path_style,
 		   struct aws_credentials_provider *credentials, char *why, size_t whylen);
 void s3_client_free(struct s3_client *c);

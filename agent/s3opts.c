@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "s3opts.h"
+#include "exitcodes.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_REGION = S3OPTS_FIRST, OPT_PROFILE, OPT_PATH_STYLE, OPT_PART_SIZE, OPT_IN_FLIGHT,
+	OPT_ACL, OPT_SSE, OPT_KMS, OPT_LOCK_MODE, OPT_LOCK_UNTIL, OPT_METADATA,
+	OPT_MAX_ATTEMPTS, OPT_STALL,
+};
+
+const struct option s3opts_longopts[] = {
+	{ "region", required_argument, NULL, OPT_REGION },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "path-style", no_argument, NULL, OPT_PATH_STYLE },
+	{ "part-size", required_argument, NULL, OPT_PART_SIZE },
+	{ "parts-in-flight", required_argument, NULL, OPT_IN_FLIGHT },
+	{ "acl", required_argument, NULL, OPT_ACL },
+	{ "sse", required_argument, NULL, OPT_SSE },
+	{ "sse-kms-key-id", required_argument, NULL, OPT_KMS },
+	{ "object-lock-mode", required_argument, NULL, OPT_LOCK_MODE },
+	{ "object-lock-retain-until", required_argument, NULL, OPT_LOCK_UNTIL },
+	{ "metadata", required_argument, NULL, OPT_METADATA },
+	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ 0 }
+};
+
+const char s3opts_help[] =
+	"S3 (for s3://BUCKET/KEY destinations):\n"
+	"      --region R          AWS region (default: AWS_REGION, config, IMDS)\n"
+	"      --profile P         shared-config profile (default: AWS_PROFILE or default)\n"
+	"      --path-style        path-style addressing (default: virtual-hosted on AWS)\n"
+	"      --part-size N       first part size in bytes (default 8 MiB, at least 5 MiB)\n"
+	"      --parts-in-flight N parallel part uploads (default 4)\n"
+	"      --acl ACL           canned ACL (default bucket-owner-full-control)\n"
+	"      --sse ALG           server-side encryption: aws:kms or AES256\n"
+	"      --sse-kms-key-id K  KMS key for aws:kms\n"
+	"      --object-lock-mode M            GOVERNANCE or COMPLIANCE\n"
+	"      --object-lock-retain-until T    ISO 8601 date\n"
+	"      --metadata NAME=VALUE           user metadata (x-amz-meta-NAME), repeatable\n"
+	"      --max-attempts N    tries per request before giving up (default 8)\n"
+	"      --stall-timeout S   retry a transfer stuck below 1 KiB/s for S seconds (default 30)\n"
+	"  Memory: part size x (parts in flight + 1), 40 MiB with the defaults. With no\n"
+	"  size known, parts double every 1000 parts, so S3's 5 TiB limit fits in 10000.\n";
+
+void s3opts_init(struct s3opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->upload.object.acl = "bucket-owner-full-control";
+	o->upload.object.metadata = o->metadata;
+}
+
+static int parse_number(const char *text, unsigned long long min, unsigned long long max,
+			unsigned long long *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtoull(text, &end, 0);
+	return errno || end == text || *end || *value < min || *value > max ? -EINVAL : 0;
+}
+
+int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value)
+{
+	size_t n = o->upload.object.metadata_count;
+
+	if (n == S3OPTS_MAX_METADATA)
+		return -E2BIG;
+	o->metadata_names[n] = strdup(name);
+	if (!o->metadata_names[n])
+		return -ENOMEM;
+	o->metadata[n] = (struct sigv4_pair){ o->metadata_names[n], value };
+	o->upload.object.metadata_count++;
+	return 0;
+}
+
+int s3opts_handle(struct s3opts *o, int code, const char *arg)
+{
+	unsigned long long v;
+
+	switch (code) {
+	case OPT_REGION:
+		o->region = arg;
+		return 1;
+	case OPT_PROFILE:
+		o->profile = arg;
+		return 1;
+	case OPT_PATH_STYLE:
+		o->path_style = true;
+		return 1;
+	case OPT_PART_SIZE:
+		if (parse_number(arg, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE, &v))
+			return -EINVAL;
+		o->upload.part_size = (size_t)v;
+		return 1;
+	case OPT_IN_FLIGHT:
+		if (parse_number(arg, 1, 64, &v))
+			return -EINVAL;
+		o->upload.parts_in_flight = (unsigned int)v;
+		return 1;
+	case OPT_ACL:
+		o->upload.object.acl = arg;
+		return 1;
+	case OPT_SSE:
+		if (strcmp(arg, "aws:kms") && strcmp(arg, "AES256"))
+			return -EINVAL;
+		o->upload.object.sse = arg;
+		return 1;
+	case OPT_KMS:
+		o->upload.object.sse_kms_key_id = arg;
+		return 1;
+	case OPT_LOCK_MODE:
+		if (strcmp(arg, "GOVERNANCE") && strcmp(arg, "COMPLIANCE"))
+			return -EINVAL;
+		o->upload.object.lock_mode = arg;
+		return 1;
+	case OPT_LOCK_UNTIL:
+		o->upload.object.lock_retain_until = arg;
+		return 1;
+	case OPT_METADATA: {
+		const char *eq = strchr(arg, '=');
+		char *name;
+		int ret;
+
+		if (!eq || eq == arg)
+			return -EINVAL;
+		name = strndup(arg, (size_t)(eq - arg));
+		if (!name)
+			return -ENOMEM;
+		ret = s3opts_add_metadata(o, name, eq + 1);
+		free(name);
+		return ret ? -EINVAL : 1;
+	}
+	case OPT_MAX_ATTEMPTS:
+		if (parse_number(arg, 1, 20, &v))
+			return -EINVAL;
+		o->max_attempts = (unsigned int)v;
+		return 1;
+	case OPT_STALL:
+		if (parse_number(arg, 1, 3600, &v))
+			return -EINVAL;
+		o->stall_timeout = (long)v;
+		return 1;
+	}
+	return 0;
+}
+
+void s3opts_free(struct s3opts *o)
+{
+	for (size_t i = 0; i < S3OPTS_MAX_METADATA; i++)
+		free(o->metadata_names[i]);
+	memset(o->metadata_names, 0, sizeof(o->metadata_names));
+}
+
+int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *client,
+		       const char *who)
+{
+	struct aws_credential_options copt = { .profile = o->profile };
+	struct aws_credentials_provider *creds = NULL;
+	char why[S3_REASON_MAX] = "", *region = NULL;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (aws_region_resolve(o->region, o->profile, &region, why, sizeof(why))) {
+		log_error("region", "%s: %s", who, why);
+		return EXIT_USAGE;
+	}
+	if (aws_credentials_provider_new(&copt, &creds, why, sizeof(why))) {
+		log_error("credentials", "%s: %s", who, why);
+		free(region);
+		return EXIT_CREDENTIALS;
+	}
+	/* The client owns the credentials from here, even when it fails. */
+	if (s3_client_init(client, region, bucket, o->path_style, creds, why, sizeof(why))) {
+		log_error("usage", "%s: %s", who, why);
+		free(region);
+		return EXIT_USAGE;
+	}
+	free(region);
+	if (o->max_attempts)
+		client->max_attempts = o->max_attempts;
+	if (o->stall_timeout)
+		client->stall_timeout_s = o->stall_timeout;
+	return EXIT_OK;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The S3 options shared by every subcommand that writes to S3 (acquire,
+ * upload): one table, one parser, one help text, one way to open a client.
+ */
+#ifndef FORENSICS_S3OPTS_H
+#define FORENSICS_S3OPTS_H
+
+#include "multipart.h"
+#include "s3.h"
+
+#include <getopt.h>
+
+#define S3OPTS_MAX_METADATA 8
+#define S3OPTS_FIRST 1000  /* getopt codes of these options start here */
+
+struct s3opts {
+	const char *region;
+	const char *profile;
+	bool path_style;
+	unsigned int max_attempts;
+	long stall_timeout;
+	struct s3_upload_options upload;
+	struct sigv4_pair metadata[S3OPTS_MAX_METADATA];
+	char *metadata_names[S3OPTS_MAX_METADATA];
+};
+
+extern const struct option s3opts_longopts[];
+extern const char s3opts_help[];
+
+void s3opts_init(struct s3opts *o);
+/* Handles a getopt code from s3opts_longopts: 1 handled, 0 not ours, -EINVAL bad value. */
+int s3opts_handle(struct s3opts *o, int code, const char *arg);
+/* Adds a metadata pair the program computes (case id, instance id...). */
+int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value);
+void s3opts_free(struct s3opts *o);
+
+/*
+ * Resolve region and credentials and open a client for bucket. Returns an
+ * exit code (EXIT_OK on success) after logging one line on failure.
+ */
+int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *client,
+		       const char *who);
+
+#endif
