@@ -8,9 +8,11 @@
 #include "hostinfo.h"
 #include "log.h"
 #include "manifest.h"
+#include "s3opts.h"
 #include "subcommands.h"
 #include "lib/capture.h"
 #include "lib/iomem.h"
+#include "lib/lime.h"
 #include "lib/sink.h"
 #include "lib/source.h"
 #include "lib/util.h"
@@ -58,6 +60,19 @@ struct acquire_options {
 	int level;
 	int threads;
 	size_t chunk_size;
+	struct s3opts s3;
+};
+
+/*
+ * Where the image, manifest and bundle go: local files (or stdout), or keys
+ * in one S3 bucket, uploaded as they are produced.
+ */
+struct destination {
+	bool s3;
+	char *bucket;
+	struct s3_client client;
+	bool client_ready;
+	struct s3opts *options;
 };
 
 static void usage(FILE *out)
@@ -85,9 +100,12 @@ static void usage(FILE *out)
 		"      --iomem PATH      read the RAM map from PATH instead of /proc/iomem\n"
 		"      --log-format F    auto, text or json (default auto: json unless stderr is a TTY)\n"
 		"\n"
+		"With --output s3://BUCKET/PREFIX/ the image, manifest and bundle stream\n"
+		"straight into the bucket (PREFIX/<hostname>-<UTC time>.lime.zst ...).\n"
+		"\n"
 		"Memory use is bounded whatever the size of RAM: one read chunk, a %u KiB hash\n"
-		"queue, and zstd's window and %u MiB jobs per worker thread.\n",
-		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 10, SINK_ZSTD_JOB_SIZE >> 20);
+		"queue, and zstd's window and %u MiB jobs per worker thread.\n\n%s",
+		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 10, SINK_ZSTD_JOB_SIZE >> 20, s3opts_help);
 }
 
 static int default_threads(void)
@@ -161,16 +179,32 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	struct option all[sizeof(longopts) / sizeof(longopts[0]) + 16];
+	size_t nopts = 0;
 	long long v;
 	int c;
 
+	for (size_t i = 0; longopts[i].name; i++)
+		all[nopts++] = longopts[i];
+	for (size_t i = 0; s3opts_longopts[i].name; i++)
+		all[nopts++] = s3opts_longopts[i];
+	memset(&all[nopts], 0, sizeof(all[nopts]));
 	*o = (struct acquire_options){
 		.compress = true, .bundle = true, .level = DEFAULT_LEVEL,
 		.threads = default_threads(), .chunk_size = DEFAULT_CHUNK,
 		.iomem_path = "/proc/iomem",
 	};
+	s3opts_init(&o->s3);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:s:l:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:s:l:t:h", all, NULL)) != -1) {
+		int handled = s3opts_handle(&o->s3, c, optarg);
+
+		if (handled < 0) {
+			log_error("usage", "acquire: bad value '%s' for %s", optarg, argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (handled)
+			continue;
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -279,8 +313,14 @@ static char *resolve_output(const char *output, bool compress)
 
 	if (!strcmp(output, "-"))
 		return strdup(output);
-	if (!(len && output[len - 1] == '/') && !(stat(output, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (!strncmp(output, "s3://", 5)) {
+		/* s3://bucket and s3://bucket/prefix/ name the object like a directory would. */
+		if (len > 5 && output[len - 1] != '/' && strchr(output + 5, '/'))
+			return strdup(output);
+	} else if (!(len && output[len - 1] == '/') &&
+		   !(stat(output, &st) == 0 && S_ISDIR(st.st_mode))) {
 		return strdup(output);
+	}
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
@@ -372,36 +412,78 @@ nomem:
 	return -ENOMEM;
 }
 
-static int open_output(const char *path, struct sink **out)
+/* The key within the destination bucket for "s3://bucket/key". */
+static const char *s3_key_of(const struct destination *d, const char *uri)
+{
+	return uri + 5 + strlen(d->bucket) + 1;
+}
+
+/* A sink for name: stdout ("-"), a file, or an object in the destination bucket. */
+static int open_destination(struct destination *d, const char *name, uint64_t expected_size,
+			    struct sink **out)
 {
 	int ret = 0;
 
-	if (!strcmp(path, "-")) {
+	if (d->s3) {
+		struct s3_upload_options options = d->options->upload;
+
+		options.expected_size = expected_size;
+		*out = s3_upload_sink_new(&d->client, s3_key_of(d, name), &options, &ret);
+		return ret;
+	}
+	if (!strcmp(name, "-")) {
 		*out = sink_fd_new(STDOUT_FILENO, "stdout");
 		return *out ? 0 : -ENOMEM;
 	}
-	*out = sink_file_new(path, &ret);
+	*out = sink_file_new(name, &ret);
 	return ret;
 }
 
-static int output_exit_code(int err)
+/* Where an object landed: bucket, key, ETag, version, S3's checksum. */
+static json_object *s3_location(const struct destination *d, const struct sink *upload)
+{
+	const struct s3_upload_result *r = s3_upload_sink_result(upload);
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bucket", json_object_new_string(d->bucket));
+	json_object_object_add(o, "key", json_object_new_string(r->key ? r->key : ""));
+	json_object_object_add(o, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
+	json_object_object_add(o, "version_id",
+			       r->version_id ? json_object_new_string(r->version_id) : NULL);
+	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
+			       json_object_new_string(r->checksum_sha256) : NULL);
+	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
+	return o;
+}
+
+static int output_exit_code(const struct destination *d, int err)
 {
 	if (err == -EINTR || stop_requested)
 		return EXIT_INTERRUPTED;
 	if (err == -ENOMEM)
 		return EXIT_FAILURE_INTERNAL;
+	if (d->s3)
+		return err == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
 	return EXIT_OUTPUT;
 }
 
+/* The reason a write failed: the uploader's own words when it was S3. */
+static const char *output_error(const struct destination *d, const struct sink *out, int err)
+{
+	if (d->s3 && out && s3_upload_sink_error(out)[0])
+		return s3_upload_sink_error(out);
+	return strerror(-err);
+}
+
 /* Bundle: tar -> zstd -> tee(sha256, file). Records itself in the manifest. */
-static int write_bundle(const char *path, json_object *manifest)
+static int write_bundle(struct destination *d, const char *path, json_object *manifest)
 {
 	struct sink *file, *hash, *tee, *zstd, *outs[2];
 	json_object *files = NULL, *bundle;
 	int ret = 0;
 
-	file = sink_file_new(path, &ret);
-	if (!file)
+	ret = open_destination(d, path, 0, &file);
+	if (ret)
 		return ret;
 	hash = sink_sha256_new();
 	if (!hash) {
@@ -429,7 +511,11 @@ static int write_bundle(const char *path, json_object *manifest)
 		json_object_object_add(bundle, "bytes", json_object_new_int64((int64_t)file->bytes));
 		json_object_object_add(bundle, "sha256", json_object_new_string(sink_sha256_hex(hash)));
 		json_object_object_add(bundle, "files", files);
+		if (d->s3)
+			json_object_object_add(bundle, "s3", s3_location(d, file));
 		json_object_object_add(manifest, "bundle", bundle);
+	} else if (d->s3) {
+		log_warn("bundle", "bundle upload: %s", output_error(d, file, ret));
 	}
 	sink_destroy(zstd);
 	return ret;
@@ -446,6 +532,7 @@ int acquire_main(int argc, char *argv[])
 	struct capture_result result = { 0 };
 	struct capture_options copt = { 0 };
 	struct sink *output = NULL;
+	struct destination dest = { 0 };
 	json_object *manifest = NULL, *image, *host = NULL;
 	char *image_path = NULL, *manifest_path = NULL, *bundle_path = NULL;
 	char started[40], finished[40];
@@ -462,6 +549,28 @@ int acquire_main(int argc, char *argv[])
 	image_path = resolve_output(o.output, o.compress);
 	if (!image_path)
 		goto out;
+	dest.options = &o.s3;
+	if (!strncmp(image_path, "s3://", 5)) {
+		char why[S3_REASON_MAX] = "", *key = NULL;
+
+		dest.s3 = true;
+		if (s3_uri_parse(image_path, &dest.bucket, &key, why, sizeof(why))) {
+			log_error("usage", "acquire: %s", why);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		free(key);
+		if (o.case_id && s3opts_add_metadata(&o.s3, "case-id", o.case_id)) {
+			log_error("usage", "acquire: too many --metadata values");
+			code = EXIT_USAGE;
+			goto out;
+		}
+		code = s3opts_open_client(&o.s3, dest.bucket, &dest.client, "acquire");
+		if (code != EXIT_OK)
+			goto out;
+		dest.client_ready = true;
+		code = EXIT_FAILURE_INTERNAL;
+	}
 	to_stdout = !strcmp(image_path, "-");
 	manifest_path = o.manifest_path ? strdup(o.manifest_path) :
 		to_stdout ? NULL : with_suffix(image_path, MANIFEST_SUFFIX);
@@ -503,11 +612,14 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 
-	ret = open_output(image_path, &output);
+	/* The LiME stream's exact size sizes the upload's parts. */
+	ret = open_destination(&dest, image_path,
+			       range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE,
+			       &output);
 	if (ret) {
 		log_error("output", "acquire: cannot create %s: %s", image_path,
 			  ret == -EEXIST ? "file exists (evidence is never overwritten)" : strerror(-ret));
-		code = EXIT_OUTPUT;
+		code = dest.s3 ? output_exit_code(&dest, ret) : EXIT_OUTPUT;
 		goto out;
 	}
 	ret = build_image_sinks(output, o.compress, o.level, o.threads, &sinks);
@@ -532,13 +644,15 @@ int acquire_main(int argc, char *argv[])
 		ret = sink_finish(sinks.top);
 	log_progress_done();
 	if (ret) {
-		code = output_exit_code(ret);
+		code = output_exit_code(&dest, ret);
 		if (code == EXIT_INTERRUPTED)
-			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete",
-				  (int)stop_requested, to_stdout ? "stdout" : image_path);
+			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete%s",
+				  (int)stop_requested, to_stdout ? "stdout" : image_path,
+				  dest.s3 ? " and its upload aborted" : "");
 		else
-			log_error("output", "acquire: writing %s failed: %s", to_stdout ? "stdout" :
-				  image_path, strerror(-ret));
+			log_error("output", "acquire: writing %s failed: %s%s", to_stdout ? "stdout" :
+				  image_path, output_error(&dest, sinks.output, ret),
+				  dest.s3 ? "; upload aborted" : "");
 		goto out;
 	}
 	utc_timestamp(finished, sizeof(finished));
@@ -579,6 +693,8 @@ int acquire_main(int argc, char *argv[])
 			       json_object_new_string(sink_sha256_hex(sinks.raw_hash)));
 	json_object_object_add(image, "sha256_compressed", o.compress ?
 			       json_object_new_string(sink_sha256_hex(sinks.compressed_hash)) : NULL);
+	if (dest.s3)
+		json_object_object_add(image, "s3", s3_location(&dest, sinks.output));
 	json_object_object_add(manifest, "image", image);
 	json_object_object_add(manifest, "unreadable", manifest_unreadable(&result));
 	if (result.unreadable_count)
@@ -586,7 +702,7 @@ int acquire_main(int argc, char *argv[])
 			 result.unreadable_count, (double)result.bytes_zeroed / (1 << 20));
 
 	if (bundle_path) {
-		ret = write_bundle(bundle_path, manifest);
+		ret = write_bundle(&dest, bundle_path, manifest);
 		if (ret)
 			log_warn("bundle", "analysis bundle %s not written: %s", bundle_path,
 				 strerror(-ret));
@@ -596,12 +712,17 @@ int acquire_main(int argc, char *argv[])
 
 	code = EXIT_OK;
 	if (manifest_path) {
-		ret = manifest_write_file(manifest, manifest_path);
+		struct sink *out = NULL;
+
+		ret = open_destination(&dest, manifest_path, 0, &out);
+		if (!ret)
+			ret = manifest_write(manifest, out);
 		if (ret) {
 			log_error("manifest", "acquire: cannot write manifest %s: %s", manifest_path,
-				  strerror(-ret));
-			code = output_exit_code(ret);
+				  output_error(&dest, out, ret));
+			code = output_exit_code(&dest, ret);
 		}
+		sink_destroy(out);
 	}
 	json_object *fields = json_object_new_object();
 
@@ -610,6 +731,13 @@ int acquire_main(int argc, char *argv[])
 		  to_stdout ? "stdout" : image_path, sink_sha256_hex(sinks.raw_hash));
 out:
 	json_object_put(host);
+	/* Image sinks first: an unfinished upload aborts through the client. */
+	sink_destroy(sinks.top);
+	sinks.top = NULL;
+	if (dest.client_ready)
+		s3_client_free(&dest.client);
+	free(dest.bucket);
+	s3opts_free(&o.s3);
 	json_object_put(manifest);
 	sink_destroy(sinks.top);
 	capture_result_free(&result);

@@ -93,21 +93,15 @@ json_object *manifest_unreadable(const struct capture_result *result)
 	return a;
 }
 
-int manifest_write_file(json_object *manifest, const char *path)
+int manifest_write(json_object *manifest, struct sink *out)
 {
 	const char *text = json_object_to_json_string_ext(manifest, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
-	struct sink *out;
-	int ret = 0;
+	int ret = sink_write(out, text, strlen(text));
 
-	out = sink_file_new(path, &ret);
-	if (!out)
-		return ret;
-	ret = sink_write(out, text, strlen(text));
 	if (!ret)
 		ret = sink_write(out, "\n", 1);
 	if (!ret)
 		ret = sink_finish(out);
-	sink_destroy(out);
 	return ret;
 }

@@ -22,7 +22,7 @@ json_object *manifest_ranges(const struct range_list *ranges);
 json_object *manifest_iomem(const struct iomem_table *table);
 json_object *manifest_source(const struct mem_source *src, const struct source_selection *sel);
 json_object *manifest_unreadable(const struct capture_result *result);
-/* Pretty JSON through a file sink: "<path>.partial", renamed when complete. */
-int manifest_write_file(json_object *manifest, const char *path);
+/* Pretty JSON into out, then finish it (a file sink renames its ".partial"). */
+int manifest_write(json_object *manifest, struct sink *out);
 
 #endif

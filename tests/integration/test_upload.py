@@ -321,6 +321,43 @@ def main():
             assert_nothing_left(s3, key)
         case("SIGTERM mid-upload: exit 5, upload aborted", sigterm_aborts)
 
+        def acquire_into_bucket():
+            # The whole capture pipeline with S3 as the destination: image,
+            # manifest and bundle land as objects, nothing on local disk.
+            mem, memory = write_source(24 * MIB, seed=41)
+            iomem = os.path.join(tmp, "iomem")
+            with open(iomem, "w") as f:
+                f.write("00001000-0009fbff : System RAM\n00100000-017fffff : System RAM\n")
+            p = subprocess.run([AGENT, "acquire", "--source", "file", "--source-path", mem,
+                                "--iomem", iomem, "--log-format", "json", "--case", "IR-7",
+                                "--path-style", "--output", f"s3://{BUCKET}/cases/IR-7/"],
+                               env=env, capture_output=True, timeout=120, cwd=tmp)
+            assert p.returncode == 0, p.stderr.decode()[-600:]
+            logged = [r for r in records(p.stderr) if r["event"] == "manifest"][0]["manifest"]
+            image = logged["image"]
+            key = image["s3"]["key"]
+            assert key.startswith("cases/IR-7/") and key.endswith(".lime.zst"), key
+            stored = s3.get(BUCKET, key)
+            assert hashlib.sha256(stored).hexdigest() == image["sha256_compressed"]
+            lime = subprocess.run(["zstd", "-dc"], input=stored, capture_output=True,
+                                  check=True).stdout
+            assert hashlib.sha256(lime).hexdigest() == image["sha256_uncompressed"]
+            # Second range starts at 1 MiB: its bytes are the file's from there.
+            second = lime.index(bytes.fromhex("454d694c"), 32 + 0x9EC00)
+            assert lime[second + 32:] == memory[0x100000:0x1800000]
+            head = s3.head(BUCKET, key)
+            assert head["ETag"] == image["s3"]["etag"], (head["ETag"], image["s3"])
+            assert head["Metadata"].get("case-id") == "IR-7", head["Metadata"]
+            manifest = json.loads(s3.get(BUCKET, key + ".manifest.json"))
+            assert manifest["image"]["sha256_uncompressed"] == image["sha256_uncompressed"]
+            assert manifest["image"]["s3"]["etag"] == image["s3"]["etag"]
+            bundle = manifest["bundle"]
+            assert hashlib.sha256(s3.get(BUCKET, bundle["s3"]["key"])).hexdigest() == \
+                bundle["sha256"]
+            assert os.listdir(tmp) == [n for n in os.listdir(tmp) if n.startswith(("src-", "iomem"))]
+            assert s3.list_multipart_uploads(BUCKET) == []
+        case("acquire --output s3://: image, manifest and bundle as objects", acquire_into_bucket)
+
     subprocess.run(["rm", "-rf", tmp])
     failed = results.count(False)
     print(f"upload: {len(results) - failed} passed, {failed} failed")
