@@ -9,11 +9,17 @@
 #include "log.h"
 #include "manifest.h"
 #include "subcommands.h"
+#include "download.h"
+#include "s3opts.h"
 #include "lib/image_reader.h"
 #include "lib/lime.h"
+#include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <limits.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -566,16 +572,136 @@ static const struct option verify_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+#define VERIFY_MANIFEST_MAX (16u << 20)
+
+/* An S3 object's bytes as a path the manifest loader can open: a memfd, never disk. */
+static int fetch_manifest(struct s3_client *c, const char *key, int *memfd, char *path,
+			  size_t pathlen, char *why, size_t whylen)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int ret = s3_get_small(c, key, VERIFY_MANIFEST_MAX, &body, &len, why, whylen);
+
+	if (ret)
+		return ret;
+	*memfd = memfd_create("manifest", MFD_CLOEXEC);
+	if (*memfd < 0 || write_all(*memfd, body, len)) {
+		free(body);
+		return -EIO;
+	}
+	free(body);
+	snprintf(path, pathlen, "/proc/self/fd/%d", *memfd);
+	return 0;
+}
+
+/*
+ * verify s3://bucket/key: the object streams through a pipe from parallel
+ * ranged GETs; its manifest (key.manifest.json unless --manifest) comes
+ * into memory.
+ */
+static int verify_s3(struct verify *v, struct s3opts *s3, const char *uri)
+{
+	char why[S3_REASON_MAX] = "", image_fd_path[64], manifest_fd_path[64];
+	char *bucket = NULL, *key = NULL, *manifest_key = NULL;
+	struct s3_download download = { 0 };
+	struct s3_client client;
+	int pipefd[2] = { -1, -1 }, memfd = -1, code, ret;
+
+	if (s3_uri_parse(uri, &bucket, &key, why, sizeof(why)) || !key[0]) {
+		code = usage_error("%s", why[0] ? why : "the S3 URI needs a key");
+		goto out_free;
+	}
+	code = s3opts_open_client(s3, bucket, &client, "verify");
+	if (code != EXIT_OK)
+		goto out_free;
+	if (!v->manifest_path || !strncmp(v->manifest_path, "s3://", 5)) {
+		const char *mkey;
+
+		if (v->manifest_path) {
+			free(bucket);
+			bucket = NULL;
+			if (s3_uri_parse(v->manifest_path, &bucket, &manifest_key, why, sizeof(why))) {
+				code = usage_error("--manifest: %s", why);
+				goto out;
+			}
+			mkey = manifest_key;
+		} else if (asprintf(&manifest_key, "%s%s", key, MANIFEST_SUFFIX) < 0) {
+			code = EXIT_FAILURE_INTERNAL;
+			goto out;
+		} else {
+			mkey = manifest_key;
+		}
+		ret = fetch_manifest(&client, mkey, &memfd, manifest_fd_path,
+				     sizeof(manifest_fd_path), why, sizeof(why));
+		if (!ret) {
+			v->manifest_path = manifest_fd_path;
+		} else if (v->manifest_path) {
+			log_error("input", "verify: manifest %s: %s", v->manifest_path, why);
+			code = EXIT_INPUT;
+			goto out;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		code = EXIT_FAILURE_INTERNAL;
+		goto out;
+	}
+	if (s3_download_start(&download, &client, key, pipefd[1])) {
+		log_error("input", "verify: %s: %s", uri, download.why);
+		close(pipefd[1]);
+		code = download.error == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_INPUT;
+		goto out;
+	}
+	snprintf(image_fd_path, sizeof(image_fd_path), "/proc/self/fd/%d", pipefd[0]);
+	v->image_path = image_fd_path;
+	v->image_name = uri;
+	code = run(v);
+	/* A reader that stopped early must not leave the downloader blocked on the pipe. */
+	image_reader_close(&v->reader);
+	close(pipefd[0]);
+	pipefd[0] = -1;
+	if (s3_download_finish(&download) && code == EXIT_OK) {
+		log_error("input", "verify: %s: %s", uri, download.why);
+		code = EXIT_INPUT;
+	}
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (memfd >= 0)
+		close(memfd);
+	s3_client_free(&client);
+out_free:
+	free(bucket);
+	free(key);
+	free(manifest_key);
+	return code;
+}
+
 int verify_main(int argc, char *argv[])
 {
 	struct verify v = { 0 };
 	char *default_manifest = NULL;
 	enum log_format format;
+	struct s3opts s3;
+	struct option all[sizeof(verify_options) / sizeof(verify_options[0]) + 16];
+	size_t nopts = 0;
 	int opt, code;
 
+	for (size_t i = 0; verify_options[i].name; i++)
+		all[nopts++] = verify_options[i];
+	for (size_t i = 0; s3opts_longopts[i].name; i++)
+		all[nopts++] = s3opts_longopts[i];
+	memset(&all[nopts], 0, sizeof(all[nopts]));
+	s3opts_init(&s3);
 	optind = 1;
 	opterr = 0;   /* our own one-line messages, in the log format */
-	while ((opt = getopt_long(argc, argv, ":h", verify_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+		int handled = s3opts_handle(&s3, opt, optarg);
+
+		if (handled < 0)
+			return usage_error("bad value '%s' for %s", optarg, argv[optind - 1]);
+		if (handled)
+			continue;
 		switch (opt) {
 		case OPT_MANIFEST:
 			v.manifest_path = optarg;
@@ -607,6 +733,12 @@ int verify_main(int argc, char *argv[])
 				   argv[optind + 1]);
 	v.image_path = argv[optind];
 	v.image_name = strcmp(v.image_path, "-") ? v.image_path : "stdin";
+	if (!strncmp(v.image_path, "s3://", 5)) {
+		v.mismatch_names = json_object_new_array();
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		code = verify_s3(&v, &s3, argv[optind]);
+		goto done;
+	}
 	if (!v.manifest_path && strcmp(v.image_path, "-")) {
 		if (asprintf(&default_manifest, "%s%s", v.image_path, MANIFEST_SUFFIX) < 0) {
 			log_error("internal", "verify: out of memory");
@@ -618,6 +750,8 @@ int verify_main(int argc, char *argv[])
 	}
 	v.mismatch_names = json_object_new_array();
 	code = run(&v);
+done:
+	s3opts_free(&s3);
 	image_reader_close(&v.reader);
 	image_manifest_free(&v.manifest);
 	json_object_put(v.mismatch_names);

@@ -117,7 +117,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 	char *grown;
 
-	if (resp->body_len + n > S3_RESPONSE_MAX) {
+	if (resp->body_len + n > (resp->body_max ? resp->body_max : S3_RESPONSE_MAX)) {
 		resp->body_overflow = true;
 		return n;  /* keep the connection; the answer is judged as too large */
 	}
@@ -157,6 +157,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		{ "date:", offsetof(struct s3_response, date) },
 	};
 
+	if (n > 15 && !strncasecmp(buf, "content-length:", 15))
+		resp->content_length = strtoll(buf + 15, NULL, 10);
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		size_t l = strlen(wanted[i].name);
 
@@ -168,6 +170,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 void s3_response_reset(struct s3_response *resp)
 {
+	size_t body_max = resp->body_max;
+
 	free(resp->body);
 	free(resp->etag);
 	free(resp->version_id);
@@ -176,6 +180,8 @@ void s3_response_reset(struct s3_response *resp)
 	if (resp->xml_parsed)
 		s3xml_free(&resp->xml);
 	memset(resp, 0, sizeof(*resp));
+	resp->body_max = body_max;
+	resp->content_length = -1;
 }
 
 /* "/prefix/key" with the key encoded as S3 signs it (slashes kept). */

@@ -75,7 +75,9 @@ struct s3_response {
 	char curl_error[CURL_ERROR_SIZE];
 	char *body;
 	size_t body_len;
+	size_t body_max;            /* 0: S3_RESPONSE_MAX (XML answers) */
 	bool body_overflow;
+	long long content_length;   /* -1 unless the answer said */
 	char *etag;
 	char *version_id;
 	char *checksum_sha256;

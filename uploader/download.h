@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stream an S3 object into a file descriptor (a pipe) with ranged GETs in
+ * parallel over libcurl's multi interface, written strictly in order, so a
+ * reader such as verify sees one sequential stream and nothing touches disk.
+ */
+#ifndef FORENSICS_DOWNLOAD_H
+#define FORENSICS_DOWNLOAD_H
+
+#include "s3.h"
+
+#include <pthread.h>
+
+#define S3_DOWNLOAD_RANGE (8u << 20)
+#define S3_DOWNLOAD_PARALLEL 4u
+
+struct s3_download {
+	struct s3_client *client;   /* borrowed */
+	char *key;
+	int fd;                     /* written to, closed when done */
+	uint64_t size;              /* from HEAD */
+	uint64_t written;
+	pthread_t thread;
+	bool started;
+	int error;
+	char why[S3_REASON_MAX];
+};
+
+/* HEAD the object, then start a thread writing it to fd (which it closes). */
+int s3_download_start(struct s3_download *d, struct s3_client *c, const char *key, int fd);
+/* Wait for the thread; 0 or its error (why in d->why). */
+int s3_download_finish(struct s3_download *d);
+/* A small object (a manifest) into memory, at most max bytes. */
+int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, size_t *len,
+		 char *why, size_t whylen);
+
+#endif
