@@ -20,6 +20,7 @@ static const struct {
 	{ "verify", verify_main, "check an image's structure and hashes against its manifest" },
 	{ "convert", convert_main, "convert between LiME, raw and padded; zstd and plain" },
 	{ "upload", upload_main, "stream a file or stdin into S3 (multipart, SHA-256 per part)" },
+	{ "presign", presign_main, "create an upload and a ticket of presigned URLs for it" },
 };
 
 static void usage(FILE *out)

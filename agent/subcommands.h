@@ -9,5 +9,6 @@ int acquire_main(int argc, char *argv[]);
 int verify_main(int argc, char *argv[]);
 int convert_main(int argc, char *argv[]);
 int upload_main(int argc, char *argv[]);
+int presign_main(int argc, char *argv[]);
 
 #endif

@@ -28,6 +28,7 @@ struct upload_options {
 	bool zstd;
 	int level;
 	int threads;
+	const char *ticket_path;
 	struct s3opts s3;
 };
 
@@ -43,6 +44,9 @@ static void usage(FILE *out)
 		"  -l, --level N           zstd level (default 1)\n"
 		"  -t, --threads N         zstd worker threads (default 0)\n"
 		"      --expected-size N   upper bound of the object's size, to size the parts\n"
+		"      --ticket FILE       upload through the presigned URLs of a ticket from\n"
+		"                          `" AGENT_NAME " presign` (no credentials; the URI\n"
+		"                          argument is then the ticket's s3://bucket/key)\n"
 		"      --log-format F      auto, text or json\n"
 		"\n%s", s3opts_help);
 }
@@ -54,13 +58,14 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char *argv[], struct upload_options *o)
 {
-	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_LOG_FORMAT };
+	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_LOG_FORMAT, OPT_TICKET };
 	static const struct option own[] = {
 		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "level", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "expected-size", required_argument, NULL, OPT_EXPECTED },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "ticket", required_argument, NULL, OPT_TICKET },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
@@ -85,6 +90,9 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 		switch (c) {
 		case OPT_ZSTD:
 			o->zstd = true;
+			break;
+		case OPT_TICKET:
+			o->ticket_path = optarg;
 			break;
 		case 'l':
 			o->level = (int)strtol(optarg, &end, 10);
@@ -164,6 +172,8 @@ int upload_main(int argc, char *argv[])
 	struct sink *upload_ref = NULL, *read_hash_ref = NULL, *stored_hash_ref = NULL;
 	char *bucket = NULL, *key = NULL;
 	char why[S3_REASON_MAX] = "";
+	struct s3_ticket ticket = { 0 };
+	bool have_ticket = false;
 	unsigned char *buf = NULL;
 	int fd = -1, ret = 0, code = EXIT_FAILURE_INTERNAL;
 
@@ -181,9 +191,41 @@ int upload_main(int argc, char *argv[])
 		code = EXIT_USAGE;
 		goto out;
 	}
-	code = s3opts_open_client(&o.s3, bucket, &client, "upload");
-	if (code != EXIT_OK)
-		goto out;
+	if (o.ticket_path) {
+		char *text = NULL;
+		size_t len = 0;
+
+		ret = read_whole_file(o.ticket_path, S3_TICKET_MAX_BYTES, &text, &len);
+		if (ret) {
+			log_error("input", "upload: ticket %s: %s", o.ticket_path, strerror(-ret));
+			code = EXIT_INPUT;
+			goto out;
+		}
+		ret = s3_ticket_parse(text, len, &ticket, why, sizeof(why));
+		free(text);
+		if (ret) {
+			log_error("input", "upload: %s: %s", o.ticket_path, why);
+			code = EXIT_MALFORMED;
+			goto out;
+		}
+		have_ticket = true;
+		if (strcmp(ticket.bucket, bucket) || strcmp(ticket.key, key)) {
+			log_error("usage", "upload: the ticket is for s3://%s/%s, not %s", ticket.bucket,
+				  ticket.key, o.uri);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		o.s3.upload.ticket = &ticket;
+		s3_client_init_presigned(&client);
+		if (o.s3.max_attempts)
+			client.max_attempts = o.s3.max_attempts;
+		if (o.s3.stall_timeout)
+			client.stall_timeout_s = o.s3.stall_timeout;
+	} else {
+		code = s3opts_open_client(&o.s3, bucket, &client, "upload");
+		if (code != EXIT_OK)
+			goto out;
+	}
 	client_ready = true;
 	code = EXIT_FAILURE_INTERNAL;
 	fd = strcmp(o.input, "-") ? open(o.input, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
@@ -269,6 +311,8 @@ out:
 	if (client_ready)
 		s3_client_free(&client);
 	s3opts_free(&o.s3);
+	if (have_ticket)
+		s3_ticket_free(&ticket);
 	free(bucket);
 	free(key);
 	return code;

@@ -28,6 +28,7 @@ struct part {
 	size_t len;
 	size_t capacity;
 	char checksum[SHA256_B64];
+	char md5[SHA256_B64];
 	unsigned int attempts;
 	unsigned int quick_retries;
 	long long not_before_ms;
@@ -319,32 +320,47 @@ static int object_request(struct upload_sink *u, struct s3_request *r, const cha
 					     sizeof(u->meta_storage));
 }
 
-static int create_upload(struct upload_sink *u)
+int s3_multipart_create(struct s3_client *c, const char *key,
+			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
+			char *why, size_t whylen)
 {
-	struct s3_request r;
+	char meta_storage[1024];
+	struct s3_request r = { .method = "POST", .key = key };
 	struct s3_response resp = { 0 };
-	char why[S3_REASON_MAX];
 	int ret;
 
-	ret = object_request(u, &r, "POST");
+	*upload_id = NULL;
+	ret = s3_request_add_object_headers(&r, object, meta_storage, sizeof(meta_storage));
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploads", "" };
-	if (!ret)
+	if (!ret && sha256_parts)
 		ret = s3_request_add_header(&r, "x-amz-checksum-algorithm", "SHA256");
 	if (ret) {
-		set_error(u, ret, "create multipart upload", "too many headers");
+		snprintf(why, whylen, "too many headers");
 		return ret;
 	}
 	s3_request_set_body(&r, NULL, 0);
-	ret = s3_perform(u->client, &r, &resp, why, sizeof(why));
+	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (!ret && (!resp.xml_parsed || !resp.xml.upload_id)) {
-		snprintf(why, sizeof(why), "answer without an UploadId");
+		snprintf(why, whylen, "answer without an UploadId");
 		ret = -EPROTO;
 	}
+	if (!ret) {
+		*upload_id = strdup(resp.xml.upload_id);
+		if (!*upload_id)
+			ret = -ENOMEM;
+	}
+	s3_response_reset(&resp);
+	return ret;
+}
+
+static int create_upload(struct upload_sink *u)
+{
+	char why[S3_REASON_MAX];
+	int ret = s3_multipart_create(u->client, u->key, &u->options.object, true,
+				      &u->result.upload_id, why, sizeof(why));
+
 	if (ret)
 		set_error(u, ret, "create multipart upload", why);
-	else
-		u->result.upload_id = strdup(resp.xml.upload_id);
-	s3_response_reset(&resp);
 	return ret;
 }
 
@@ -369,10 +385,31 @@ static struct part *wait_free_part(struct upload_sink *u)
 
 static int prepare_part(struct upload_sink *u, struct part *p)
 {
+	const struct s3_ticket *t = u->options.ticket;
 	char hex[SIGV4_HEX_SHA256_LEN + 1];
 
 	sha256_base64(p->data, p->len, p->checksum, hex);
 	memset(&p->req, 0, sizeof(p->req));
+	if (t) {
+		unsigned char md5[16];
+		unsigned int n = 0;
+
+		if (p->number > t->part_count) {
+			set_error(u, -E2BIG, "upload", "the ticket has no URL for this many parts");
+			return -E2BIG;
+		}
+		EVP_Digest(p->data ? (const void *)p->data : "", p->len, md5, &n, EVP_md5(), NULL);
+		s3_base64(md5, sizeof(md5), p->md5, sizeof(p->md5));
+		p->req.method = "PUT";
+		p->req.url = t->parts[p->number - 1];
+		s3_request_add_header(&p->req, "content-md5", p->md5);
+		p->req.body = p->data;
+		p->req.body_len = p->len;
+		p->attempts = 0;
+		p->quick_retries = 0;
+		p->not_before_ms = 0;
+		return 0;
+	}
 	p->req.method = "PUT";
 	p->req.key = u->key;
 	snprintf(p->number_text, sizeof(p->number_text), "%u", p->number);
@@ -405,7 +442,9 @@ static int submit_filling(struct upload_sink *u)
 		return -EFBIG;
 	}
 	p->number = u->next_number++;
-	prepare_part(u, p);
+	ret = prepare_part(u, p);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&u->lock);
 	p->state = PART_QUEUED;
 	u->result.parts++;
@@ -527,10 +566,14 @@ static int complete_upload(struct upload_sink *u)
 	if (!f)
 		return -ENOMEM;
 	fputs("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">", f);
-	for (size_t i = 0; i < u->done_count; i++)
-		fprintf(f, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag>"
-			   "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
-			u->done[i].number, u->done[i].etag, u->done[i].checksum);
+	for (size_t i = 0; i < u->done_count; i++) {
+		fprintf(f, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag>", u->done[i].number,
+			u->done[i].etag);
+		/* Presigned parts carried Content-MD5, not a checksum S3 could list. */
+		if (!u->options.ticket)
+			fprintf(f, "<ChecksumSHA256>%s</ChecksumSHA256>", u->done[i].checksum);
+		fputs("</Part>", f);
+	}
 	fputs("</CompleteMultipartUpload>", f);
 	if (fclose(f))
 		return -ENOMEM;
@@ -538,6 +581,8 @@ static int complete_upload(struct upload_sink *u)
 	r.method = "POST";
 	r.key = u->key;
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
+	if (u->options.ticket)
+		r.url = u->options.ticket->complete;
 	s3_request_add_header(&r, "content-type", "application/xml");
 	s3_request_set_body(&r, body, body_len);
 	ret = s3_perform(u->client, &r, &resp, why, sizeof(why));
@@ -570,6 +615,8 @@ static void abort_upload(struct upload_sink *u)
 	r.method = "DELETE";
 	r.key = u->key;
 	r.best_effort_credentials = true;
+	if (u->options.ticket)
+		r.url = u->options.ticket->abort;
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
 	s3_request_set_body(&r, NULL, 0);
 	s3_perform(u->client, &r, &resp, why, sizeof(why));
@@ -666,6 +713,18 @@ struct sink *s3_upload_sink_new(struct s3_client *c, const char *key,
 	if (!u->options.parts_in_flight)
 		u->options.parts_in_flight = S3_DEFAULT_PARTS_IN_FLIGHT;
 	u->next_number = 1;
+	if (u->options.ticket) {
+		const struct s3_ticket *t = u->options.ticket;
+
+		/* One part size throughout: the URLs were signed for these parts. */
+		u->options.part_size = (size_t)t->part_size;
+		u->options.expected_size = t->part_size * t->part_count;
+		u->result.upload_id = strdup(t->upload_id);
+		if (!u->result.upload_id) {
+			*err = -ENOMEM;
+			goto fail;
+		}
+	}
 	u->key = strdup(key);
 	u->pool_size = u->options.parts_in_flight + 1;
 	u->pool = calloc(u->pool_size, sizeof(*u->pool));

@@ -14,6 +14,7 @@
 
 #include "lib/sink.h"
 #include "s3.h"
+#include "ticket.h"
 
 #define S3_MIN_PART_SIZE (5ull << 20)
 #define S3_MAX_PART_SIZE (5ull << 30)
@@ -28,6 +29,12 @@ struct s3_upload_options {
 	unsigned int parts_in_flight;  /* 0: S3_DEFAULT_PARTS_IN_FLIGHT */
 	uint64_t expected_size;        /* upper bound if known (sizes the parts); 0: unknown */
 	struct s3_object_options object;
+	/*
+	 * Presigned mode: the upload exists and its URLs are given. Parts then
+	 * carry Content-MD5 (S3 checks it; a checksum header would have had to
+	 * be signed in advance), and object headers were set by the creator.
+	 */
+	const struct s3_ticket *ticket;
 };
 
 struct s3_upload_result {
@@ -48,6 +55,11 @@ struct s3_upload_result {
 uint64_t s3_part_size(uint64_t first, uint64_t expected_size, unsigned int part_number);
 /* The largest object the schedule can hold. */
 uint64_t s3_schedule_capacity(uint64_t first, uint64_t expected_size);
+
+/* CreateMultipartUpload with the object's headers; *upload_id malloc'd. */
+int s3_multipart_create(struct s3_client *c, const char *key,
+			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
+			char *why, size_t whylen);
 
 /* c is borrowed and must outlive the sink. */
 struct sink *s3_upload_sink_new(struct s3_client *c, const char *key,

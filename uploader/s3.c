@@ -38,6 +38,14 @@ fail:
 	return ret;
 }
 
+void s3_client_init_presigned(struct s3_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_attempts = S3_DEFAULT_MAX_ATTEMPTS;
+	c->stall_timeout_s = S3_LOW_SPEED_TIME_S;
+	c->random_state = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+}
+
 void s3_client_free(struct s3_client *c)
 {
 	free(c->region);
@@ -253,9 +261,22 @@ CURL *s3_easy_new(struct s3_client *c, const struct s3_request *r, struct s3_res
 	char *path = NULL, *encoded_path = NULL, *url = NULL;
 	CURL *easy = NULL;
 	time_t now = time(NULL) + c->clock_offset;
-	int ret;
+	int ret = 0;
 
 	*headers_out = NULL;
+	if (r->url) {
+		for (size_t i = 0; i < r->header_count && !ret; i++)
+			ret = add_curl_header(&headers, r->headers[i].name, r->headers[i].value);
+		if (!ret)
+			ret = add_curl_header(&headers, "Expect", "");
+		if (!ret && (r->body || !strcmp(r->method, "PUT") || !strcmp(r->method, "POST")) &&
+		    !has_header(r, "content-type"))
+			ret = add_curl_header(&headers, "Content-Type", "application/octet-stream");
+		url = ret ? NULL : strdup(r->url);
+		if (!url)
+			goto fail;
+		goto send;
+	}
 	ret = aws_credentials_get(c->credentials, now, &cred, why, whylen);
 	if (ret && r->best_effort_credentials && (cred = aws_credentials_last(c->credentials)))
 		ret = 0;
@@ -307,6 +328,7 @@ CURL *s3_easy_new(struct s3_client *c, const struct s3_request *r, struct s3_res
 		ret = add_curl_header(&headers, "Content-Type", "application/octet-stream");
 	if (ret)
 		goto fail;
+send:
 	easy = curl_easy_init();
 	if (!easy)
 		goto fail;

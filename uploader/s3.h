@@ -67,6 +67,8 @@ struct s3_request {
 	char payload_hash[SIGV4_HEX_SHA256_LEN + 1];
 	/* Cleanup (abort) still tries with credentials that were refused. */
 	bool best_effort_credentials;
+	/* A presigned URL: sent as is, no credentials, no signing. */
+	const char *url;
 };
 
 struct s3_response {
@@ -96,6 +98,8 @@ enum s3_verdict {
 /* Takes ownership of credentials, also when it fails. */
 int s3_client_init(struct s3_client *c, const char *region, const char *bucket, bool path_style,
 		   struct aws_credentials_provider *credentials, char *why, size_t whylen);
+/* A client for presigned URLs only: retries and timeouts, no identity. */
+void s3_client_init_presigned(struct s3_client *c);
 void s3_client_free(struct s3_client *c);
 
 int s3_request_add_header(struct s3_request *r, const char *name, const char *value);
