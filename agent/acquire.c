@@ -418,6 +418,24 @@ static const char *s3_key_of(const struct destination *d, const char *uri)
 	return uri + 5 + strlen(d->bucket) + 1;
 }
 
+/* 1 if the object exists, 0 if not, negative if S3 could not say. */
+static int s3_object_exists(struct destination *d, const char *key)
+{
+	struct s3_request r = { .method = "HEAD", .key = key };
+	struct s3_response resp = { 0 };
+	char why[S3_REASON_MAX];
+	int ret;
+
+	s3_request_set_body(&r, NULL, 0);
+	ret = s3_perform(&d->client, &r, &resp, why, sizeof(why));
+	if (!ret)
+		ret = 1;
+	else if (resp.status == 404)
+		ret = 0;
+	s3_response_reset(&resp);
+	return ret;
+}
+
 /* A sink for name: stdout ("-"), a file, or an object in the destination bucket. */
 static int open_destination(struct destination *d, const char *name, uint64_t expected_size,
 			    struct sink **out)
@@ -535,7 +553,7 @@ int acquire_main(int argc, char *argv[])
 	struct destination dest = { 0 };
 	json_object *manifest = NULL, *image, *host = NULL;
 	char *image_path = NULL, *manifest_path = NULL, *bundle_path = NULL;
-	char started[40], finished[40];
+	char started[40], finished[40], instance_id[64];
 	bool to_stdout;
 	int ret, code = EXIT_FAILURE_INTERNAL;
 
@@ -584,6 +602,17 @@ int acquire_main(int argc, char *argv[])
 	 * captured.
 	 */
 	host = hostinfo_collect();
+	if (dest.s3) {
+		json_object *ec2, *id;
+
+		/* Every object of the capture says which instance it came from. */
+		if (json_object_object_get_ex(host, "ec2", &ec2) && ec2 &&
+		    json_object_object_get_ex(ec2, "instanceId", &id) &&
+		    json_object_is_type(id, json_type_string)) {
+			snprintf(instance_id, sizeof(instance_id), "%s", json_object_get_string(id));
+			s3opts_add_metadata(&o.s3, "instance-id", instance_id);
+		}
+	}
 	ret = iomem_read_file(o.iomem_path, &iomem);
 	if (!ret)
 		ret = iomem_system_ram(&iomem, &ram);
@@ -612,6 +641,13 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 
+	/* As with files, evidence already in the bucket is never replaced. */
+	if (dest.s3 && s3_object_exists(&dest, s3_key_of(&dest, image_path)) != 0) {
+		log_error("output", "acquire: %s: object exists or cannot be checked "
+			  "(evidence is never overwritten)", image_path);
+		code = EXIT_OUTPUT;
+		goto out;
+	}
 	/* The LiME stream's exact size sizes the upload's parts. */
 	ret = open_destination(&dest, image_path,
 			       range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE,

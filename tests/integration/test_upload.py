@@ -357,6 +357,13 @@ def main():
             assert os.listdir(tmp) == [n for n in os.listdir(tmp) if n.startswith(("src-", "iomem"))]
             assert s3.list_multipart_uploads(BUCKET) == []
             captured.append((key, stored))
+            # Evidence already in the bucket is never replaced.
+            again = subprocess.run([AGENT, "acquire", "--source", "file", "--source-path", mem,
+                                    "--iomem", iomem, "--log-format", "json", "--path-style",
+                                    "--output", f"s3://{BUCKET}/{key}"],
+                                   env=env, capture_output=True, timeout=60)
+            one_error(again, 4, "never overwritten")
+            assert s3.get(BUCKET, key) == stored
         captured = []
         case("acquire --output s3://: image, manifest and bundle as objects", acquire_into_bucket)
 
