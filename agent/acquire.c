@@ -179,16 +179,11 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct option all[sizeof(longopts) / sizeof(longopts[0]) + 16];
-	size_t nopts = 0;
+	struct option all[S3OPTS_MERGED_MAX];
 	long long v;
 	int c;
 
-	for (size_t i = 0; longopts[i].name; i++)
-		all[nopts++] = longopts[i];
-	for (size_t i = 0; s3opts_longopts[i].name; i++)
-		all[nopts++] = s3opts_longopts[i];
-	memset(&all[nopts], 0, sizeof(all[nopts]));
+	s3opts_merge_longopts(longopts, all);
 	*o = (struct acquire_options){
 		.compress = true, .bundle = true, .level = DEFAULT_LEVEL,
 		.threads = default_threads(), .chunk_size = DEFAULT_CHUNK,

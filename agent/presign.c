@@ -58,8 +58,9 @@ int presign_main(int argc, char *argv[])
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
 	};
-	struct option all[sizeof(own) / sizeof(own[0]) + 16];
+	struct option all[S3OPTS_MERGED_MAX];
 	const struct aws_credentials *cred;
 	struct s3opts o;
 	struct s3_client client;
@@ -68,14 +69,9 @@ int presign_main(int argc, char *argv[])
 	char *path = NULL, number[12];
 	unsigned long parts = 0, expires = DEFAULT_EXPIRES;
 	json_object *ticket = NULL, *urls;
-	size_t n = 0;
 	int c, code = EXIT_FAILURE_INTERNAL;
 
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		all[n++] = own[i];
-	for (size_t i = 0; s3opts_longopts[i].name; i++)
-		all[n++] = s3opts_longopts[i];
-	memset(&all[n], 0, sizeof(all[n]));
+	s3opts_merge_longopts(own, all);
 	s3opts_init(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {

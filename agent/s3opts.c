@@ -48,6 +48,17 @@ const char s3opts_help[] =
 	"  Memory: part size x (parts in flight + 1), 40 MiB with the defaults. With no\n"
 	"  size known, parts double every 1000 parts, so S3's 5 TiB limit fits in 10000.\n";
 
+void s3opts_merge_longopts(const struct option *own, struct option *all)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; own[i].name && n < S3OPTS_MERGED_MAX - 1; i++)
+		all[n++] = own[i];
+	for (size_t i = 0; s3opts_longopts[i].name && n < S3OPTS_MERGED_MAX - 1; i++)
+		all[n++] = s3opts_longopts[i];
+	memset(&all[n], 0, sizeof(all[n]));
+}
+
 void s3opts_init(struct s3opts *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -25,7 +25,14 @@ struct s3opts {
 	char *metadata_names[S3OPTS_MAX_METADATA];
 };
 
+#define S3OPTS_MERGED_MAX 48
+
 extern const struct option s3opts_longopts[];
+/*
+ * A subcommand's own options (terminated by a zero entry) followed by the S3
+ * ones, into all[S3OPTS_MERGED_MAX], terminated: one table for getopt_long.
+ */
+void s3opts_merge_longopts(const struct option *own, struct option *all);
 extern const char s3opts_help[];
 
 void s3opts_init(struct s3opts *o);

@@ -67,17 +67,13 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "ticket", required_argument, NULL, OPT_TICKET },
 		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
 	};
-	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
-	size_t n = 0;
+	struct option longopts[S3OPTS_MERGED_MAX];
 	char *end;
 	int c;
 
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		longopts[n++] = own[i];
-	for (size_t i = 0; s3opts_longopts[i].name; i++)
-		longopts[n++] = s3opts_longopts[i];
-	memset(&longopts[n], 0, sizeof(longopts[n]));
+	s3opts_merge_longopts(own, longopts);
 	o->level = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:t:h", longopts, NULL)) != -1) {

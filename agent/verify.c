@@ -683,15 +683,10 @@ int verify_main(int argc, char *argv[])
 	char *default_manifest = NULL;
 	enum log_format format;
 	struct s3opts s3;
-	struct option all[sizeof(verify_options) / sizeof(verify_options[0]) + 16];
-	size_t nopts = 0;
+	struct option all[S3OPTS_MERGED_MAX];
 	int opt, code;
 
-	for (size_t i = 0; verify_options[i].name; i++)
-		all[nopts++] = verify_options[i];
-	for (size_t i = 0; s3opts_longopts[i].name; i++)
-		all[nopts++] = s3opts_longopts[i];
-	memset(&all[nopts], 0, sizeof(all[nopts]));
+	s3opts_merge_longopts(verify_options, all);
 	s3opts_init(&s3);
 	optind = 1;
 	opterr = 0;   /* our own one-line messages, in the log format */
