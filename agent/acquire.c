@@ -258,24 +258,17 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		case OPT_IOMEM:
 			o->iomem_path = optarg;
 			break;
-		case OPT_LOG_FORMAT: {
-			enum log_format f;
-
-			if (log_format_parse(optarg, &f)) {
+		case OPT_LOG_FORMAT:
+			if (log_set_format(optarg)) {
 				log_error("usage", "acquire: --log-format must be auto, text or json");
 				return -EINVAL;
 			}
-			log_init(f);
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			log_error("usage", "acquire: option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			log_error("usage", "acquire: unknown option '%s' (try --help)", argv[optind - 1]);
+			log_option_error("acquire", c, argv[optind - 1]);
 			return -EINVAL;
 		}
 	}

@@ -704,7 +704,6 @@ int convert_main(int argc, char *argv[])
 	struct convert c = { .level = ZSTD_CLEVEL_DEFAULT };
 	const char *compress = NULL;
 	bool level_given = false, threads_given = false;
-	enum log_format format;
 	int opt;
 
 	range_list_init(&c.whole);
@@ -744,10 +743,9 @@ int convert_main(int argc, char *argv[])
 			c.manifest_path = optarg;
 			break;
 		case OPT_LOG_FORMAT:
-			if (log_format_parse(optarg, &format))
+			if (log_set_format(optarg))
 				return usage_error("--log-format must be auto, text or json, not '%s'",
 						   optarg);
-			log_init(format);
 			break;
 		case 'h':
 			usage(stdout);

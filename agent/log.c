@@ -37,6 +37,24 @@ int log_format_parse(const char *name, enum log_format *format)
 	return 0;
 }
 
+int log_set_format(const char *name)
+{
+	enum log_format format;
+
+	if (log_format_parse(name, &format))
+		return -1;
+	log_init(format);
+	return 0;
+}
+
+void log_option_error(const char *command, int getopt_code, const char *option)
+{
+	if (getopt_code == ':')
+		log_error("usage", "%s: option '%s' needs a value", command, option);
+	else
+		log_error("usage", "%s: unknown option '%s' (try --help)", command, option);
+}
+
 bool log_is_json(void)
 {
 	return json_mode;

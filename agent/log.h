@@ -19,6 +19,10 @@ enum log_format {
 
 void log_init(enum log_format format);
 int log_format_parse(const char *name, enum log_format *format);
+/* --log-format NAME, as every subcommand takes it: parse and apply; -1 if unknown. */
+int log_set_format(const char *name);
+/* One usage line for getopt's ':' (value missing) or anything else (unknown option). */
+void log_option_error(const char *command, int getopt_code, const char *option);
 bool log_is_json(void);
 
 /* fields (may be NULL) is consumed. */

@@ -93,21 +93,16 @@ int presign_main(int argc, char *argv[])
 			if (*end || expires < 1 || expires > SIGV4_MAX_PRESIGN_EXPIRES)
 				goto bad_value;
 			break;
-		case OPT_LOG_FORMAT: {
-			enum log_format f;
-
-			if (log_format_parse(optarg, &f))
+		case OPT_LOG_FORMAT:
+			if (log_set_format(optarg))
 				goto bad_value;
-			log_init(f);
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			s3opts_free(&o);
 			return EXIT_OK;
 		default:
-			log_error("usage", "presign: unknown option '%s' (try --help)",
-				  argv[optind - 1]);
+			log_option_error("presign", c, argv[optind - 1]);
 			code = EXIT_USAGE;
 			goto out;
 		}

@@ -105,22 +105,15 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 			if (*end || !o->s3.upload.expected_size)
 				goto bad_value;
 			break;
-		case OPT_LOG_FORMAT: {
-			enum log_format f;
-
-			if (log_format_parse(optarg, &f))
+		case OPT_LOG_FORMAT:
+			if (log_set_format(optarg))
 				goto bad_value;
-			log_init(f);
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			log_error("usage", "upload: option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			log_error("usage", "upload: unknown option '%s' (try --help)", argv[optind - 1]);
+			log_option_error("upload", c, argv[optind - 1]);
 			return -EINVAL;
 		}
 	}

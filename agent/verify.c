@@ -681,7 +681,6 @@ int verify_main(int argc, char *argv[])
 {
 	struct verify v = { 0 };
 	char *default_manifest = NULL;
-	enum log_format format;
 	struct s3opts s3;
 	struct option all[S3OPTS_MERGED_MAX];
 	int opt, code;
@@ -705,10 +704,9 @@ int verify_main(int argc, char *argv[])
 			v.json = true;
 			break;
 		case OPT_LOG_FORMAT:
-			if (log_format_parse(optarg, &format))
+			if (log_set_format(optarg))
 				return usage_error("--log-format must be auto, text or json, not '%s'",
 						   optarg);
-			log_init(format);
 			break;
 		case 'h':
 			usage(stdout);
