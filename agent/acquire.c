@@ -73,6 +73,8 @@ struct destination {
 	struct s3_client client;
 	bool client_ready;
 	struct s3opts *options;
+	/* The image's metadata: the common pairs and its size (outlives the sink). */
+	struct sigv4_pair image_metadata[S3OPTS_MAX_METADATA + 1];
 };
 
 static void usage(FILE *out)
@@ -424,15 +426,27 @@ static int s3_object_exists(struct destination *d, const char *key)
 	return ret;
 }
 
-/* A sink for name: stdout ("-"), a file, or an object in the destination bucket. */
+/*
+ * A sink for name: stdout ("-"), a file, or an object in the destination
+ * bucket. The image object also gets the metadata pair extra (copied into
+ * d, so one object at a time may have one).
+ */
 static int open_destination(struct destination *d, const char *name, uint64_t expected_size,
-			    struct sink **out)
+			    const struct sigv4_pair *extra, struct sink **out)
 {
 	int ret = 0;
 
 	if (d->s3) {
 		struct s3_upload_options options = d->options->upload;
 
+		if (extra) {
+			size_t n = options.object.metadata_count;
+
+			memcpy(d->image_metadata, options.object.metadata, n * sizeof(*extra));
+			d->image_metadata[n++] = *extra;
+			options.object.metadata = d->image_metadata;
+			options.object.metadata_count = n;
+		}
 		options.expected_size = expected_size;
 		*out = s3_upload_sink_new(&d->client, s3_key_of(d, name), &options, &ret);
 		return ret;
@@ -488,7 +502,7 @@ static int write_bundle(struct destination *d, const char *path, json_object *ma
 	json_object *files = NULL, *bundle;
 	int ret = 0;
 
-	ret = open_destination(d, path, 0, &file);
+	ret = open_destination(d, path, 0, NULL, &file);
 	if (ret)
 		return ret;
 	hash = sink_sha256_new();
@@ -517,8 +531,14 @@ static int write_bundle(struct destination *d, const char *path, json_object *ma
 		json_object_object_add(bundle, "bytes", json_object_new_int64((int64_t)file->bytes));
 		json_object_object_add(bundle, "sha256", json_object_new_string(sink_sha256_hex(hash)));
 		json_object_object_add(bundle, "files", files);
-		if (d->s3)
-			json_object_object_add(bundle, "s3", s3_location(d, file));
+		if (d->s3) {
+			json_object *where = s3_location(d, file);
+			bool tagged = s3opts_tag_digests(&d->client, d->bucket, s3_upload_sink_result(file),
+							  sink_sha256_hex(hash), NULL);
+
+			json_object_object_add(where, "tagged", json_object_new_boolean(tagged));
+			json_object_object_add(bundle, "s3", where);
+		}
 		json_object_object_add(manifest, "bundle", bundle);
 	} else if (d->s3) {
 		log_warn("bundle", "bundle upload: %s", output_error(d, file, ret));
@@ -542,7 +562,9 @@ int acquire_main(int argc, char *argv[])
 	json_object *manifest = NULL, *image, *host = NULL;
 	char *image_path = NULL, *manifest_path = NULL, *bundle_path = NULL;
 	char started[40], finished[40], instance_id[64];
-	bool to_stdout;
+	bool to_stdout, image_tagged = false;
+	uint64_t lime_size;
+	char lime_size_text[24];
 	int ret, code = EXIT_FAILURE_INTERNAL;
 
 	range_list_init(&ram);
@@ -636,10 +658,11 @@ int acquire_main(int argc, char *argv[])
 		code = EXIT_OUTPUT;
 		goto out;
 	}
-	/* The LiME stream's exact size sizes the upload's parts. */
-	ret = open_destination(&dest, image_path,
-			       range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE,
-			       &output);
+	/* The LiME stream's exact size sizes the upload's parts and is known now. */
+	lime_size = range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE;
+	snprintf(lime_size_text, sizeof(lime_size_text), "%llu", (unsigned long long)lime_size);
+	ret = open_destination(&dest, image_path, lime_size,
+			       &(struct sigv4_pair){ "uncompressed-size", lime_size_text }, &output);
 	if (ret) {
 		log_error("output", "acquire: cannot create %s: %s", image_path,
 			  ret == -EEXIST ? "file exists (evidence is never overwritten)" : strerror(-ret));
@@ -680,6 +703,15 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 	utc_timestamp(finished, sizeof(finished));
+	/* The evidence is safe from here on, whatever happens to the rest. */
+	log_info("image", "image complete: %s, %llu bytes of LiME, sha256 %s",
+		 to_stdout ? "stdout" : image_path, (unsigned long long)sinks.top->bytes,
+		 sink_sha256_hex(sinks.raw_hash));
+	if (dest.s3)
+		image_tagged = s3opts_tag_digests(&dest.client, dest.bucket,
+						  s3_upload_sink_result(sinks.output),
+						  sink_sha256_hex(sinks.raw_hash), o.compress ?
+						  sink_sha256_hex(sinks.compressed_hash) : NULL);
 
 	manifest = json_object_new_object();
 	json_object_object_add(manifest, "schema", json_object_new_string(MANIFEST_SCHEMA));
@@ -717,8 +749,12 @@ int acquire_main(int argc, char *argv[])
 			       json_object_new_string(sink_sha256_hex(sinks.raw_hash)));
 	json_object_object_add(image, "sha256_compressed", o.compress ?
 			       json_object_new_string(sink_sha256_hex(sinks.compressed_hash)) : NULL);
-	if (dest.s3)
-		json_object_object_add(image, "s3", s3_location(&dest, sinks.output));
+	if (dest.s3) {
+		json_object *where = s3_location(&dest, sinks.output);
+
+		json_object_object_add(where, "tagged", json_object_new_boolean(image_tagged));
+		json_object_object_add(image, "s3", where);
+	}
 	json_object_object_add(manifest, "image", image);
 	json_object_object_add(manifest, "unreadable", manifest_unreadable(&result));
 	if (result.unreadable_count)
@@ -738,7 +774,7 @@ int acquire_main(int argc, char *argv[])
 	if (manifest_path) {
 		struct sink *out = NULL;
 
-		ret = open_destination(&dest, manifest_path, 0, &out);
+		ret = open_destination(&dest, manifest_path, 0, NULL, &out);
 		if (!ret)
 			ret = manifest_write(manifest, out);
 		if (ret) {

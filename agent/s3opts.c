@@ -2,6 +2,7 @@
 #include "s3opts.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "tagging.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -197,4 +198,23 @@ int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *c
 	if (o->stall_timeout)
 		client->stall_timeout_s = o->stall_timeout;
 	return EXIT_OK;
+}
+
+bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,
+			const char *sha256, const char *object_sha256)
+{
+	struct sigv4_pair tags[2];
+	char why[S3_REASON_MAX] = "";
+	size_t n = 0;
+
+	if (sha256)
+		tags[n++] = (struct sigv4_pair){ "sha256", sha256 };
+	if (object_sha256)
+		tags[n++] = (struct sigv4_pair){ "object-sha256", object_sha256 };
+	if (s3_object_tag(c, r->key, r->version_id, tags, n, why, sizeof(why))) {
+		log_warn("tagging", "cannot tag s3://%s/%s with its SHA-256 (%s); it is kept elsewhere",
+			 bucket, r->key, why);
+		return false;
+	}
+	return true;
 }

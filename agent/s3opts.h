@@ -43,6 +43,15 @@ int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value);
 void s3opts_free(struct s3opts *o);
 
 /*
+ * Tag a finished object with the digests only known at its end ("sha256" of
+ * what was read, "object-sha256" of the stored bytes when they differ):
+ * user metadata is fixed at creation. A failure costs nothing the manifest
+ * or the log does not hold, so it is logged as a warning and returns false.
+ */
+bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,
+			const char *sha256, const char *object_sha256);
+
+/*
  * Resolve region and credentials and open a client for bucket. Returns an
  * exit code (EXIT_OK on success) after logging one line on failure.
  */

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK (1u << 20)
@@ -129,6 +132,22 @@ bad_value:
 	return -EINVAL;
 }
 
+/* The size of a regular file or a block device; -ENOTSUP for a pipe. */
+static int input_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
+	return -ENOTSUP;
+}
+
 static void log_result(const char *uri, const char *bucket, const char *key,
 		       const struct s3_upload_result *r, uint64_t bytes_read, const char *sha_read,
 		       const char *sha_stored)
@@ -164,6 +183,8 @@ int upload_main(int argc, char *argv[])
 	struct s3_ticket ticket = { 0 };
 	bool have_ticket = false;
 	unsigned char *buf = NULL;
+	char size_text[24];
+	uint64_t size;
 	int fd = -1, ret = 0, code = EXIT_FAILURE_INTERNAL;
 
 	s3opts_init(&o.s3);
@@ -222,6 +243,15 @@ int upload_main(int argc, char *argv[])
 		log_error("input", "upload: cannot open %s: %s", o.input, strerror(errno));
 		code = EXIT_INPUT;
 		goto out;
+	}
+	/* A file or a disk says its size up front: the object carries it. */
+	if (input_size(fd, &size) == 0) {
+		snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)size);
+		if (!have_ticket && s3opts_add_metadata(&o.s3, "uncompressed-size", size_text)) {
+			log_error("usage", "upload: too many --metadata values");
+			code = EXIT_USAGE;
+			goto out;
+		}
 	}
 	upload_ref = upload = s3_upload_sink_new(&client, key, &o.s3.upload, &ret);
 	stored_hash_ref = stored_hash = sink_sha256_new();
@@ -285,6 +315,11 @@ int upload_main(int argc, char *argv[])
 		code = ret == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
 		goto out;
 	}
+	/* A ticket holder has no credentials to tag with; its creator can. */
+	if (!have_ticket)
+		s3opts_tag_digests(&client, bucket, s3_upload_sink_result(upload_ref),
+				   sink_sha256_hex(read_hash_ref),
+				   o.zstd ? sink_sha256_hex(stored_hash_ref) : NULL);
 	log_result(o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
 		   sink_sha256_hex(read_hash_ref), sink_sha256_hex(stored_hash_ref));
 	code = EXIT_OK;

@@ -417,6 +417,7 @@ static int prepare_part(struct upload_sink *u, struct part *p)
 	p->req.query[p->req.query_count++] =
 		(struct sigv4_pair){ "uploadId", u->result.upload_id };
 	s3_request_add_header(&p->req, "x-amz-checksum-sha256", p->checksum);
+	s3_request_add_header(&p->req, "x-amz-sdk-checksum-algorithm", "SHA256");
 	p->req.body = p->data;
 	p->req.body_len = p->len;
 	/* The signed payload hash is the part's own: S3 refuses bytes that differ. */
@@ -519,6 +520,12 @@ static int put_single(struct upload_sink *u, const struct part *p)
 	ret = object_request(u, &r, "PUT");
 	if (!ret)
 		ret = s3_request_add_header(&r, "x-amz-checksum-sha256", checksum);
+	/*
+	 * As the SDKs do: names the checksum's algorithm, which is what S3
+	 * looks for on objects under an Object Lock retention.
+	 */
+	if (!ret)
+		ret = s3_request_add_header(&r, "x-amz-sdk-checksum-algorithm", "SHA256");
 	if (ret) {
 		set_error(u, ret, "put object", "too many headers");
 		return ret;

@@ -427,6 +427,12 @@ class MotoServer:
         kw = {"VersionId": version_id} if version_id else {}
         return self.s3().get_object(Bucket=bucket, Key=key, **kw)["Body"].read()
 
+    def tags(self, bucket, key, version_id=None):
+        """The object's tag set as a dict."""
+        kw = {"VersionId": version_id} if version_id else {}
+        r = self.s3().get_object_tagging(Bucket=bucket, Key=key, **kw)
+        return {t["Key"]: t["Value"] for t in r["TagSet"]}
+
     def head(self, bucket, key, version_id=None, checksums=False):
         """head_object's answer without ResponseMetadata (ETag, ContentLength,
         Metadata, ObjectLock*, Checksum* when checksums=True ...)."""

@@ -8,6 +8,7 @@ no object and no unfinished multipart upload. Faults come from a proxy
 between the agent and moto (503/500, resets mid-body, stalls, 200-with-error
 on Complete, clock skew, expired token, denial).
 """
+import datetime
 import hashlib
 import json
 import os
@@ -15,6 +16,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+import botocore.exceptions
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,9 +53,9 @@ def write_source(size, seed):
     return path, data
 
 
-def upload(env, src, key, *extra, timeout=300):
+def upload(env, src, key, *extra, timeout=300, bucket=BUCKET):
     args = [AGENT, "upload", "--path-style", "--log-format", "json", "--part-size", str(PART),
-            *extra, src, f"s3://{BUCKET}/{key}"]
+            *extra, src, f"s3://{bucket}/{key}"]
     return subprocess.run(args, env=env, capture_output=True, timeout=timeout)
 
 
@@ -150,10 +153,9 @@ def main():
         def from_stdin_with_zstd():
             src, data = write_source(12 * MIB, seed=7)
             key = "stdin/disk.raw.zst"
-            with open(src, "rb") as f:
-                p = subprocess.run([AGENT, "upload", "--path-style", "--log-format", "json",
-                                    "--zstd", "-", f"s3://{BUCKET}/{key}"], stdin=f, env=env,
-                                   capture_output=True, timeout=120)
+            p = subprocess.run([AGENT, "upload", "--path-style", "--log-format", "json",
+                                "--zstd", "-", f"s3://{BUCKET}/{key}"], input=data, env=env,
+                               capture_output=True, timeout=120)
             assert p.returncode == 0, p.stderr.decode()
             stored = s3.get(BUCKET, key)
             plain = subprocess.run(["zstd", "-dc"], input=stored, capture_output=True,
@@ -162,6 +164,10 @@ def main():
             done = [r for r in records(p.stderr) if r["event"] == "uploaded"][0]
             assert done["sha256_read"] == hashlib.sha256(data).hexdigest()
             assert done["sha256_stored"] == hashlib.sha256(stored).hexdigest()
+            # A pipe has no size up front; both digests are tagged at the end.
+            assert "uncompressed-size" not in s3.head(BUCKET, key)["Metadata"]
+            assert s3.tags(BUCKET, key) == {"sha256": hashlib.sha256(data).hexdigest(),
+                                            "object-sha256": hashlib.sha256(stored).hexdigest()}
         case("stdin, zstd on the way: both hashes and the bytes check out", from_stdin_with_zstd)
 
         def headers_and_metadata():
@@ -171,9 +177,50 @@ def main():
                        "instance-id=i-0123", "--sse", "AES256")
             assert_uploaded(s3, key, data, p)
             head = s3.head(BUCKET, key)
-            assert head["Metadata"] == {"case-id": "IR-42", "instance-id": "i-0123"}, head
+            assert head["Metadata"] == {"case-id": "IR-42", "instance-id": "i-0123",
+                                        "uncompressed-size": str(len(data))}, head
             assert head.get("ServerSideEncryption") == "AES256", head
-        case("metadata and encryption headers reach the object", headers_and_metadata)
+            assert s3.tags(BUCKET, key) == {"sha256": hashlib.sha256(data).hexdigest()}
+        case("metadata (with the input's size), encryption and digest tags reach the object",
+             headers_and_metadata)
+
+        def object_lock():
+            # A lock-enabled (hence versioned) bucket. moto applies retention
+            # to a single PUT but drops it from CreateMultipartUpload, so the
+            # multipart headers are checked on the wire, through the proxy.
+            locked = s3.create_bucket("forensics-locked", object_lock=True)
+            until = (datetime.datetime.now(datetime.timezone.utc) +
+                     datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for size, key in ((PART - 1, "lock/small"), (2 * PART + 5, "lock/multi")):
+                src, data = write_source(size, seed=size & 0xff)
+                with FaultProxy(s3.endpoint, []) as proxy:
+                    p = upload(s3.env(endpoint=proxy.endpoint), src, key,
+                               "--object-lock-mode", "GOVERNANCE",
+                               "--object-lock-retain-until", until, bucket=locked)
+                    creates = proxy.records(op=("PutObject", "CreateMultipartUpload"))
+                assert p.returncode == 0, p.stderr.decode()[-600:]
+                assert len(creates) == 1, [r.op for r in creates]
+                sent = creates[0].headers
+                assert sent.get("x-amz-object-lock-mode") == "GOVERNANCE", sent
+                assert sent.get("x-amz-object-lock-retain-until-date") == until, sent
+                done = [r for r in records(p.stderr) if r["event"] == "uploaded"][0]
+                version = done["version_id"]
+                assert version and version != "null", done
+                assert s3.get(locked, key, version_id=version) == data
+                assert s3.tags(locked, key, version_id=version) == \
+                    {"sha256": hashlib.sha256(data).hexdigest()}
+                if creates[0].op == "PutObject":
+                    head = s3.head(locked, key, version_id=version)
+                    assert head.get("ObjectLockMode") == "GOVERNANCE", head
+                    assert head["ObjectLockRetainUntilDate"].strftime(
+                        "%Y-%m-%dT%H:%M:%SZ") == until, head
+                    try:
+                        s3.s3().delete_object(Bucket=locked, Key=key, VersionId=version)
+                        raise AssertionError("a locked version was deleted")
+                    except botocore.exceptions.ClientError as e:
+                        assert e.response["Error"]["Code"] == "AccessDenied", e.response
+        case("Object Lock: retained versions, single PUT and multipart, tagged by version",
+             object_lock)
 
         def wrong_secret():
             src, _ = write_source(PART + 1, seed=3)
@@ -348,12 +395,18 @@ def main():
             head = s3.head(BUCKET, key)
             assert head["ETag"] == image["s3"]["etag"], (head["ETag"], image["s3"])
             assert head["Metadata"].get("case-id") == "IR-7", head["Metadata"]
+            # The LiME stream's size is known at creation; its digests come as tags.
+            assert head["Metadata"].get("uncompressed-size") == str(len(lime)), head["Metadata"]
+            assert s3.tags(BUCKET, key) == {"sha256": image["sha256_uncompressed"],
+                                            "object-sha256": image["sha256_compressed"]}
+            assert image["s3"]["tagged"] is True
             manifest = json.loads(s3.get(BUCKET, key + ".manifest.json"))
             assert manifest["image"]["sha256_uncompressed"] == image["sha256_uncompressed"]
             assert manifest["image"]["s3"]["etag"] == image["s3"]["etag"]
             bundle = manifest["bundle"]
             assert hashlib.sha256(s3.get(BUCKET, bundle["s3"]["key"])).hexdigest() == \
                 bundle["sha256"]
+            assert s3.tags(BUCKET, bundle["s3"]["key"]) == {"sha256": bundle["sha256"]}
             assert os.listdir(tmp) == [n for n in os.listdir(tmp) if n.startswith(("src-", "iomem"))]
             assert s3.list_multipart_uploads(BUCKET) == []
             captured.append((key, stored))
