@@ -655,6 +655,12 @@ static int upload_finish(struct sink *s)
 	}
 	if (u->filling && u->filling->len && !u->error)
 		submit_filling(u);
+	/*
+	 * Nothing written through a ticket (whose upload already exists):
+	 * Complete needs a part, and a last part may be empty.
+	 */
+	if (u->next_number == 1 && !u->error && !ensure_filling(u))
+		submit_filling(u);
 	stop_thread(u);
 	if (u->error) {
 		ret = u->error;

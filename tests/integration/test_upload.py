@@ -470,6 +470,19 @@ def main():
             assert s3.head(BUCKET, "ticket/img")["Metadata"] == {"case-id": "IR-9"}
         case("upload --ticket: presigned URLs only, no credentials on the host", ticket_upload)
 
+        def ticket_empty_input():
+            src, data = write_source(0, seed=54)
+            ticket = presign("ticket/empty", 1)
+            p = upload(bare, src, "ticket/empty", "--ticket", ticket)
+            assert p.returncode == 0, p.stderr.decode()[-600:]
+            assert s3.get(BUCKET, "ticket/empty") == data == b""
+            head = s3.head(BUCKET, "ticket/empty")
+            one_empty_part = hashlib.md5(hashlib.md5(b"").digest()).hexdigest() + "-1"
+            assert head["ContentLength"] == 0 and head["ETag"].strip('"') == one_empty_part, head
+            assert s3.list_multipart_uploads(BUCKET) == []
+        case("upload --ticket of an empty input: one empty part, a zero-byte object",
+             ticket_empty_input)
+
         def ticket_too_short():
             src, _ = write_source(3 * PART + 1, seed=52)
             ticket = presign("ticket/short", 2)
