@@ -2,7 +2,9 @@
 #
 # forensics-agent and its tests. `make` builds the static agent;
 # `make check` runs every test; `make demo` captures a QEMU guest;
-# `make bench` measures the pipeline. See README.md.
+# `make bench` measures the pipeline; `make modules` builds the capture
+# module for a set of kernels; `make dkms-install` installs its DKMS source
+# tree. See README.md.
 
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -38,7 +40,7 @@ DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
 
-.PHONY: all agent check unit fuzz demo bench install clean
+.PHONY: all agent check unit fuzz demo bench install modules dkms-install clean
 all: agent
 
 agent: $(AGENT)
@@ -107,6 +109,18 @@ bench: agent
 install: agent
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/bin/forensics-agent
+
+# ---- kernel module ----
+# KERNEL_TREES: kernel build directories (or fetch-kernel.sh --headers
+# directories); empty means the cached Debian 5.10, 6.1 and 6.12 headers.
+KERNEL_TREES ?=
+KMOD_VERSION = $(shell bash scripts/install-kmod-source.sh --version)
+
+modules:
+	BUILD=$(BUILD) bash scripts/build-modules.sh $(KERNEL_TREES)
+
+dkms-install:
+	bash scripts/install-kmod-source.sh $(DESTDIR)/usr/src/forensics-mem-$(KMOD_VERSION)
 
 clean:
 	rm -rf $(BUILD)

@@ -10,6 +10,7 @@ packages=(
 	libssl-dev libjson-c-dev libc-ares-dev libzstd-dev libcmocka-dev libexpat1-dev
 	zstd gzip coreutils
 	qemu-system-x86 busybox-static kmod cpio
+	dkms dwarves openssl
 	python3
 )
 missing=()
