@@ -8,6 +8,7 @@
 #include "hostinfo.h"
 #include "log.h"
 #include "manifest.h"
+#include "modsource.h"
 #include "s3opts.h"
 #include "subcommands.h"
 #include "lib/capture.h"
@@ -15,6 +16,7 @@
 #include "lib/lime.h"
 #include "lib/sink.h"
 #include "lib/source.h"
+#include "lib/stream_capture.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -61,6 +63,8 @@ struct acquire_options {
 	int threads;
 	size_t chunk_size;
 	struct s3opts s3;
+	struct modsource_options modules;
+	bool no_modules;
 };
 
 /*
@@ -87,8 +91,9 @@ static void usage(FILE *out)
 		"\n"
 		"  -o, --output PATH     image file; DIR/ picks <hostname>-<UTC time>.lime.zst;\n"
 		"                        - writes to stdout (the default when stdout is not a TTY)\n"
-		"  -s, --source NAME     force a source: kcore, crash, devmem (default: first that works),\n"
-		"                        or file (a padded image, for tests and benchmarks)\n"
+		"  -s, --source NAME     force a source: module, lime, kcore, crash, devmem (default: the\n"
+		"                        first that works, in that order), or file (a padded image,\n"
+		"                        for tests and benchmarks)\n"
 		"      --source-path P   read the source from P instead of its usual device\n"
 		"  -l, --level N         zstd level 1-19 (default %d)\n"
 		"  -t, --threads N       zstd worker threads (default: half the CPUs, at most 4)\n"
@@ -101,6 +106,19 @@ static void usage(FILE *out)
 		"      --no-bundle       skip the analysis bundle\n"
 		"      --iomem PATH      read the RAM map from PATH instead of /proc/iomem\n"
 		"      --log-format F    auto, text or json (default auto: json unless stderr is a TTY)\n"
+		"\n"
+		"Kernel modules (tried first; each is checked against the running kernel's\n"
+		"release and a pinned SHA-256, loaded for the capture and unloaded after):\n"
+		"      --module F        the forensics_mem module: a file or s3://… (default: found\n"
+		"                        in --module-store, then where DKMS installs it)\n"
+		"      --module-store S  DIR or s3://BUCKET/PREFIX/ holding <release>/forensics_mem.ko\n"
+		"      --lime-module F   an upstream LiME module: a file or s3://…\n"
+		"      --lime-store S    DIR or s3://… holding <os>/<release>/lime-<release>.ko\n"
+		"      --lime-params P   more LiME parameters (e.g. \"timeout=0\")\n"
+		"      --module-pins L   sha256sum-format list of allowed modules: a file or s3://…\n"
+		"                        (default " MODSOURCE_DEFAULT_PINS " if present)\n"
+		"      --module-sha256 H an allowed module's SHA-256 (repeatable)\n"
+		"      --no-modules      never load a kernel module\n"
 		"\n"
 		"With --output s3://BUCKET/PREFIX/ the image, manifest and bundle stream\n"
 		"straight into the bucket (PREFIX/<hostname>-<UTC time>.lime.zst ...).\n"
@@ -160,10 +178,17 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static bool is_module_source(const char *name)
+{
+	return !strcmp(name, "module") || !strcmp(name, "lime");
+}
+
 static int parse_args(int argc, char *argv[], struct acquire_options *o)
 {
 	enum { OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE,
-	       OPT_NO_BUNDLE, OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH };
+	       OPT_NO_BUNDLE, OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH, OPT_MODULE,
+	       OPT_MODULE_STORE, OPT_LIME_MODULE, OPT_LIME_STORE, OPT_LIME_PARAMS, OPT_PINS,
+	       OPT_PIN, OPT_NO_MODULES };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, 's' },
@@ -178,6 +203,14 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		{ "no-bundle", no_argument, NULL, OPT_NO_BUNDLE },
 		{ "iomem", required_argument, NULL, OPT_IOMEM },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "module", required_argument, NULL, OPT_MODULE },
+		{ "module-store", required_argument, NULL, OPT_MODULE_STORE },
+		{ "lime-module", required_argument, NULL, OPT_LIME_MODULE },
+		{ "lime-store", required_argument, NULL, OPT_LIME_STORE },
+		{ "lime-params", required_argument, NULL, OPT_LIME_PARAMS },
+		{ "module-pins", required_argument, NULL, OPT_PINS },
+		{ "module-sha256", required_argument, NULL, OPT_PIN },
+		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -207,9 +240,9 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			o->output = optarg;
 			break;
 		case 's':
-			if (!source_find(optarg)) {
-				log_error("usage", "acquire: unknown source '%s' (kcore, crash, devmem, file)",
-					  optarg);
+			if (!source_find(optarg) && !is_module_source(optarg)) {
+				log_error("usage", "acquire: unknown source '%s' (module, lime, kcore, crash, "
+					  "devmem, file)", optarg);
 				return -EINVAL;
 			}
 			o->source = optarg;
@@ -260,6 +293,36 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		case OPT_IOMEM:
 			o->iomem_path = optarg;
 			break;
+		case OPT_MODULE:
+			o->modules.module_path = optarg;
+			break;
+		case OPT_MODULE_STORE:
+			o->modules.module_store = optarg;
+			break;
+		case OPT_LIME_MODULE:
+			o->modules.lime_path = optarg;
+			break;
+		case OPT_LIME_STORE:
+			o->modules.lime_store = optarg;
+			break;
+		case OPT_LIME_PARAMS:
+			o->modules.lime_params = optarg;
+			break;
+		case OPT_PINS:
+			o->modules.pins_path = optarg;
+			break;
+		case OPT_PIN:
+			if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64 ||
+			    o->modules.pin_count == MODSOURCE_MAX_PINS) {
+				log_error("usage", "acquire: --module-sha256 takes a 64-digit hex SHA-256 "
+					  "(at most %d), not '%s'", MODSOURCE_MAX_PINS, optarg);
+				return -EINVAL;
+			}
+			o->modules.pins[o->modules.pin_count++] = optarg;
+			break;
+		case OPT_NO_MODULES:
+			o->no_modules = true;
+			break;
 		case OPT_LOG_FORMAT:
 			if (log_set_format(optarg)) {
 				log_error("usage", "acquire: --log-format must be auto, text or json");
@@ -278,8 +341,12 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		log_error("usage", "acquire: unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (o->source_path && !o->source) {
-		log_error("usage", "acquire: --source-path needs --source");
+	if (o->source_path && (!o->source || is_module_source(o->source))) {
+		log_error("usage", "acquire: --source-path needs --source kcore, crash, devmem or file");
+		return -EINVAL;
+	}
+	if (o->no_modules && o->source && is_module_source(o->source)) {
+		log_error("usage", "acquire: --no-modules contradicts --source %s", o->source);
 		return -EINVAL;
 	}
 	if (!o->output) {
@@ -547,6 +614,85 @@ static int write_bundle(struct destination *d, const char *path, json_object *ma
 	return ret;
 }
 
+/*
+ * Try the kernel-module sources in order (own module, then upstream LiME),
+ * recording each attempt. 0 with ms open, or -ENOENT when none could be used.
+ */
+static int open_module_source(const struct acquire_options *o, struct modsource *ms,
+			      struct source_selection *sel)
+{
+	static const struct {
+		const char *kind;
+		const char *path;
+	} kinds[] = {
+		{ "module", "/dev/forensics_mem" },
+		{ "lime", "127.0.0.1 (LiME tcp)" },
+	};
+	bool used = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		struct source_attempt *a;
+		int ret;
+
+		if (o->source && strcmp(o->source, kinds[i].kind))
+			continue;
+		a = &sel->attempts[sel->count++];
+		a->name = kinds[i].kind;
+		a->path = kinds[i].path;
+		if (used) {
+			a->status = SOURCE_SKIPPED;
+			snprintf(a->reason, sizeof(a->reason), "not needed: an earlier source was used");
+			continue;
+		}
+		ret = modsource_open(kinds[i].kind, &o->modules, ms, a->reason, sizeof(a->reason));
+		if (ret) {
+			a->status = SOURCE_FAILED;
+			a->error = ret;
+			continue;
+		}
+		a->status = SOURCE_USED;
+		snprintf(a->reason, sizeof(a->reason), "loaded %.200s", ms->origin);
+		used = true;
+	}
+	return used ? 0 : -ENOENT;
+}
+
+/*
+ * Capture from a module's LiME stream; the module is unloaded as soon as
+ * the stream ends. The image's ranges are the stream's; RAM it left out is
+ * reported, never silently missing.
+ */
+static int capture_stream(struct modsource *ms, const struct range_list *ram, struct sink *out,
+			  const struct capture_options *copt, struct capture_result *result,
+			  struct range_list *image_ranges)
+{
+	struct stream_capture_options sopt = {
+		.progress = copt->progress, .stop = copt->stop,
+	};
+	struct stream_capture_result sres;
+	int ret;
+
+	memset(result, 0, sizeof(*result));
+	ret = stream_capture_run(ms->fd, ram, out, &sopt, &sres);
+	if (ret == -EBADMSG || ret == -ERANGE)
+		log_error("source", "acquire: the %s stream is not trusted: %s", ms->kind, sres.error);
+	else if (ret == -ETIMEDOUT)
+		log_error("source", "acquire: the %s stream stalled for %d s", ms->kind,
+			  STREAM_CAPTURE_STALL_MS / 1000);
+	if (!ret)
+		ret = modsource_unreadable(ms, result);
+	modsource_close(ms);
+	result->bytes_total = sres.ram_bytes;
+	result->bytes_read = sres.ram_bytes - result->bytes_zeroed;
+	*image_ranges = sres.ranges;
+	if (!ret && range_list_total(&sres.ranges) < range_list_total(ram))
+		log_warn("coverage", "the %s stream covers %.1f of %.1f MiB of System RAM (see the "
+			 "manifest's ranges)", ms->kind,
+			 (double)range_list_total(&sres.ranges) / (1 << 20),
+			 (double)range_list_total(ram) / (1 << 20));
+	return ret;
+}
+
 int acquire_main(int argc, char *argv[])
 {
 	struct acquire_options o;
@@ -554,6 +700,9 @@ int acquire_main(int argc, char *argv[])
 	struct range_list ram;
 	struct mem_source src = { 0 };
 	struct source_selection selection;
+	struct modsource modules = { .fd = -1, .module_fd = -1 };
+	struct range_list image_ranges = { 0 };
+	bool use_stream = false;
 	struct image_sinks sinks = { 0 };
 	struct capture_result result = { 0 };
 	struct capture_options copt = { 0 };
@@ -635,7 +784,18 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 
-	ret = source_select(o.source, o.source_path, &ram, &src, &selection);
+	memset(&selection, 0, sizeof(selection));
+	o.modules.s3 = &o.s3;
+	if (!o.no_modules && (!o.source || is_module_source(o.source)))
+		use_stream = !open_module_source(&o, &modules, &selection);
+	if (use_stream) {
+		snprintf(src.detail, sizeof(src.detail), "%s", modules.detail);
+		ret = o.source ? 0 : source_select(NULL, NULL, &ram, &src, &selection);
+	} else if (o.source && is_module_source(o.source)) {
+		ret = -ENOENT;
+	} else {
+		ret = source_select(o.source, o.source_path, &ram, &src, &selection);
+	}
 	for (size_t i = 0; i < selection.count; i++) {
 		const struct source_attempt *a = &selection.attempts[i];
 
@@ -684,7 +844,10 @@ int acquire_main(int argc, char *argv[])
 	copt.chunk_size = o.chunk_size;
 	copt.progress = progress;
 	copt.stop = &stop_requested;
-	ret = capture_run(&src, &ram, sinks.top, &copt, &result);
+	if (use_stream)
+		ret = capture_stream(&modules, &ram, sinks.top, &copt, &result, &image_ranges);
+	else
+		ret = capture_run(&src, &ram, sinks.top, &copt, &result);
 	if (!ret && stop_requested)
 		ret = -EINTR;
 	if (!ret)
@@ -736,7 +899,7 @@ int acquire_main(int argc, char *argv[])
 		json_object_object_add(image, "zstd_level", json_object_new_int(o.level));
 		json_object_object_add(image, "zstd_threads", json_object_new_int(o.threads));
 	}
-	json_object_object_add(image, "ranges", manifest_ranges(&ram));
+	json_object_object_add(image, "ranges", manifest_ranges(use_stream ? &image_ranges : &ram));
 	json_object_object_add(image, "ram_bytes", json_object_new_int64((int64_t)result.bytes_total));
 	json_object_object_add(image, "bytes_read", json_object_new_int64((int64_t)result.bytes_read));
 	json_object_object_add(image, "bytes_zero_filled",
@@ -802,6 +965,8 @@ out:
 	sink_destroy(sinks.top);
 	capture_result_free(&result);
 	source_close(&src);
+	modsource_close(&modules);
+	range_list_free(&image_ranges);
 	range_list_free(&ram);
 	iomem_table_free(&iomem);
 	free(image_path);

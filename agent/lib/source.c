@@ -75,7 +75,11 @@ int source_select(const char *name, const char *path, const struct range_list *r
 	int ret = -ENOENT;
 	bool used = false;
 
-	memset(selection, 0, sizeof(*selection));
+	/* Attempts are appended: stream sources (kernel modules) come first. */
+	for (size_t i = 0; i < selection->count; i++)
+		used |= selection->attempts[i].status == SOURCE_USED;
+	if (used)
+		ret = 0;
 	if (name) {
 		const struct mem_source_ops *ops = source_find(name);
 
@@ -84,7 +88,7 @@ int source_select(const char *name, const char *path, const struct range_list *r
 		ret = try_open(ops, path, ram, src, &selection->attempts[selection->count++]);
 		return ret;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sources) && selection->count < SOURCE_MAX; i++) {
 		struct source_attempt *attempt = &selection->attempts[selection->count++];
 
 		if (used) {

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SOURCE_REASON_MAX 256
+#define SOURCE_REASON_MAX 512
 #define SOURCE_DETAIL_MAX 256
 
 struct mem_source;
@@ -81,8 +81,10 @@ const struct mem_source_ops *source_find(const char *name);
 const char *source_attempt_status_name(enum source_attempt_status status);
 
 /*
- * Open the named source, or (name NULL) the first that opens, recording
- * every attempt. Returns 0 with src open, or the last error.
+ * Open the named source, or (name NULL) the first that opens, appending
+ * every attempt to selection (zero it first). If selection already holds a
+ * used source (a kernel module's stream), the table is only recorded as
+ * skipped. Returns 0 with src open, or the last error.
  */
 int source_select(const char *name, const char *path, const struct range_list *ram,
 		  struct mem_source *src, struct source_selection *selection);

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The module is read into memory once, and the bytes that were hashed and
+ * parsed are the bytes handed to the kernel (through a memfd), so nothing
+ * can swap the file between the check and the load. Nothing is written to
+ * the instance's disks.
+ */
+#include "modsource.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "download.h"
+#include "../kmod/uapi/forensics_mem.h"
+#include "lib/util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEVICE_PATH "/dev/" FORENSICS_MEM_DEVICE
+#define DEVICE_WAIT_MS 3000
+#define LIME_CONNECT_WAIT_MS 30000
+#define UNREADABLE_BATCH 4096
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A local file or an s3:// object into memory. -ENOENT when it is not there. */
+static int fetch(const struct modsource_options *o, const char *where, size_t max, char **data,
+		 size_t *len, char *why, size_t whylen)
+{
+	char *bucket = NULL, *key = NULL;
+	struct s3_client client;
+	int ret;
+
+	*data = NULL;
+	if (strncmp(where, "s3://", 5)) {
+		ret = read_whole_file(where, max, data, len);
+		if (ret && ret != -ENOENT)
+			snprintf(why, whylen, "%s: %s", where, ret == -EFBIG ? "too large" :
+				 strerror(-ret));
+		return ret;
+	}
+	if (s3_uri_parse(where, &bucket, &key, why, whylen))
+		return -EINVAL;
+	if (!o->s3 || s3opts_open_client(o->s3, bucket, &client, "module store") != EXIT_OK) {
+		snprintf(why, whylen, "%s: no S3 client (see the error above)", where);
+		ret = -EACCES;
+		goto out;
+	}
+	ret = s3_get_small(&client, key, max, data, len, why, whylen);
+	s3_client_free(&client);
+out:
+	free(bucket);
+	free(key);
+	return ret;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char digest[32];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+static bool is_sha256_hex(const char *s, size_t len)
+{
+	if (len != 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Whether a sha256sum-format list holds hex (first word of any line). */
+static bool list_pins(const char *text, size_t len, const char *hex, size_t *entries)
+{
+	const char *p = text, *end = text + len;
+	bool found = false;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		size_t word = 0;
+
+		while (p + word < stop && !isspace((unsigned char)p[word]))
+			word++;
+		if (is_sha256_hex(p, word)) {
+			(*entries)++;
+			if (!strncasecmp(p, hex, 64))
+				found = true;
+		}
+		p = stop + 1;
+	}
+	return found;
+}
+
+/*
+ * 0 if hex is pinned; -EPERM with why if there are pins and it is not
+ * among them, or there are none at all.
+ */
+static int check_pinned(const struct modsource_options *o, const char *hex, char *why,
+			size_t whylen)
+{
+	const char *lists[2] = { o->pins_path, NULL };
+	size_t entries = 0;
+
+	for (size_t i = 0; i < o->pin_count; i++) {
+		entries++;
+		if (!strcasecmp(o->pins[i], hex))
+			return 0;
+	}
+	if (!o->pins_path && !access(MODSOURCE_DEFAULT_PINS, F_OK))
+		lists[0] = MODSOURCE_DEFAULT_PINS;
+	for (size_t i = 0; lists[i]; i++) {
+		char *text = NULL, lwhy[256] = "";
+		size_t len = 0;
+		int ret = fetch(o, lists[i], 1u << 20, &text, &len, lwhy, sizeof(lwhy));
+		bool found;
+
+		if (ret) {
+			snprintf(why, whylen, "cannot read the pinned hashes %s: %s", lists[i],
+				 lwhy[0] ? lwhy : strerror(-ret));
+			return -EPERM;
+		}
+		found = list_pins(text, len, hex, &entries);
+		free(text);
+		if (found)
+			return 0;
+	}
+	if (!entries)
+		snprintf(why, whylen, "no pinned SHA-256 to check it against (give --module-pins or "
+			 "--module-sha256)");
+	else
+		snprintf(why, whylen, "its SHA-256 %s is not pinned", hex);
+	return -EPERM;
+}
+
+static void os_id(char *out, size_t outlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(out, outlen, "linux");
+	if (read_whole_file("/etc/os-release", 1 << 16, &text, &len))
+		return;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "ID=", 3))
+			continue;
+		line += 3 + strspn(line + 3, "\"'");
+		line[strcspn(line, "\"'")] = '\0';
+		if (line[0])
+			snprintf(out, outlen, "%s", line);
+		break;
+	}
+	free(text);
+}
+
+/* The places a module may be, best first, for this kernel release. */
+static size_t candidates(const char *kind, const struct modsource_options *o, const char *release,
+			 char list[][1024], size_t max)
+{
+	size_t n = 0;
+
+	if (!strcmp(kind, "module")) {
+		if (o->module_path) {
+			snprintf(list[n++], 1024, "%s", o->module_path);
+			return n;
+		}
+		if (o->module_store)
+			snprintf(list[n++], 1024, "%s%s%s/" MODSOURCE_OWN_FILE, o->module_store,
+				 o->module_store[strlen(o->module_store) - 1] == '/' ? "" : "/",
+				 release);
+		/* Where dkms install and a packaged module put it. */
+		snprintf(list[n++], 1024, "/lib/modules/%s/updates/dkms/" MODSOURCE_OWN_FILE, release);
+		snprintf(list[n++], 1024, "/lib/modules/%s/extra/" MODSOURCE_OWN_FILE, release);
+	} else {
+		char os[64];
+
+		if (o->lime_path) {
+			snprintf(list[n++], 1024, "%s", o->lime_path);
+			return n;
+		}
+		if (!o->lime_store)
+			return 0;
+		os_id(os, sizeof(os));
+		snprintf(list[n++], 1024, "%s%s%s/%s/lime-%s.ko", o->lime_store,
+			 o->lime_store[strlen(o->lime_store) - 1] == '/' ? "" : "/", os, release,
+			 release);
+	}
+	(void)max;
+	return n;
+}
+
+/* /dev/forensics_mem, waiting for devtmpfs, or made from sysfs if absent. */
+static int open_device(char *why, size_t whylen)
+{
+	unsigned int major_no, minor_no;
+	char *text = NULL;
+	size_t len;
+	int fd;
+
+	for (int waited = 0; waited < DEVICE_WAIT_MS; waited += 50) {
+		fd = open(DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		sleep_ms(50);
+	}
+	if (fd < 0 && errno == ENOENT &&
+	    !read_whole_file("/sys/class/misc/" FORENSICS_MEM_DEVICE "/dev", 64, &text, &len) &&
+	    sscanf(text, "%u:%u", &major_no, &minor_no) == 2 &&
+	    !mknod(DEVICE_PATH, S_IFCHR | 0400, makedev(major_no, minor_no)))
+		fd = open(DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	free(text);
+	if (fd < 0)
+		snprintf(why, whylen, "loaded, but %s cannot be opened: %s", DEVICE_PATH,
+			 strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+static void *lime_loader(void *arg)
+{
+	struct modsource *ms = arg;
+
+	ms->load_error = kmodule_load(ms->module_fd, ms->params, ms->load_why,
+				      sizeof(ms->load_why));
+	return NULL;
+}
+
+/* A local port nobody listens on, for LiME's tcp: path. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (s < 0)
+		return -errno;
+	if (!bind(s, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(s, (struct sockaddr *)&a, &alen))
+		port = ntohs(a.sin_port);
+	close(s);
+	return port > 0 ? port : -EADDRNOTAVAIL;
+}
+
+/*
+ * LiME's init waits in accept() for the one reader, then sends the dump:
+ * load it from a thread and connect until it listens.
+ */
+static int start_lime(struct modsource *ms, const struct modsource_options *o, char *why,
+		      size_t whylen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int port = free_port(), s = -1;
+
+	if (port < 0) {
+		snprintf(why, whylen, "no free local port for LiME: %s", strerror(-port));
+		return port;
+	}
+	snprintf(ms->params, sizeof(ms->params), "path=tcp:%d format=lime localhostonly=1%s%s", port,
+		 o->lime_params ? " " : "", o->lime_params ? o->lime_params : "");
+	if (pthread_create(&ms->loader, NULL, lime_loader, ms)) {
+		snprintf(why, whylen, "cannot start the loader thread");
+		return -EAGAIN;
+	}
+	ms->loader_started = true;
+	a.sin_port = htons((uint16_t)port);
+	for (int waited = 0; waited < LIME_CONNECT_WAIT_MS; waited += 20) {
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		if (s >= 0)
+			close(s);
+		s = -1;
+		/* The loader returned: LiME refused to load (or already finished). */
+		if (pthread_tryjoin_np(ms->loader, NULL) == 0) {
+			ms->loader_started = false;
+			snprintf(why, whylen, "%s", ms->load_error ? ms->load_why :
+				 "LiME loaded but never listened");
+			return ms->load_error ? ms->load_error : -ECONNREFUSED;
+		}
+		sleep_ms(20);
+	}
+	if (s < 0) {
+		snprintf(why, whylen, "LiME did not listen on 127.0.0.1:%d within %d s", port,
+			 LIME_CONNECT_WAIT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	ms->loaded = true;
+	ms->fd = s;
+	snprintf(ms->detail, sizeof(ms->detail), "upstream LiME %.120s over 127.0.0.1:%d, sha256 %s",
+		 ms->info.vermagic, port, ms->sha256);
+	return 0;
+}
+
+int modsource_open(const char *kind, const struct modsource_options *o, struct modsource *ms,
+		   char *why, size_t whylen)
+{
+	char list[4][1024], *image = NULL;
+	struct utsname uts;
+	size_t n, len = 0;
+	int ret = -ENOENT, memfd = -1;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->kind = kind;
+	ms->fd = ms->module_fd = -1;
+	uname(&uts);
+	n = candidates(kind, o, uts.release, list, 4);
+	if (!n) {
+		snprintf(why, whylen, "no LiME store given (--lime-store or --lime-module)");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = fetch(o, list[i], KMODULE_MAX_BYTES, &image, &len, why, whylen);
+		if (ret != -ENOENT) {
+			snprintf(ms->origin, sizeof(ms->origin), "%.1023s", list[i]);
+			break;
+		}
+	}
+	if (ret == -ENOENT) {
+		int used = snprintf(why, whylen, "no module for kernel %s (looked for %s", uts.release,
+				    list[0]);
+
+		for (size_t i = 1; i < n && used > 0 && (size_t)used < whylen; i++)
+			used += snprintf(why + used, whylen - (size_t)used, ", %s", list[i]);
+		if (used > 0 && (size_t)used < whylen)
+			snprintf(why + used, whylen - (size_t)used, ")");
+		return ret;
+	}
+	if (ret)
+		return ret;
+	sha256_hex(image, len, ms->sha256);
+	ret = kmodule_parse(image, len, &ms->info, why, whylen);
+	if (ret)
+		goto out;
+	if (strcmp(ms->info.release, uts.release)) {
+		snprintf(why, whylen, "%s is built for kernel %s, this is %s", ms->origin,
+			 ms->info.release, uts.release);
+		ret = -ENOEXEC;
+		goto out;
+	}
+	ret = check_pinned(o, ms->sha256, why, whylen);
+	if (ret)
+		goto out;
+	ret = kmodule_kernel_accepts(&ms->info, "/proc", "/sys", why, whylen);
+	if (ret)
+		goto out;
+	if (kmodule_is_loaded("/proc", ms->info.name)) {
+		snprintf(why, whylen, "a module named %s is already loaded, not by this agent: "
+			 "neither used nor unloaded", ms->info.name);
+		ret = -EEXIST;
+		goto out;
+	}
+	memfd = memfd_create(ms->info.name, MFD_CLOEXEC);
+	if (memfd < 0 || write_all(memfd, image, len)) {
+		ret = -errno;
+		snprintf(why, whylen, "memfd: %s", strerror(errno));
+		goto out;
+	}
+	if (!strcmp(kind, "lime")) {
+		ms->module_fd = memfd;
+		memfd = -1;
+		ret = start_lime(ms, o, why, whylen);
+		goto out;
+	}
+	ret = kmodule_load(memfd, "", why, whylen);
+	if (ret)
+		goto out;
+	ms->loaded = true;
+	ret = open_device(why, whylen);
+	if (ret < 0)
+		goto out;
+	ms->fd = ret;
+	ret = 0;
+	snprintf(ms->detail, sizeof(ms->detail), "forensics_mem %.120s, sha256 %s", ms->info.vermagic,
+		 ms->sha256);
+out:
+	if (memfd >= 0)
+		close(memfd);
+	free(image);
+	if (ret)
+		modsource_close(ms);
+	return ret;
+}
+
+int modsource_unreadable(struct modsource *ms, struct capture_result *result)
+{
+	struct forensics_mem_range *ranges;
+	struct forensics_mem_unreadable q = { .capacity = UNREADABLE_BATCH };
+	struct forensics_mem_info info = { 0 };
+	int ret = 0;
+
+	if (strcmp(ms->kind, "module") || ms->fd < 0)
+		return 0;
+	if (ioctl(ms->fd, FORENSICS_MEM_IOC_INFO, &info))
+		return -errno;
+	ranges = calloc(UNREADABLE_BATCH, sizeof(*ranges));
+	if (!ranges)
+		return -ENOMEM;
+	q.ranges = (uintptr_t)ranges;
+	if (ioctl(ms->fd, FORENSICS_MEM_IOC_UNREADABLE, &q)) {
+		ret = -errno;
+		goto out;
+	}
+	for (uint32_t i = 0; i < q.count; i++) {
+		struct unreadable_range *u;
+
+		if (ranges[i].end <= ranges[i].start)
+			continue;
+		if (result->unreadable_count == result->unreadable_capacity) {
+			size_t cap = result->unreadable_capacity ? 2 * result->unreadable_capacity : 16;
+			struct unreadable_range *grown = realloc(result->unreadable,
+								 cap * sizeof(*grown));
+
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			result->unreadable = grown;
+			result->unreadable_capacity = cap;
+		}
+		u = &result->unreadable[result->unreadable_count++];
+		u->start = ranges[i].start;
+		u->end = ranges[i].end - 1;
+		u->error = -EIO;
+		result->bytes_zeroed += ranges[i].end - ranges[i].start;
+	}
+	if (q.total > q.count || q.truncated)
+		log_warn("unreadable", "the module lists more unreadable spans than reported (%u of %u%s)",
+			 q.count, q.total, q.truncated ? ", its own list overflowed" : "");
+	snprintf(ms->detail + strlen(ms->detail), sizeof(ms->detail) - strlen(ms->detail),
+		 "; %llu unreadable and %llu slow pages", (unsigned long long)info.unreadable_pages,
+		 (unsigned long long)info.slow_pages);
+out:
+	free(ranges);
+	return ret;
+}
+
+void modsource_close(struct modsource *ms)
+{
+	if (ms->fd >= 0)
+		close(ms->fd);
+	ms->fd = -1;
+	if (ms->loader_started) {
+		pthread_join(ms->loader, NULL);
+		ms->loader_started = false;
+	}
+	if (ms->module_fd >= 0)
+		close(ms->module_fd);
+	ms->module_fd = -1;
+	if (ms->loaded) {
+		int ret = kmodule_unload(ms->info.name);
+
+		for (int tries = 0; ret == -EAGAIN && tries < 50; tries++) {
+			sleep_ms(100);
+			ret = kmodule_unload(ms->info.name);
+		}
+		if (ret)
+			log_warn("module", "could not unload %s: %s", ms->info.name, strerror(-ret));
+		ms->loaded = false;
+	}
+}
