@@ -69,10 +69,17 @@ def main():
         t = time.monotonic()
         with Guest(kernel_dir, initrd, mem_mib=MEM_MIB, workdir=work) as guest:
             guest.start()
-            done = guest.wait_for(r"CAPTURE-DONE rc=(\d+)", timeout=900,
-                                  fail_pattern=r"INIT-FAIL|Kernel panic|TEST-EXIT")
+            # Ground truth is the RAM the image stands for: taken when the
+            # agent says the image is complete, before the analysis bundle
+            # (kallsyms, BTF, modules read into memory) and the manifest
+            # are made and uploaded.
+            guest.wait_for(r'"event":"image"', timeout=900,
+                           fail_pattern=r"INIT-FAIL|Kernel panic|TEST-EXIT|CAPTURE-DONE")
             guest.qmp.stop()
             guest.qmp.pmemsave(dump, guest.mem_bytes)
+            guest.qmp.cont()
+            done = guest.wait_for(r"CAPTURE-DONE rc=(\d+)", timeout=600,
+                                  fail_pattern=r"INIT-FAIL|Kernel panic|TEST-EXIT")
             lines = list(guest.lines)
         elapsed = time.monotonic() - t
         rc = int(done.group(1))
@@ -101,15 +108,15 @@ def main():
               v.stderr[-300:])
         check("no multipart upload left", s3.list_multipart_uploads(BUCKET) == [])
         report = groundtruth.compare(image, dump, lines)
-        # Streaming to S3 keeps part buffers, TLS/HTTP state and socket
-        # buffers alive during the capture: measured 95.1% identical here
-        # with 5 MiB parts, one in flight, against 99.4% streaming to stdout.
-        # This bound guards against regressions; closing the gap is open work.
-        groundtruth.judge(report, min_identical=0.93)
+        # The uploader's two 5 MiB part buffers (S3's minimum part size; one
+        # filling, one in flight) are rewritten all through the capture:
+        # about 2560 pages, 2% of this guest. Measured 97.3% identical here
+        # against 99.4% streaming to stdout, which has no such buffers.
+        groundtruth.judge(report, min_identical=0.96)
         print("  %d/%d pages identical (%.3f%%), capture + upload %.0f s, %d bytes stored"
               % (report["identical"], report["pages"], 100 * report["identical_fraction"],
                  elapsed, os.path.getsize(image)))
-        check("ground truth: >= 93% identical pages, all of RAM covered", not report["failures"],
+        check("ground truth: >= 96% identical pages, all of RAM covered", not report["failures"],
               report["failures"])
     return finish(checks, work)
 
