@@ -20,7 +20,7 @@ step() { echo "== $* ($(( $(date +%s) - start ))s)"; }
 start=$(date +%s)
 
 command -v dkms >/dev/null || fail "dkms is not installed (bash scripts/setup-deps.sh)"
-echo "$(dkms --version)"
+dkms --version
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -56,7 +56,8 @@ if find "$src" -name '*.o' -o -name '*.ko' -o -name '*.mod.c' -o -name '.*.cmd' 
 fi
 
 step "BUILD_EXCLUSIVE_KERNEL against a table of releases"
-# shellcheck disable=SC1091 # dkms.conf is plain assignments
+# dkms.conf is plain assignments; MAKE and CLEAN name these two variables.
+# shellcheck disable=SC1091,SC2034
 regex=$(kernel_source_dir=/k dkms_tree=/d; . "$src/dkms.conf"; echo "$BUILD_EXCLUSIVE_KERNEL")
 for k in 5.10.0-46-amd64 6.1.0-57-amd64 6.12.95+deb12-amd64 5.15.0-1051-aws \
 	5.10.217-205.860.amzn2.x86_64 6.1.94-99.176.amzn2023.x86_64 6.8.0-1009-aws; do
@@ -71,7 +72,7 @@ done
 # keys in /var/lib/dkms.  Point it at the cached kbuild's sign-file and a
 # throwaway key: the host keeps its keys and the signing path is exercised
 # as on a Secure Boot host.
-sign_file=$(ls "$headers"/headers/usr/lib/linux-kbuild-*/scripts/sign-file 2>/dev/null | head -n1)
+sign_file=$(find "$headers"/headers/usr/lib -path '*/linux-kbuild-*/scripts/sign-file' | head -n1)
 [ -x "$sign_file" ] || fail "no sign-file in the cached linux-kbuild package"
 openssl req -new -x509 -nodes -days 1 -subj "/CN=forensics-mem test key" \
 	-newkey rsa:2048 -keyout "$tmp/mok.key" -outform DER -out "$tmp/mok.der" \
