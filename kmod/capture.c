@@ -27,6 +27,7 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -34,6 +35,32 @@
 #include <linux/uaccess.h>
 
 #include "capture.h"
+
+#ifdef DEBUG
+/*
+ * Debug builds only (make module-debug): pretend the pages in [start, end)
+ * copy slowly, so that the slow-page policy can be tested on healthy
+ * memory.  Never in a normal build: a capture must not be able to be told
+ * to drop memory.
+ */
+static unsigned long long debug_slow_start, debug_slow_end;
+module_param(debug_slow_start, ullong, 0444);
+MODULE_PARM_DESC(debug_slow_start, "debug: first physical address to treat as slow");
+module_param(debug_slow_end, ullong, 0444);
+MODULE_PARM_DESC(debug_slow_end, "debug: end (exclusive) of the addresses to treat as slow");
+
+static u64 debug_elapsed(u64 phys, u64 ns, u64 timeout_ns)
+{
+	if (timeout_ns && phys >= debug_slow_start && phys < debug_slow_end)
+		return timeout_ns + 1;
+	return ns;
+}
+#else
+static inline u64 debug_elapsed(u64 phys, u64 ns, u64 timeout_ns)
+{
+	return ns;
+}
+#endif
 
 #define LIME_MAGIC 0x4C694D45
 #define LIME_VERSION 1
@@ -158,6 +185,7 @@ static void fetch_page(struct fmem_capture *c, u32 ri, u64 page_phys)
 		result = FMEM_PAGE_SKIPPED;
 	} else {
 		result = fmem_page_copy(lo, len, dst, &ns);
+		ns = debug_elapsed(lo, ns, c->timeout_ns);
 		if (c->timeout_ns && ns > c->timeout_ns)
 			note_slow(c, r, lo, ns);
 		else if (result == FMEM_PAGE_OK)
