@@ -97,7 +97,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) | $(DEPS_LIBS)
 
 fuzz: $(FUZZ_BINS)
 
-check: agent unit fuzz
+check: agent unit fuzz modules
 	BUILD=$(BUILD) bash tests/run.sh
 
 demo: agent

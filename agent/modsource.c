@@ -317,7 +317,7 @@ static int start_lime(struct modsource *ms, const struct modsource_options *o, c
 int modsource_open(const char *kind, const struct modsource_options *o, struct modsource *ms,
 		   char *why, size_t whylen)
 {
-	char list[4][1024], *image = NULL;
+	char list[4][1024], *image = NULL, parse_why[128];
 	struct utsname uts;
 	size_t n, len = 0;
 	int ret = -ENOENT, memfd = -1;
@@ -350,19 +350,22 @@ int modsource_open(const char *kind, const struct modsource_options *o, struct m
 	}
 	if (ret)
 		return ret;
+	/* An unpinned file is not even parsed: it may be a tampered store. */
 	sha256_hex(image, len, ms->sha256);
-	ret = kmodule_parse(image, len, &ms->info, why, whylen);
+	ret = check_pinned(o, ms->sha256, why, whylen);
 	if (ret)
 		goto out;
+	ret = kmodule_parse(image, len, &ms->info, parse_why, sizeof(parse_why));
+	if (ret) {
+		snprintf(why, whylen, "%s: %s", ms->origin, parse_why);
+		goto out;
+	}
 	if (strcmp(ms->info.release, uts.release)) {
 		snprintf(why, whylen, "%s is built for kernel %s, this is %s", ms->origin,
 			 ms->info.release, uts.release);
 		ret = -ENOEXEC;
 		goto out;
 	}
-	ret = check_pinned(o, ms->sha256, why, whylen);
-	if (ret)
-		goto out;
 	ret = kmodule_kernel_accepts(&ms->info, "/proc", "/sys", why, whylen);
 	if (ret)
 		goto out;

@@ -250,6 +250,8 @@ int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, 
 	r.key = key;
 	s3_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
+	if (ret && resp.status == 404)
+		ret = -ENOENT;
 	if (!ret && resp.body_overflow) {
 		snprintf(why, whylen, "larger than %zu bytes", max);
 		ret = -EFBIG;

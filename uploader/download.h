@@ -30,7 +30,7 @@ struct s3_download {
 int s3_download_start(struct s3_download *d, struct s3_client *c, const char *key, int fd);
 /* Wait for the thread; 0 or its error (why in d->why). */
 int s3_download_finish(struct s3_download *d);
-/* A small object (a manifest) into memory, at most max bytes. */
+/* A small object (a manifest) into memory, at most max bytes; -ENOENT if there is none. */
 int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, size_t *len,
 		 char *why, size_t whylen);
 
