@@ -53,52 +53,54 @@ int kmodule_parse(const void *image, size_t len, struct kmodule_info *info, char
 		  size_t whylen)
 {
 	const unsigned char *p = image;
-	const Elf64_Ehdr *eh = image;
-	const Elf64_Shdr *sh, *names;
+	/* Copies, not casts: e_shoff comes from the file and need not be aligned. */
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, names;
 	size_t trailer = sizeof(MODULE_SIG_TRAILER) - 1;
 
 	memset(info, 0, sizeof(*info));
-	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
+	if (len < sizeof(eh) || memcmp(p, ELFMAG, SELFMAG)) {
 		snprintf(why, whylen, "not an ELF file");
 		return -ENOEXEC;
 	}
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_X86_64 || eh->e_type != ET_REL) {
+	memcpy(&eh, p, sizeof(eh));
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh.e_machine != EM_X86_64 || eh.e_type != ET_REL) {
 		snprintf(why, whylen, "not an x86-64 kernel module (ELF class, machine or type)");
 		return -ENOEXEC;
 	}
-	if (eh->e_shentsize != sizeof(Elf64_Shdr) || !eh->e_shnum ||
-	    eh->e_shstrndx >= eh->e_shnum ||
-	    !span_ok(len, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr))) {
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || !eh.e_shnum ||
+	    eh.e_shstrndx >= eh.e_shnum ||
+	    !span_ok(len, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr))) {
 		snprintf(why, whylen, "section table out of bounds");
 		return -ENOEXEC;
 	}
-	sh = (const Elf64_Shdr *)(p + eh->e_shoff);
-	names = &sh[eh->e_shstrndx];
-	if (!span_ok(len, names->sh_offset, names->sh_size) || !names->sh_size) {
+	memcpy(&names, p + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(sh), sizeof(names));
+	if (!span_ok(len, names.sh_offset, names.sh_size) || !names.sh_size) {
 		snprintf(why, whylen, "section names out of bounds");
 		return -ENOEXEC;
 	}
-	for (unsigned int i = 0; i < eh->e_shnum; i++) {
+	for (unsigned int i = 0; i < eh.e_shnum; i++) {
 		const char *secname, *modinfo;
 
-		if (sh[i].sh_name >= names->sh_size)
+		memcpy(&sh, p + eh.e_shoff + (size_t)i * sizeof(sh), sizeof(sh));
+		if (sh.sh_name >= names.sh_size)
 			continue;
-		secname = (const char *)p + names->sh_offset + sh[i].sh_name;
-		if (!memchr(secname, '\0', names->sh_size - sh[i].sh_name) ||
+		secname = (const char *)p + names.sh_offset + sh.sh_name;
+		if (!memchr(secname, '\0', names.sh_size - sh.sh_name) ||
 		    strcmp(secname, ".modinfo"))
 			continue;
-		if (sh[i].sh_type == SHT_NOBITS || !span_ok(len, sh[i].sh_offset, sh[i].sh_size)) {
+		if (sh.sh_type == SHT_NOBITS || !span_ok(len, sh.sh_offset, sh.sh_size)) {
 			snprintf(why, whylen, ".modinfo out of bounds");
 			return -ENOEXEC;
 		}
-		modinfo = (const char *)p + sh[i].sh_offset;
-		if (!modinfo_get(modinfo, sh[i].sh_size, "vermagic", info->vermagic,
+		modinfo = (const char *)p + sh.sh_offset;
+		if (!modinfo_get(modinfo, sh.sh_size, "vermagic", info->vermagic,
 				 sizeof(info->vermagic))) {
 			snprintf(why, whylen, "no vermagic in .modinfo");
 			return -ENOEXEC;
 		}
-		if (!modinfo_get(modinfo, sh[i].sh_size, "name", info->name, sizeof(info->name)) ||
+		if (!modinfo_get(modinfo, sh.sh_size, "name", info->name, sizeof(info->name)) ||
 		    !info->name[0]) {
 			snprintf(why, whylen, "no module name in .modinfo");
 			return -ENOEXEC;
