@@ -19,9 +19,9 @@
 # $BUILD/kmod-build/<release>, so kernels never share objects and kmod/
 # itself stays clean; that copy keeps the unstripped module for debugging.
 # The store holds the modules stripped of debug info, byte for byte the same
-# wherever they are built from the same sources, headers and compiler.  It
-# is replaced as a whole, and only when every tree built: SHA256SUMS lists
-# exactly the modules of one run.
+# wherever they are built from the same sources, headers and tools (gcc,
+# pahole; see kbuild-args.sh).  It is replaced as a whole, and only when
+# every tree built: SHA256SUMS lists exactly the modules of one run.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -19,6 +19,9 @@
 #   depend on where the sources and headers lie: the same sources, headers
 #   and compiler give the same module bytes on any machine.  The parent
 #   covers Debian's split linux-headers-<release>/-common trees.
+# * KBUILD_BUILD_TIMESTAMP, which asks Kbuild for a reproducible build: on
+#   6.x kernels with module BTF it then runs pahole without -j, whose
+#   parallel output is in a different order every time (pahole < 1.27).
 set -euo pipefail
 
 tree=${1:?usage: kbuild-args.sh TREE WORKDIR}
@@ -38,3 +41,4 @@ else
 	fi
 fi
 echo "KCFLAGS=-ffile-prefix-map=$work/= -ffile-prefix-map=${tree%/*}/="
+echo "KBUILD_BUILD_TIMESTAMP=@0"

@@ -4,7 +4,8 @@
 # The module factory (scripts/build-modules.sh, `make modules`) against the
 # cached Debian 5.10, 6.1 and 6.12 headers, into a temporary BUILD: one
 # stripped forensics_mem.ko per release whose vermagic names that release,
-# and a SHA256SUMS in the form the agent pins.
+# a SHA256SUMS in the form the agent pins, and the same bytes when built
+# again somewhere else.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,4 +41,10 @@ for release in "${releases[@]}"; do
 	readelf -S "$ko" | grep -q '\.debug_' && fail "$release: module in the store has debug info"
 	echo "$release: $vermagic"
 done
+
+# Reproducible: 6.12 (module BTF from pahole) built again elsewhere, same bytes.
+again=$(BUILD=$tmp/again bash scripts/build-modules.sh "${trees[2]}" 2>/dev/null) ||
+	fail "second build of ${releases[2]}"
+grep -qxF "$again" "$sums" || fail "${releases[2]}: a second build gave different bytes"
+echo "${releases[2]}: rebuilt byte for byte"
 echo "test_modules: 1 passed"
