@@ -19,11 +19,12 @@ import tarfile
 import tempfile
 import time
 
+from common import AGENT, Suite, error_records, one_error
+from imds_fake import FakeIMDS
+
 # Never reach a real metadata service from a test machine; the IMDS cases
 # below point the agent at their own local server instead.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
 LIME_MAGIC = 0x4C694D45
 
 IOMEM = """00000000-00000fff : Reserved
@@ -35,26 +36,7 @@ IOMEM = """00000000-00000fff : Reserved
 """
 RAM = [(0x1000, 0x9FBFF), (0x100000, 0x3FFFFFF)]
 
-results = []
-
-
-def case(name):
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-                results.append((name, None))
-                print(f"ok   {name}")
-            except Exception as e:  # noqa: BLE001 - report every failure the same way
-                results.append((name, e))
-                print(f"FAIL {name}: {e!r}")
-        run.__name__ = fn.__name__
-        cases.append(run)
-        return run
-    return wrap
-
-
-cases = []
+suite = Suite("acquire")
 
 
 def make_memory(path, size):
@@ -91,11 +73,6 @@ def run_agent(args, **kw):
     return subprocess.run([AGENT, *args], stderr=subprocess.PIPE, timeout=120, **kw)
 
 
-def error_records(stderr):
-    recs = [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
-    return [r for r in recs if r["level"] == "error"]
-
-
 tmp = tempfile.mkdtemp(prefix="acquire-test.")
 memory = os.path.join(tmp, "memory.raw")
 iomem = os.path.join(tmp, "iomem")
@@ -108,7 +85,7 @@ BASE = ["acquire", "--source", "file", "--source-path", memory, "--iomem", iomem
         "--log-format", "json"]
 
 
-@case("file image: LiME ranges equal memory, hashes and manifest agree")
+@suite.case("file image: LiME ranges equal memory, hashes and manifest agree")
 def test_file_image():
     out = os.path.join(tmp, "img1.lime.zst")
     p = run_agent(BASE + ["--output", out, "--case", "CASE-1", "--threads", "2", "--level", "1"])
@@ -141,7 +118,7 @@ def test_file_image():
     assert last["manifest"]["image"]["sha256_uncompressed"] == img["sha256_uncompressed"]
 
 
-@case("analysis bundle holds what the manifest lists, with matching hashes")
+@suite.case("analysis bundle holds what the manifest lists, with matching hashes")
 def test_bundle():
     out = os.path.join(tmp, "img1.lime.zst")
     m = json.load(open(out + ".manifest.json"))
@@ -163,7 +140,7 @@ def test_bundle():
         assert f.read().strip() == KPTR_BEFORE, "kptr_restrict not restored"
 
 
-@case("uncompressed stdout stream equals memory; manifest only in the log")
+@suite.case("uncompressed stdout stream equals memory; manifest only in the log")
 def test_stdout_plain():
     p = run_agent(BASE + ["--no-compress"])
     assert p.returncode == 0, p.stderr.decode()
@@ -176,7 +153,7 @@ def test_stdout_plain():
     assert last["manifest"]["bundle"] is None
 
 
-@case("memory the source cannot read is zero-filled and reported")
+@suite.case("memory the source cannot read is zero-filled and reported")
 def test_unreadable_zero_filled():
     short = os.path.join(tmp, "short.raw")
     with open(short, "wb") as f:
@@ -195,16 +172,10 @@ def test_unreadable_zero_filled():
 
 
 def expect_error(args, code, words, **kw):
-    p = run_agent(args, **kw)
-    errors = error_records(p.stderr)
-    assert p.returncode == code, f"exit {p.returncode} != {code}: {p.stderr.decode()}"
-    assert len(errors) == 1, f"want one error line, got {errors}"
-    for w in words:
-        assert w in errors[0]["msg"], f"{w!r} not in {errors[0]['msg']!r}"
-    return p
+    one_error(run_agent(args, **kw), code, *words)
 
 
-@case("bad flags: one error line, exit 2")
+@suite.case("bad flags: one error line, exit 2")
 def test_usage():
     expect_error(["acquire", "--log-format", "json", "--bogus"], 2, ["--bogus"])
     expect_error(["acquire", "--log-format", "json", "--level", "99", "-o", "-"], 2, ["--level"])
@@ -215,7 +186,7 @@ def test_usage():
     assert p.returncode == 2
 
 
-@case("unreadable source: exit 3 naming the source")
+@suite.case("unreadable source: exit 3 naming the source")
 def test_no_source():
     args = ["acquire", "--source", "file", "--source-path", os.path.join(tmp, "absent"),
             "--iomem", iomem, "--log-format", "json", "-o", "-"]
@@ -226,7 +197,7 @@ def test_no_source():
     assert len(error_records(p.stderr)) == 1
 
 
-@case("iomem hidden or malformed: exit 9")
+@suite.case("iomem hidden or malformed: exit 9")
 def test_bad_iomem():
     hidden = os.path.join(tmp, "hidden-iomem")
     with open(hidden, "w") as f:
@@ -237,7 +208,7 @@ def test_bad_iomem():
     expect_error(["acquire", "--iomem", hidden, "--log-format", "json", "-o", "-"], 9, ["malformed"])
 
 
-@case("existing output is never overwritten: exit 4")
+@suite.case("existing output is never overwritten: exit 4")
 def test_no_overwrite():
     out = os.path.join(tmp, "img1.lime.zst")
     before = open(out, "rb").read()
@@ -245,7 +216,7 @@ def test_no_overwrite():
     assert open(out, "rb").read() == before
 
 
-@case("full disk: exit 4, only a .partial file")
+@suite.case("full disk: exit 4, only a .partial file")
 def test_full_disk():
     mnt = os.path.join(tmp, "small")
     os.mkdir(mnt)
@@ -259,13 +230,13 @@ def test_full_disk():
         subprocess.run(["umount", mnt], check=True)
 
 
-@case("stdout on a full device: exit 4")
+@suite.case("stdout on a full device: exit 4")
 def test_dev_full():
     with open("/dev/full", "wb") as full:
         expect_error(BASE, 4, ["No space left"], stdout=full)
 
 
-@case("closed stdout (reader went away): exit 4")
+@suite.case("closed stdout (reader went away): exit 4")
 def test_closed_pipe():
     p = subprocess.Popen([AGENT, *BASE, "--no-compress"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -276,7 +247,7 @@ def test_closed_pipe():
     assert "Broken pipe" in error_records(err)[0]["msg"]
 
 
-@case("SIGTERM and SIGINT mid-capture: exit 5, nothing looks complete")
+@suite.case("SIGTERM and SIGINT mid-capture: exit 5, nothing looks complete")
 def test_signals():
     for sig in (signal.SIGTERM, signal.SIGINT):
         out = os.path.join(tmp, f"sig{int(sig)}.lime")
@@ -307,82 +278,25 @@ def test_signals():
         assert not os.path.exists(out) and not os.path.exists(out + ".manifest.json")
 
 
-class FakeIMDS:
-    """IMDSv2 on 127.0.0.1: a token from PUT, required on every GET."""
-
-    TOKEN = "AQAEAFakeToken=="
-    DOCUMENT = {"instanceId": "i-0123456789abcdef0", "region": "eu-west-1",
-                "accountId": "111122223333", "architecture": "x86_64"}
-
-    def __init__(self, require_token=True):
-        import http.server
-        import threading
-        fake = self
-        self.requests = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, code, body):
-                data = body.encode()
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_PUT(self):
-                fake.requests.append(("PUT", self.path, dict(self.headers)))
-                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
-                if self.path != "/latest/api/token" or not ttl:
-                    return self.reply(400, "bad token request")
-                if not require_token:
-                    return self.reply(403, "IMDSv2 disabled")
-                self.reply(200, FakeIMDS.TOKEN)
-
-            def do_GET(self):
-                fake.requests.append(("GET", self.path, dict(self.headers)))
-                if self.headers.get("X-aws-ec2-metadata-token") != FakeIMDS.TOKEN:
-                    return self.reply(401, "")
-                if self.path != "/latest/dynamic/instance-identity/document":
-                    return self.reply(404, "")
-                self.reply(200, json.dumps(FakeIMDS.DOCUMENT))
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-
-
 def manifest_with_imds(imds):
-    env = dict(os.environ, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.endpoint)
-    env.pop("AWS_EC2_METADATA_DISABLED", None)
-    p = run_agent(BASE + ["--no-compress"], env=env)
+    p = run_agent(BASE + ["--no-compress"], env=imds.env(os.environ))
     assert p.returncode == 0, p.stderr.decode()
     return json.loads(p.stderr.decode().splitlines()[-1])["manifest"]
 
 
-@case("EC2 identity from IMDSv2 (token first) lands in the manifest")
+@suite.case("EC2 identity from IMDSv2 (token first) lands in the manifest")
 def test_imds_identity():
-    imds = FakeIMDS()
-    try:
+    with FakeIMDS() as imds:
         m = manifest_with_imds(imds)
-    finally:
-        imds.close()
     assert m["host"]["ec2"] == FakeIMDS.DOCUMENT, m["host"]
     assert "ec2_error" not in m["host"]
     assert [r[0] for r in imds.requests] == ["PUT", "GET"], imds.requests
 
 
-@case("IMDS that refuses a token: ec2 null, reason recorded, capture unaffected")
+@suite.case("IMDS that refuses a token: ec2 null, reason recorded, capture unaffected")
 def test_imds_refused():
-    imds = FakeIMDS(require_token=False)
-    try:
+    with FakeIMDS(refuse_tokens=True) as imds:
         m = manifest_with_imds(imds)
-    finally:
-        imds.close()
     assert m["host"]["ec2"] is None
     assert "HTTP 403" in m["host"]["ec2_error"], m["host"]["ec2_error"]
     # Never falls back to IMDSv1 (a GET without a token).
@@ -391,9 +305,6 @@ def test_imds_refused():
 
 with open("/proc/sys/kernel/kptr_restrict") as f:
     KPTR_BEFORE = f.read().strip()
-for c in cases:
-    c()
+suite.run_all()
 subprocess.run(["rm", "-rf", tmp])
-failed = sum(1 for _, e in results if e)
-print(f"acquire: {len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(suite.finish())

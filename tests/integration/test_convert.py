@@ -12,14 +12,11 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
+from common import AGENT, Failure, check, read, run_cases, write
 
 LIME_MAGIC = 0x4C694D45
 SCHEMA = "forensics-agent/manifest/v1"
@@ -64,26 +61,6 @@ def manifest(lime_bytes, ranges):
         },
         "unreadable": [],
     }
-
-
-def write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 def run(args, code, cause=None, stdin=None):
@@ -316,33 +293,5 @@ CASES = [
 ]
 
 
-def main():
-    if not os.access(AGENT, os.X_OK):
-        print("convert: %s not built (make agent)" % AGENT)
-        print("convert: 0 passed, 1 failed")
-        return 1
-    passed = failed = 0
-    tmp = tempfile.mkdtemp(prefix="test_convert.")
-    try:
-        setup = Setup(tmp)
-        for case in CASES:
-            name = case.__name__[len("case_"):]
-            try:
-                case(setup)
-            except Failure as e:
-                failed += 1
-                print("FAIL %s: %s" % (name, e))
-            except (subprocess.SubprocessError, OSError, ValueError, KeyError) as e:
-                failed += 1
-                print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
-            else:
-                passed += 1
-                print("ok   %s" % name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("convert: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases("convert", CASES, Setup))

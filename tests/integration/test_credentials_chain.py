@@ -8,152 +8,27 @@ SHA-256 digests). Every run points AWS_EC2_METADATA_SERVICE_ENDPOINT at the
 fake or disables IMDS: nothing here may reach 169.254.169.254.
 """
 import hashlib
-import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DRIVER = os.path.join(ROOT, os.environ.get("BUILD", "build"), "tools", "credentials-cli")
+from common import BUILD, Suite
+from imds_fake import FakeIMDS, iso
+
+DRIVER = os.path.join(BUILD, "tools", "credentials-cli")
 ROLE = "forensics-role"
 TOKEN_TTL = "21600"
 MARGIN = 300  # AWS_CREDENTIALS_REFRESH_MARGIN
 
-results = []
-cases = []
-
-
-def case(name):
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-                results.append((name, None))
-                print(f"ok   {name}")
-            except Exception as e:  # noqa: BLE001 - report every failure the same way
-                results.append((name, e))
-                print(f"FAIL {name}: {e!r}")
-        cases.append(run)
-        return run
-    return wrap
+suite = Suite("credentials")
 
 
 def sha256(text):
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-class FakeIMDS:
-    """IMDSv2: a token from PUT, required on every GET; an instance role.
-
-    creds: what each successive request for the role's credentials gets,
-    the last entry repeating: ("ok", expiration) or ("404"|"500"|"malformed"|
-    "failure"|"truncated", None). Each "ok" answer is a new key pair, n-th
-    numbered from 1 (ASIAFAKE1, SECRET1, TOKEN1...).
-    """
-
-    def __init__(self, creds=(("ok", None),), role=ROLE, region="eu-west-1"):
-        fake = self
-        self.creds = list(creds)
-        self.role = role          # None: the listing answers 404
-        self.region = region
-        self.token = "AQAEAFakeToken-1=="
-        self.tokens_issued = 0
-        self.rotate_token_after = None  # invalidate the token after this many credential GETs
-        self.requests = []
-        self.issued = []          # (key, secret, token, expiration) per "ok" answer
-        self.cred_requests = 0
-        self.lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, code, body):
-                data = body.encode()
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_PUT(self):
-                with fake.lock:
-                    fake.requests.append(("PUT", self.path, dict(self.headers)))
-                    ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
-                    if self.path != "/latest/api/token" or not ttl:
-                        return self.reply(400, "bad token request")
-                    fake.tokens_issued += 1
-                    return self.reply(200, fake.token)
-
-            def do_GET(self):
-                with fake.lock:
-                    fake.requests.append(("GET", self.path, dict(self.headers)))
-                    if self.headers.get("X-aws-ec2-metadata-token") != fake.token:
-                        return self.reply(401, "")
-                    return fake.answer(self)
-
-            def do_POST(self):
-                with fake.lock:
-                    fake.requests.append(("POST", self.path, dict(self.headers)))
-                self.reply(405, "")
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def answer(self, h):
-        listing = "/latest/meta-data/iam/security-credentials/"
-        if h.path == "/latest/meta-data/placement/region":
-            return h.reply(200, self.region)
-        if h.path == listing:
-            return h.reply(404, "") if self.role is None else h.reply(200, self.role + "\n")
-        if h.path != listing + ROLE or self.role != ROLE:
-            return h.reply(404, "")
-        kind, expiration = self.creds[min(self.cred_requests, len(self.creds) - 1)]
-        self.cred_requests += 1
-        if self.rotate_token_after is not None and self.cred_requests >= self.rotate_token_after:
-            self.token = "AQAEAFakeToken-%d==" % (self.cred_requests + 1)
-            self.rotate_token_after = None
-        if kind == "404":
-            return h.reply(404, "")
-        if kind == "500":
-            return h.reply(500, "")
-        if kind == "malformed":
-            return h.reply(200, '{"Code": "Success", "AccessKeyId": "ASIA')
-        if kind == "truncated":
-            return h.reply(200, "<html>not json</html>")
-        if kind == "failure":
-            return h.reply(200, json.dumps({"Code": "AssumeRoleUnauthorizedAccess",
-                                            "Message": "EC2 cannot assume the role",
-                                            "LastUpdated": iso(time.time())}))
-        n = len(self.issued) + 1
-        if expiration is None:
-            expiration = int(time.time()) + 6 * 3600
-        issued = ("ASIAFAKE%d" % n, "SECRETfake%d/abc+def" % n, "TOKENfake%d//IQoJb3JpZ2luX2Vj" % n,
-                  expiration)
-        self.issued.append(issued)
-        body = {"Code": "Success", "LastUpdated": iso(time.time()), "Type": "AWS-HMAC",
-                "AccessKeyId": issued[0], "SecretAccessKey": issued[1], "Token": issued[2],
-                "Expiration": iso(expiration)}
-        return h.reply(200, json.dumps(body))
-
-    def gets(self):
-        return [r for r in self.requests if r[0] == "GET"]
-
-    def puts(self):
-        return [r for r in self.requests if r[0] == "PUT"]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 HOME = tempfile.mkdtemp(prefix="credentials-test.")
@@ -179,7 +54,7 @@ def run(ops, imds=None, env=None, args=()):
     e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     e["HOME"] = HOME
     if imds is not None:
-        e["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.endpoint
+        e = imds.env(e)
     else:
         e["AWS_EC2_METADATA_DISABLED"] = "true"
     e.update(env or {})
@@ -219,14 +94,11 @@ def check_tokens(imds):
                 (path, headers)
 
 
-@case("instance role credentials when the environment and files have none")
+@suite.case("instance role credentials when the environment and files have none")
 def test_role_credentials():
     clean_home()
-    imds = FakeIMDS()
-    try:
+    with FakeIMDS() as imds:
         lines, p = run(["get=%d" % time.time()], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     assert lines[0] == {"op": "new", "ret": 0, "errno": "", "why": ""}, lines
     expect_imds_credentials(lines[1], imds.issued[0])
@@ -234,15 +106,12 @@ def test_role_credentials():
                                            "/latest/meta-data/iam/security-credentials/" + ROLE]
 
 
-@case("IMDSv2 token on every GET, fetched once and reused")
+@suite.case("IMDSv2 token on every GET, fetched once and reused")
 def test_token_every_get():
     clean_home()
     now = int(time.time())
-    imds = FakeIMDS(creds=[("ok", now + 120), ("ok", now + 3600)])
-    try:
+    with FakeIMDS(creds=[("ok", now + 120), ("ok", now + 3600)]) as imds:
         lines, p = run(["get=%d" % now, "invalidate", "get=%d" % now, "region"], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     check_tokens(imds)
     # One token for the provider's three fetches (2 GETs each) ...
@@ -252,7 +121,7 @@ def test_token_every_get():
     assert imds.requests[-1][1] == "/latest/meta-data/placement/region"
 
 
-@case("environment beats the shared files beats the instance role")
+@suite.case("environment beats the shared files beats the instance role")
 def test_order():
     env_keys = {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "SECRETenv",
                 "AWS_SESSION_TOKEN": "TOKENenv"}
@@ -260,48 +129,44 @@ def test_order():
           "aws_secret_access_key = SECRETfile\n")
     write(".aws/config", "[profile cfg]\nregion = us-east-2\naws_access_key_id = AKIACFG\n"
           "aws_secret_access_key = SECRETcfg\n[profile bare]\nregion = us-east-2\n")
-    imds = FakeIMDS()
     try:
-        lines, _ = run(["get=%d" % time.time()], imds, env_keys)
-        assert lines[1]["source"] == "environment" and lines[1]["access_key_id"] == "AKIAENV"
-        assert lines[1]["token_sha256"] == sha256("TOKENenv")
-        lines, _ = run(["get=%d" % time.time()], imds)
-        assert lines[1]["source"] == "profile default", lines
-        assert lines[1]["access_key_id"] == "AKIAFILE" and lines[1]["token_sha256"] is None
-        lines, _ = run(["get=%d" % time.time()], imds, {"AWS_PROFILE": "cfg"})
-        assert lines[1]["source"] == "config profile cfg", lines
-        # --profile: the CLI ignores keys in the environment.
-        lines, _ = run(["get=%d" % time.time()], imds, env_keys, args=["--profile", "cfg"])
-        assert lines[1]["access_key_id"] == "AKIACFG", lines
-        # Options beat everything.
-        lines, _ = run(["get=%d" % time.time()], imds, env_keys,
-                       args=["--access-key-id", "AKIAOPT", "--secret-access-key", "SECRETopt"])
-        assert lines[1]["source"] == "options" and lines[1]["access_key_id"] == "AKIAOPT"
-        assert not imds.requests, imds.requests
-        # A profile without keys goes on to the instance role.
-        lines, _ = run(["get=%d" % time.time()], imds, {"AWS_PROFILE": "bare"})
-        expect_imds_credentials(lines[1], imds.issued[0])
-        # Half a pair in the environment is an error, not a fall-through.
-        lines, p = run(["get=%d" % time.time()], imds, {"AWS_ACCESS_KEY_ID": "AKIAENV"})
-        assert p.returncode == 1 and lines[0]["errno"] == "ENOKEY", lines
-        assert "AWS_SECRET_ACCESS_KEY is not" in lines[0]["why"], lines
-        assert len(imds.issued) == 1
+        with FakeIMDS() as imds:
+            lines, _ = run(["get=%d" % time.time()], imds, env_keys)
+            assert lines[1]["source"] == "environment" and lines[1]["access_key_id"] == "AKIAENV"
+            assert lines[1]["token_sha256"] == sha256("TOKENenv")
+            lines, _ = run(["get=%d" % time.time()], imds)
+            assert lines[1]["source"] == "profile default", lines
+            assert lines[1]["access_key_id"] == "AKIAFILE" and lines[1]["token_sha256"] is None
+            lines, _ = run(["get=%d" % time.time()], imds, {"AWS_PROFILE": "cfg"})
+            assert lines[1]["source"] == "config profile cfg", lines
+            # --profile: the CLI ignores keys in the environment.
+            lines, _ = run(["get=%d" % time.time()], imds, env_keys, args=["--profile", "cfg"])
+            assert lines[1]["access_key_id"] == "AKIACFG", lines
+            # Options beat everything.
+            lines, _ = run(["get=%d" % time.time()], imds, env_keys,
+                           args=["--access-key-id", "AKIAOPT", "--secret-access-key", "SECRETopt"])
+            assert lines[1]["source"] == "options" and lines[1]["access_key_id"] == "AKIAOPT"
+            assert not imds.requests, imds.requests
+            # A profile without keys goes on to the instance role.
+            lines, _ = run(["get=%d" % time.time()], imds, {"AWS_PROFILE": "bare"})
+            expect_imds_credentials(lines[1], imds.issued[0])
+            # Half a pair in the environment is an error, not a fall-through.
+            lines, p = run(["get=%d" % time.time()], imds, {"AWS_ACCESS_KEY_ID": "AKIAENV"})
+            assert p.returncode == 1 and lines[0]["errno"] == "ENOKEY", lines
+            assert "AWS_SECRET_ACCESS_KEY is not" in lines[0]["why"], lines
+            assert len(imds.issued) == 1
     finally:
-        imds.close()
         clean_home()
 
 
-@case("refresh inside the margin; still-valid keys kept when it fails; expired is an error")
+@suite.case("refresh inside the margin; still-valid keys kept when it fails; expired is an error")
 def test_refresh():
     clean_home()
     now = int(time.time())
     exp1 = now + 600
-    imds = FakeIMDS(creds=[("ok", exp1), ("ok", now + 3600)])
-    try:
+    with FakeIMDS(creds=[("ok", exp1), ("ok", now + 3600)]) as imds:
         lines, p = run(["get=%d" % now, "get=%d" % (exp1 - MARGIN - 1),
                         "get=%d" % (exp1 - MARGIN), "get=%d" % (exp1 + 1)], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     expect_imds_credentials(lines[1], imds.issued[0])
     expect_imds_credentials(lines[2], imds.issued[0])     # 301 s left: kept
@@ -312,19 +177,13 @@ def test_refresh():
     assert len(imds.puts()) == 1, "the token is reused across refreshes"
 
     # Expiration close to now: the first get() refreshes at once.
-    imds = FakeIMDS(creds=[("ok", now + 30), ("ok", now + 3600)])
-    try:
+    with FakeIMDS(creds=[("ok", now + 30), ("ok", now + 3600)]) as imds:
         lines, _ = run(["get=%d" % now], imds)
-    finally:
-        imds.close()
     expect_imds_credentials(lines[1], imds.issued[1])
 
     # The service fails: old keys while they last, then an error saying why.
-    imds = FakeIMDS(creds=[("ok", exp1), ("500", None)])
-    try:
+    with FakeIMDS(creds=[("ok", exp1), ("500", None)]) as imds:
         lines, p = run(["get=%d" % (exp1 - 100), "get=%d" % (exp1 - 1), "get=%d" % exp1], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     expect_imds_credentials(lines[1], imds.issued[0])
     assert "refresh failed" in lines[1]["why"] and "HTTP 500" in lines[1]["why"], lines[1]
@@ -334,16 +193,13 @@ def test_refresh():
     assert "access_key_id" not in lines[3]
 
 
-@case("invalidate() refreshes at once; a refused refresh is an error")
+@suite.case("invalidate() refreshes at once; a refused refresh is an error")
 def test_invalidate():
     clean_home()
     now = int(time.time())
-    imds = FakeIMDS(creds=[("ok", now + 3600), ("ok", now + 7200), ("404", None)])
-    try:
+    with FakeIMDS(creds=[("ok", now + 3600), ("ok", now + 7200), ("404", None)]) as imds:
         lines, p = run(["get=%d" % now, "invalidate", "get=%d" % now, "get=%d" % now,
                         "invalidate", "get=%d" % now], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     expect_imds_credentials(lines[1], imds.issued[0])
     expect_imds_credentials(lines[3], imds.issued[1])
@@ -352,16 +208,12 @@ def test_invalidate():
     assert "were refused" in lines[6]["why"], lines[6]
 
 
-@case("a token IMDS stops accepting is replaced once (401), then reused")
+@suite.case("a token IMDS stops accepting is replaced once (401), then reused")
 def test_token_replaced():
     clean_home()
     now = int(time.time())
-    imds = FakeIMDS(creds=[("ok", now + 3600), ("ok", now + 7200)])
-    imds.rotate_token_after = 1
-    try:
+    with FakeIMDS(creds=[("ok", now + 3600), ("ok", now + 7200)], rotate_token_after=1) as imds:
         lines, p = run(["get=%d" % now, "invalidate", "get=%d" % now], imds)
-    finally:
-        imds.close()
     assert p.returncode == 0, p.stdout + p.stderr
     expect_imds_credentials(lines[3], imds.issued[1])
     methods = [(r[0], r[1].rsplit("/", 1)[-1] or "list") for r in imds.requests]
@@ -369,48 +221,38 @@ def test_token_replaced():
                        ("GET", "list"), ("PUT", "token"), ("GET", "list"), ("GET", ROLE)], methods
 
 
-@case("IMDS without the role's credentials, or without a role: a clear reason")
+@suite.case("IMDS without the role's credentials, or without a role: a clear reason")
 def test_role_missing():
     clean_home()
-    imds = FakeIMDS(creds=[("404", None)])
-    try:
+    with FakeIMDS(creds=[("404", None)]) as imds:
         lines, p = run(["get=0"], imds)
-    finally:
-        imds.close()
     assert p.returncode == 1 and lines[0]["errno"] == "ENOKEY", lines
     assert "IMDS has no credentials for role '%s' (HTTP 404)" % ROLE in lines[0]["why"], lines
     assert "no credentials in the environment or profile 'default'" in lines[0]["why"]
 
-    imds = FakeIMDS(role=None)
-    try:
+    with FakeIMDS(role=None) as imds:
         lines, p = run(["get=0"], imds)
-    finally:
-        imds.close()
     assert p.returncode == 1, lines
     assert "no IAM role attached to this instance" in lines[0]["why"], lines
 
 
-@case("malformed or refused role credentials: a clear reason, never a secret")
+@suite.case("malformed or refused role credentials: a clear reason, never a secret")
 def test_malformed():
     clean_home()
     for kind, words in (("malformed", "are not JSON"), ("truncated", "are not JSON"),
                         ("failure", "Code 'AssumeRoleUnauthorizedAccess': EC2 cannot assume")):
-        imds = FakeIMDS(creds=[(kind, None)])
-        try:
+        with FakeIMDS(creds=[(kind, None)]) as imds:
             lines, p = run(["get=0"], imds)
-        finally:
-            imds.close()
         assert p.returncode == 1, (kind, lines)
         assert words in lines[0]["why"], (kind, lines)
         assert "role '%s'" % ROLE in lines[0]["why"], lines
         assert "ASIA" not in lines[0]["why"], lines
 
 
-@case("AWS_EC2_METADATA_SERVICE_ENDPOINT honoured; disabled means no request at all")
+@suite.case("AWS_EC2_METADATA_SERVICE_ENDPOINT honoured; disabled means no request at all")
 def test_endpoint_env():
     clean_home()
-    imds = FakeIMDS()
-    try:
+    with FakeIMDS() as imds:
         # A trailing slash does not double up with the path.
         lines, p = run(["get=0"], imds, {"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.endpoint + "/"})
         assert p.returncode == 0, lines
@@ -419,8 +261,6 @@ def test_endpoint_env():
         lines, p = run(["get=0"], imds, {"AWS_EC2_METADATA_DISABLED": "TRUE"})
         assert p.returncode == 1 and "IMDS disabled" in lines[0]["why"], lines
         assert len(imds.requests) == count, "disabled IMDS was asked"
-    finally:
-        imds.close()
     # Nothing listening there: the reason says so, quickly.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -436,11 +276,10 @@ def test_endpoint_env():
     assert p.returncode == 1 and "IMDS PUT" in lines[0]["why"], lines
 
 
-@case("region from IMDS placement/region, validated")
+@suite.case("region from IMDS placement/region, validated")
 def test_region():
     clean_home()
-    imds = FakeIMDS(region="ap-southeast-2")
-    try:
+    with FakeIMDS(region="ap-southeast-2") as imds:
         lines, _ = run(["region"], imds)
         assert lines == [{"op": "region", "ret": 0, "errno": "", "why": "",
                           "region": "ap-southeast-2"}], lines
@@ -451,19 +290,11 @@ def test_region():
         lines, _ = run(["region"], imds)
         assert lines[0]["errno"] == "EINVAL", lines
         assert lines[0]["why"] == "unknown region 'xyz' (from IMDS placement/region)", lines
-    finally:
-        imds.close()
     lines, _ = run(["region"], None)
     assert lines[0]["errno"] == "ENOENT" and "IMDS disabled" in lines[0]["why"], lines
 
 
-if not os.access(DRIVER, os.X_OK):
-    print(f"FAIL {DRIVER} is missing: build it with `make unit`")
-    print("credentials: 0 passed, 1 failed")
-    sys.exit(1)
-for c in cases:
-    c()
+if suite.require(DRIVER, "make unit"):
+    suite.run_all()
 subprocess.run(["rm", "-rf", HOME])
-failed = sum(1 for _, e in results if e)
-print(f"credentials: {len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(suite.finish())

@@ -29,36 +29,17 @@ sys.path.insert(0, HERE)
 
 import boto3.s3.transfer  # noqa: E402
 import botocore.exceptions  # noqa: E402
-from botocore.config import Config  # noqa: E402
 
 import faultproxy as fp  # noqa: E402
+from common import Suite  # noqa: E402
 from faultproxy import Chaos, FaultProxy, Rule  # noqa: E402
 from s3env import MotoServer, expected_multipart_etag, payload  # noqa: E402
 
 MiB = 1 << 20
 BUCKET = "evidence"
-results = []
-cases = []
+suite = Suite("s3env", timed=True, tracebacks=True)
 quirks = []
 T0 = time.monotonic()
-
-
-def case(name):
-    def wrap(fn):
-        def run():
-            t = time.monotonic()
-            try:
-                fn()
-                results.append((name, None))
-                print(f"ok   {name} ({time.monotonic() - t:.1f}s)", flush=True)
-            except Exception as e:  # noqa: BLE001 - report every failure the same way
-                results.append((name, e))
-                print(f"FAIL {name}: {e!r}", flush=True)
-                import traceback
-                traceback.print_exc()
-        cases.append(run)
-        return run
-    return wrap
 
 
 def code_of(fn):
@@ -110,7 +91,7 @@ AUTH = MotoServer(auth=True)
 NOAUTH = MotoServer(auth=False)
 
 
-@case("moto with auth: IAM key bootstrapped, boto3 put/get/head round trip")
+@suite.case("moto with auth: IAM key bootstrapped, boto3 put/get/head round trip")
 def test_roundtrip():
     assert AUTH.access_key.startswith("AKIA") and AUTH.access_key != "testing", AUTH.access_key
     assert len(AUTH.secret_key) >= 40
@@ -124,7 +105,7 @@ def test_roundtrip():
     assert "small/one.bin" in AUTH.list_keys(BUCKET, "small/")
 
 
-@case("moto with auth: wrong secret -> SignatureDoesNotMatch, unknown key -> InvalidAccessKeyId")
+@suite.case("moto with auth: wrong secret -> SignatureDoesNotMatch, unknown key -> InvalidAccessKeyId")
 def test_signature_enforced():
     bad = AUTH.s3(secret_key="wrong" + AUTH.secret_key[5:], **NO_RETRY)
     assert code_of(lambda: bad.get_object(Bucket=BUCKET, Key="x")) == "SignatureDoesNotMatch"
@@ -140,7 +121,7 @@ def test_signature_enforced():
     assert isinstance(e, urllib.error.HTTPError) and e.code in (403, 500), e
 
 
-@case("multipart: 3 parts through boto3 give expected_multipart_etag's MD5-of-MD5s-3")
+@suite.case("multipart: 3 parts through boto3 give expected_multipart_etag's MD5-of-MD5s-3")
 def test_multipart_etag():
     data = payload(11 * MiB + 12345, 2)
     upload_multipart(AUTH.s3(), "mp/three.bin", data, 5 * MiB)
@@ -162,7 +143,7 @@ def test_multipart_etag():
     s3.abort_multipart_upload(Bucket=BUCKET, Key="mp/small", UploadId=up)
 
 
-@case("abort: list_multipart_uploads shows the upload, then is empty after the abort")
+@suite.case("abort: list_multipart_uploads shows the upload, then is empty after the abort")
 def test_abort_leaves_nothing():
     s3 = AUTH.s3()
     assert AUTH.list_multipart_uploads(BUCKET) == []
@@ -177,7 +158,7 @@ def test_abort_leaves_nothing():
     assert code_of(lambda: AUTH.list_parts(BUCKET, "mp/aborted", up)) == "NoSuchUpload"
 
 
-@case("create_bucket: object_lock=True and versioning=True")
+@suite.case("create_bucket: object_lock=True and versioning=True")
 def test_bucket_options():
     s3 = AUTH.s3()
     AUTH.create_bucket("evidence-locked", object_lock=True)
@@ -192,7 +173,7 @@ def test_bucket_options():
     assert AUTH.get("evidence-versioned", "k", version_id=v1) == b"one"
 
 
-@case("env(): only this server's credentials reach a child; the aws CLI works with it")
+@suite.case("env(): only this server's credentials reach a child; the aws CLI works with it")
 def test_env_and_cli():
     parent = dict(os.environ, AWS_PROFILE="leaked", AWS_SESSION_TOKEN="leaked",
                   AWS_SECURITY_TOKEN="leaked", AWS_ENDPOINT_URL="http://leaked",
@@ -218,7 +199,7 @@ def test_env_and_cli():
     assert r.returncode == 0 and json.loads(r.stdout)["ContentLength"] == len(data), r
 
 
-@case("keys and prefixes with reserved characters sign and verify (strict_uri, the default)")
+@suite.case("keys and prefixes with reserved characters sign and verify (strict_uri, the default)")
 def test_strict_uri():
     odd = ["host-2026-11-28T18:29:12Z.lime", "a+b=c", "case 1/x@y,z;w", "ü/%2F/(x)!*'$&"]
     s3 = AUTH.s3(**NO_RETRY)
@@ -253,7 +234,7 @@ def test_strict_uri():
             quirks.append(f"stock moto refuses correctly signed requests for {refused!r}")
 
 
-@case("moto without auth: boto3 presigned PUT and GET URLs (SigV4 and default) work")
+@suite.case("moto without auth: boto3 presigned PUT and GET URLs (SigV4 and default) work")
 def test_presigned():
     for sv in ("s3v4", None):
         s3 = NOAUTH.s3(**({"signature_version": sv} if sv else {}))
@@ -279,7 +260,7 @@ def test_presigned():
         quirks.append("presigned URLs get HTTP 500 from moto while it checks signatures")
 
 
-@case("proxy: a signed boto3 multipart upload goes through untouched (auth on)")
+@suite.case("proxy: a signed boto3 multipart upload goes through untouched (auth on)")
 def test_proxy_faithful():
     with FaultProxy(AUTH.endpoint) as proxy:
         s3 = AUTH.s3(endpoint=proxy.endpoint, **NO_RETRY)
@@ -308,7 +289,7 @@ def test_proxy_faithful():
         assert s3.get_object(Bucket=BUCKET, Key="proxy/img.lime")["Body"].read() == data
 
 
-@case("proxy: a child process (the aws CLI) pointed at it through env() retries a 503")
+@suite.case("proxy: a child process (the aws CLI) pointed at it through env() retries a 503")
 def test_proxy_child():
     with FaultProxy(AUTH.endpoint, [Rule("slowdown", op="UploadPart", nth=2)]) as proxy, \
             tempfile.NamedTemporaryFile() as f:
@@ -324,7 +305,7 @@ def test_proxy_child():
     assert AUTH.list_multipart_uploads(BUCKET) == []
 
 
-@case("proxy: raw chunked and Content-Length bodies, Expect: 100-continue, keep-alive")
+@suite.case("proxy: raw chunked and Content-Length bodies, Expect: 100-continue, keep-alive")
 def test_proxy_raw_http():
     with FaultProxy(NOAUTH.endpoint) as proxy, socket.create_connection(("127.0.0.1", proxy.port)) as s:
         s.settimeout(5)
@@ -372,7 +353,7 @@ def put_small(s3, key="faults/k"):
     return s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * 1000)
 
 
-@case("faults: S3 error responses reach boto3 (retries off) with their code and status")
+@suite.case("faults: S3 error responses reach boto3 (retries off) with their code and status")
 def test_error_faults():
     table = [  # fault, botocore code, HTTP status
         (fp.slowdown(), "SlowDown", 503), (fp.service_unavailable(), "ServiceUnavailable", 503),
@@ -398,7 +379,7 @@ def test_error_faults():
         assert code_of(lambda: s3.head_object(Bucket=BUCKET, Key="faults/h")) == "503"
 
 
-@case("faults: RequestTimeTooSkewed carries ServerTime and a Date header of the server's clock")
+@suite.case("faults: RequestTimeTooSkewed carries ServerTime and a Date header of the server's clock")
 def test_skew_fault():
     with faulty(Rule(fp.time_skewed(-7200))) as (proxy, s3):
         e = raises(lambda: put_small(s3))
@@ -411,7 +392,7 @@ def test_skew_fault():
         assert abs(email.utils.parsedate_to_datetime(date).timestamp() - server) < 2, date
 
 
-@case("faults: an error at stage head answers before the body (Expect: 100-continue honoured)")
+@suite.case("faults: an error at stage head answers before the body (Expect: 100-continue honoured)")
 def test_early_error():
     with faulty(Rule("slowdown@head", op="PutObject")) as (proxy, s3):
         e = raises(lambda: s3.put_object(Bucket=BUCKET, Key="faults/early", Body=b"y" * (2 * MiB)))
@@ -423,7 +404,7 @@ def test_early_error():
     assert not AUTH.exists(BUCKET, "faults/early")
 
 
-@case("faults: reset/close at head, mid-body, upstream -> botocore ConnectionClosedError")
+@suite.case("faults: reset/close at head, mid-body, upstream -> botocore ConnectionClosedError")
 def test_connection_faults():
     for spec, forwarded in (("reset@head", False), ("reset@mid-body", False),
                             ("reset@upstream", True), ("close@head", False),
@@ -445,7 +426,7 @@ def test_connection_faults():
         assert isinstance(e, botocore.exceptions.ResponseStreamingError), repr(e)
 
 
-@case("faults: stall -> ReadTimeoutError at the client's timeout; timed stall just delays")
+@suite.case("faults: stall -> ReadTimeoutError at the client's timeout; timed stall just delays")
 def test_stall_faults():
     with faulty(Rule("stall"), read_timeout=1) as (proxy, s3):
         t = time.monotonic()
@@ -469,7 +450,7 @@ def test_stall_faults():
         assert "timeout" in repr(e).lower(), repr(e)
 
 
-@case("faults: CompleteMultipartUpload 200 with <Error>: boto3 raises InternalError (500)")
+@suite.case("faults: CompleteMultipartUpload 200 with <Error>: boto3 raises InternalError (500)")
 def test_complete_200_error():
     data = payload(6 * MiB, 9)
     for stage, completed in (("body", False), ("upstream", True)):
@@ -497,7 +478,7 @@ def test_complete_200_error():
         assert AUTH.list_multipart_uploads(BUCKET) == []
 
 
-@case("rules: op/query/nth/count/every/budget select the right requests; retries recover")
+@suite.case("rules: op/query/nth/count/every/budget select the right requests; retries recover")
 def test_rule_selection():
     rules = [Rule("slowdown", op="UploadPart", query={"partNumber": "2"}),
              Rule("reset@mid-body", op="UploadPart", query={"partNumber": 3}, count=2),
@@ -536,7 +517,7 @@ def test_rule_selection():
     assert not Rule("slowdown", method="GET").matches(rec)
 
 
-@case("chaos: seeded random faults repeat, stay within budget, and retried puts land intact")
+@suite.case("chaos: seeded random faults repeat, stay within budget, and retried puts land intact")
 def test_chaos():
     faults = ["slowdown", "internal", "reset@head", "reset@mid-body", "close@upstream",
               "internal@upstream"]
@@ -565,7 +546,7 @@ def test_chaos():
         assert AUTH.get(BUCKET, key) == blob, key
 
 
-@case("standalone proxy: JSON rules, JSON-lines log, endpoint line, exits on SIGTERM")
+@suite.case("standalone proxy: JSON rules, JSON-lines log, endpoint line, exits on SIGTERM")
 def test_cli():
     with tempfile.TemporaryDirectory() as d:
         rules = os.path.join(d, "rules.json")
@@ -602,7 +583,7 @@ with MotoServer(auth=False) as m:
 """
 
 
-@case("teardown: server killed on exception (log tail printed), SIGTERM, SIGKILL of the parent")
+@suite.case("teardown: server killed on exception (log tail printed), SIGTERM, SIGKILL of the parent")
 def test_teardown():
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -658,14 +639,12 @@ def main():
               f"({time.monotonic() - T0:.1f}s)", flush=True)
     except Exception as e:  # noqa: BLE001
         failed_start = e
-        results.append(("start moto", e))
-        print(f"FAIL start moto: {e!r}")
+        suite.fail("start moto", e)
     try:
         if not failed_start:
-            for c in cases:
-                c()
+            suite.run_all()
     finally:
-        failed = sum(1 for _, e in results if e)
+        failed = suite.failed
         for s in (AUTH, NOAUTH):
             if failed and s.log_path:
                 print(f"--- last lines of {s.log_path}:\n{s.log_tail(15)}")
@@ -673,8 +652,7 @@ def main():
     for q in quirks:
         print(f"moto quirk seen: {q}")
     print(f"total {time.monotonic() - T0:.1f}s")
-    print(f"s3env: {len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return suite.finish()
 
 
 if __name__ == "__main__":

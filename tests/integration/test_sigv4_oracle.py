@@ -37,8 +37,7 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAu
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+from common import BUILD, ROOT
 SOURCES = [
     os.path.join(ROOT, "tests", "tools", "sigv4-cli.c"),
     os.path.join(ROOT, "uploader", "sigv4.c"),
@@ -225,13 +224,23 @@ def amz_date(now):
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
 
 
+def sign(signer, req, now):
+    """add_auth() with now for the clock: the canonical request, string to sign, signature."""
+    req.context["timestamp"] = amz_date(now)
+    signer._modify_request_before_signing(req)
+    creq = signer.canonical_request(req)
+    sts = signer.string_to_sign(req, creq)
+    sig = signer.signature(sts, req)
+    signer._inject_signature_to_request(req, sig)
+    return creq, sts, sig
+
+
 def botocore_header_auth(case):
     creds = Credentials(case["access_key_id"], case["secret_access_key"], case["session_token"])
     params = [(n, "" if v is None else v) for n, v in case["query"]]
     req = AWSRequest(method=case["method"], url=url_of(case), data=case["body"], params=params)
     for name, value in case["headers"]:
         req.headers[name] = value  # appends: repeated names stay repeated
-    req.context["timestamp"] = amz_date(case["now"])
     if case["s3"]:
         signer = S3SigV4Auth(creds, "s3", case["region"])
         if case["unsigned"]:
@@ -241,12 +250,7 @@ def botocore_header_auth(case):
         signer = SigV4Auth(creds, case["service"], case["region"])
         if case["unsigned"]:
             req.context["payload_signing_enabled"] = False
-    # What add_auth() does, minus reading the clock.
-    signer._modify_request_before_signing(req)
-    creq = signer.canonical_request(req)
-    sts = signer.string_to_sign(req, creq)
-    sig = signer.signature(sts, req)
-    signer._inject_signature_to_request(req, sig)
+    creq, sts, sig = sign(signer, req, case["now"])
     return {
         "canonical_request": creq, "string_to_sign": sts, "signature": sig,
         "authorization": req.headers["Authorization"],
@@ -262,16 +266,11 @@ def botocore_presign(case, pin):
     req = AWSRequest(method=case["method"], url=url_of(case), params=params)
     for name, value in pin["headers"]:
         req.headers[name] = value
-    req.context["timestamp"] = amz_date(case["now"])
     cls = S3SigV4QueryAuth if case["s3"] else SigV4QueryAuth
     signer = cls(creds, case["service"], case["region"], expires=case["expires"])
     if case["unsigned"] and not case["s3"]:
         req.context["payload_signing_enabled"] = False
-    signer._modify_request_before_signing(req)
-    creq = signer.canonical_request(req)
-    sts = signer.string_to_sign(req, creq)
-    sig = signer.signature(sts, req)
-    signer._inject_signature_to_request(req, sig)
+    creq, _, _ = sign(signer, req, case["now"])
     return req.url, creq
 
 

@@ -16,33 +16,22 @@ import signal
 import subprocess
 import sys
 import tempfile
-
-import botocore.exceptions
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-from faultproxy import FaultProxy, Rule  # noqa: E402
-from s3env import MotoServer, expected_multipart_etag, payload  # noqa: E402
+import botocore.exceptions
 
-AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
+from common import AGENT, Suite, log_records as records, one_error
+from faultproxy import FaultProxy, Rule
+from imds_fake import FakeIMDS
+from s3env import MotoServer, expected_multipart_etag, payload
+
 MIB = 1 << 20
 PART = 5 * MIB
 BUCKET = "evidence"
 
-results = []
+suite = Suite("upload")
+case = suite.run
 tmp = tempfile.mkdtemp(prefix="upload-test.")
-
-
-def case(name, fn):
-    try:
-        fn()
-        results.append(True)
-        print(f"ok   {name}")
-    except Exception as e:  # noqa: BLE001
-        results.append(False)
-        print(f"FAIL {name}: {e!r}")
 
 
 def write_source(size, seed):
@@ -57,10 +46,6 @@ def upload(env, src, key, *extra, timeout=300, bucket=BUCKET):
     args = [AGENT, "upload", "--path-style", "--log-format", "json", "--part-size", str(PART),
             *extra, src, f"s3://{bucket}/{key}"]
     return subprocess.run(args, env=env, capture_output=True, timeout=timeout)
-
-
-def records(stderr):
-    return [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
 
 
 def assert_uploaded(s3, key, data, p):
@@ -81,61 +66,6 @@ def assert_uploaded(s3, key, data, p):
 def assert_nothing_left(s3, key):
     assert not s3.exists(BUCKET, key), f"{key} exists after a failed upload"
     assert s3.list_multipart_uploads(BUCKET) == [], "orphaned multipart upload"
-
-
-def one_error(p, code, *words):
-    errors = [r for r in records(p.stderr) if r["level"] == "error"]
-    assert p.returncode == code, f"exit {p.returncode} != {code}: {p.stderr.decode()[-600:]}"
-    assert len(errors) == 1, errors
-    for w in words:
-        assert w in errors[0]["msg"], f"{w!r} not in {errors[0]['msg']!r}"
-
-
-class RoleIMDS:
-    """IMDSv2 serving instance-role credentials: a new session from issue() each time."""
-
-    def __init__(self, issue):
-        import http.server
-        import threading
-        outer = self
-        self.served = 0
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, code, body):
-                data = body.encode()
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_PUT(self):
-                self.reply(200, "imds-token")
-
-            def do_GET(self):
-                if self.headers.get("X-aws-ec2-metadata-token") != "imds-token":
-                    return self.reply(401, "")
-                base = "/latest/meta-data/iam/security-credentials/"
-                if self.path == base:
-                    return self.reply(200, "forensics-role")
-                if self.path == base + "forensics-role":
-                    outer.served += 1
-                    c = issue()
-                    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-                    return self.reply(200, json.dumps({
-                        "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": c["AccessKeyId"],
-                        "SecretAccessKey": c["SecretAccessKey"], "Token": c["SessionToken"],
-                        "Expiration": expires}))
-                self.reply(404, "")
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
 
 
 def main():
@@ -289,53 +219,41 @@ def main():
             iam.put_role_policy(RoleName="forensics-role", PolicyName="upload",
                                 PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                                     "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-            imds = RoleIMDS(lambda: sts.assume_role(RoleArn=role, RoleSessionName="capture")[
-                "Credentials"])
             src, data = write_source(3 * PART + 7, seed=31)
             key = "faults/expired-token"
             rules = [Rule("expired-token", op="UploadPart", query={"partNumber": "2"})]
-            role_env = {k: v for k, v in s3.env().items()
-                        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-            role_env.pop("AWS_EC2_METADATA_DISABLED", None)
-            role_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.endpoint
-            try:
-                with FaultProxy(s3.endpoint, rules) as proxy:
-                    role_env["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
-                    p = upload(role_env, src, key)
-                    tokens = {r.headers.get("x-amz-security-token")
-                              for r in proxy.records(op="UploadPart")}
-            finally:
-                imds.close()
+            keyless = {k: v for k, v in s3.env().items()
+                       if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+            with FakeIMDS(issue=lambda: sts.assume_role(
+                    RoleArn=role, RoleSessionName="capture")["Credentials"]) as imds, \
+                    FaultProxy(s3.endpoint, rules) as proxy:
+                role_env = dict(imds.env(keyless), AWS_ENDPOINT_URL_S3=proxy.endpoint)
+                p = upload(role_env, src, key)
+                tokens = {r.headers.get("x-amz-security-token")
+                          for r in proxy.records(op="UploadPart")}
             assert_uploaded(s3, key, data, p)
-            assert imds.served >= 2, imds.served
+            assert imds.cred_requests >= 2, imds.cred_requests
             assert len(tokens) >= 2, tokens
         case("ExpiredToken: instance-role credentials refreshed, object correct",
              expired_token_refreshes)
 
-        def expired_static_keys():
-            src, _ = write_source(3 * PART, seed=32)
-            key = "faults/expired-static"
-            rules = [Rule("expired-token", op="UploadPart", query={"partNumber": "2"},
-                          count=None)]
-            with FaultProxy(s3.endpoint, rules) as proxy:
-                p = upload(s3.env(endpoint=proxy.endpoint), src, key)
-                aborts = proxy.records(op="AbortMultipartUpload")
-            one_error(p, 11, "refused")
-            assert aborts, "no AbortMultipartUpload"
-            assert_nothing_left(s3, key)
-        case("ExpiredToken with keys that cannot be refreshed: fail, abort", expired_static_keys)
-
-        def denied_part_aborts():
-            src, _ = write_source(3 * PART, seed=21)
-            key = "faults/denied"
-            rules = [Rule("denied", op="UploadPart", query={"partNumber": "2"}, count=None)]
-            with FaultProxy(s3.endpoint, rules) as proxy:
-                p = upload(s3.env(endpoint=proxy.endpoint), src, key)
-                aborts = proxy.records(op="AbortMultipartUpload")
-            one_error(p, 12, "AccessDenied", "aborted")
-            assert aborts, "no AbortMultipartUpload"
-            assert_nothing_left(s3, key)
-        case("AccessDenied on a part: no retry, upload aborted, exit 12", denied_part_aborts)
+        refusals = [
+            ("ExpiredToken with keys that cannot be refreshed: fail, abort",
+             "expired-token", 32, "faults/expired-static", 11, ("refused",)),
+            ("AccessDenied on a part: no retry, upload aborted, exit 12",
+             "denied", 21, "faults/denied", 12, ("AccessDenied", "aborted")),
+        ]
+        for name, fault, seed, key, code, words in refusals:
+            def refused_part_aborts(fault=fault, seed=seed, key=key, code=code, words=words):
+                src, _ = write_source(3 * PART, seed=seed)
+                rules = [Rule(fault, op="UploadPart", query={"partNumber": "2"}, count=None)]
+                with FaultProxy(s3.endpoint, rules) as proxy:
+                    p = upload(s3.env(endpoint=proxy.endpoint), src, key)
+                    aborts = proxy.records(op="AbortMultipartUpload")
+                one_error(p, code, *words)
+                assert aborts, "no AbortMultipartUpload"
+                assert_nothing_left(s3, key)
+            case(name, refused_part_aborts)
 
         def persistent_503_aborts():
             src, _ = write_source(2 * PART, seed=22)
@@ -503,9 +421,7 @@ def main():
         case("a ticket for another object, or malformed: clear errors", ticket_mismatch_and_garbage)
 
     subprocess.run(["rm", "-rf", tmp])
-    failed = results.count(False)
-    print(f"upload: {len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return suite.finish()
 
 
 if __name__ == "__main__":

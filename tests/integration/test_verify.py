@@ -17,10 +17,8 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-AGENT = os.path.join(ROOT, os.environ.get("BUILD", "build"), "forensics-agent")
+from common import AGENT, Failure, check, read, run_cases, write
 
 LIME_MAGIC = 0x4C694D45
 LIME_HEADER = "<IIQQQ"
@@ -83,30 +81,10 @@ def manifest(image_path, lime_bytes, ranges, compressed=None):
     }
 
 
-def write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def write_manifest(path, m):
     with open(path, "w") as f:
         json.dump(m, f)
     return path
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 def run(args, stdin=None):
@@ -399,33 +377,5 @@ CASES = [
 ]
 
 
-def main():
-    if not os.access(AGENT, os.X_OK):
-        print("verify: %s not built (make agent)" % AGENT)
-        print("verify: 0 passed, 1 failed")
-        return 1
-    passed = failed = 0
-    tmp = tempfile.mkdtemp(prefix="test_verify.")
-    try:
-        images = Images(tmp)
-        for case in CASES:
-            name = case.__name__[len("case_"):]
-            try:
-                case(images)
-            except Failure as e:
-                failed += 1
-                print("FAIL %s: %s" % (name, e))
-            except (subprocess.SubprocessError, OSError, ValueError, KeyError) as e:
-                failed += 1
-                print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
-            else:
-                passed += 1
-                print("ok   %s" % name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("verify: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases("verify", CASES, Images))
