@@ -33,6 +33,7 @@
 #define DEVICE_PATH "/dev/" FORENSICS_MEM_DEVICE
 #define DEVICE_WAIT_MS 3000
 #define LIME_CONNECT_WAIT_MS 30000
+#define LIME_RCVBUF (256 << 10)
 #define UNREADABLE_BATCH 4096
 
 static void sleep_ms(long ms)
@@ -288,6 +289,12 @@ static int start_lime(struct modsource *ms, const struct modsource_options *o, c
 	a.sin_port = htons((uint16_t)port);
 	for (int waited = 0; waited < LIME_CONNECT_WAIT_MS; waited += 20) {
 		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/*
+		 * A small window keeps little of the dump in flight on loopback:
+		 * socket buffers churn through RAM the capture has already read.
+		 */
+		if (s >= 0)
+			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &(int){ LIME_RCVBUF }, sizeof(int));
 		if (s >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)))
 			break;
 		if (s >= 0)

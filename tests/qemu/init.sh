@@ -18,6 +18,8 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# As systemd does on a real instance: the lockdown state lives here.
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 # devtmpfs gives the real device nodes (/dev/mem, /dev/crash if any) that
 # a capture tool may probe; mdev on tmpfs is the fallback for kernels
 # built without it.

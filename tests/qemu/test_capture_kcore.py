@@ -64,6 +64,8 @@ log_copier=$!
 	nc 10.0.2.2 "$test_port"
 nc_rc=$?
 wait $log_copier
+# Which modules stay loaded (the agent unloads what it loaded).
+echo "MODULES-AFTER $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 echo "CAPTURE-DONE rc=$(cat /run/agent.rc) nc_rc=$nc_rc"
 # Stay put, planted pages included, until the host has frozen us.
 exec sleep 100000
@@ -158,6 +160,7 @@ def run(args, workdir):
 
     agent, extra_files = (build_stand_in(workdir) if args.stand_in
                           else (args.agent, []))
+    extra_files += getattr(args, "extra", None) or []
 
     seed = args.seed if args.seed is not None else random.getrandbits(64)
     script = os.path.join(workdir, "test.sh")
@@ -178,7 +181,8 @@ def run(args, workdir):
             HostBarrier() as barrier, \
             Guest(kernel_dir, initrd, mem_mib=args.mem, smp=args.smp,
                   workdir=workdir) as guest:
-        guest.start("test_port=%d test_barrier_port=%d" % (rx.port, barrier.port))
+        guest.start("test_port=%d test_barrier_port=%d %s"
+                    % (rx.port, barrier.port, getattr(args, "append", "")))
         # The guest script ending, or plant failing, means no marker will
         # ever come: stop waiting at once rather than at the timeout.
         guest_failed = r"INIT-FAIL|Kernel panic|TEST-EXIT|PLANT-TIMEOUT|PLANT-FAIL"
@@ -210,6 +214,8 @@ def run(args, workdir):
         guest.qmp.pmemsave(dump, guest.mem_bytes)
         timings["pmemsave"] = time.monotonic() - t
         console = list(guest.lines)
+    after = [ln for ln in console if ln.startswith("MODULES-AFTER")]
+    figures["modules_after"] = after[-1].split()[1:] if after else None
 
     figures["agent_rc"] = agent_rc
     figures["received_bytes"] = received_bytes
@@ -232,6 +238,8 @@ def run(args, workdir):
 
     manifest = agent_manifest(console)
     figures["manifest"] = bool(manifest)
+    if manifest:
+        figures["source"] = manifest["manifest"]["source"]
     received_sha = sha256_file(received)
     for key, actual in (("sha256_compressed", received_sha),
                         ("sha256_uncompressed", report["sha256_uncompressed"])):
@@ -264,7 +272,8 @@ def run(args, workdir):
     return report, figures, timings, failures, seed
 
 
-def main(argv):
+def make_parser():
+    """The options of one capture run; other tests build theirs from it."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agent", default=os.path.join(REPO, "build", "forensics-agent"))
@@ -290,7 +299,13 @@ def main(argv):
     parser.add_argument("--workdir", help="keep files here (default: temp, "
                         "removed on pass)")
     parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv[1:])
+    parser.add_argument("--extra", action="append", metavar="SRC[:DEST]",
+                        help="another file for the initramfs (build-initramfs.sh)")
+    return parser
+
+
+def main(argv):
+    args = make_parser().parse_args(argv[1:])
 
     if not args.stand_in and not os.path.exists(args.agent):
         print("FAIL: no agent binary at %s (run `make agent`, or pass "
@@ -306,7 +321,8 @@ def main(argv):
         print("seed 0x%x, %d MiB guest, kernel series %s, workdir %s"
               % (seed, args.mem, args.series, workdir))
         print("\n".join(groundtruth.summary_lines(report)))
-        print("  " + ", ".join("%s=%s" % kv for kv in sorted(figures.items())))
+        print("  " + ", ".join("%s=%s" % kv for kv in sorted(figures.items())
+                               if kv[0] != "source"))
         print("  timings: " + ", ".join("%s %.1fs" % kv for kv in timings.items()))
         for failure in failures:
             print("FAIL: " + failure)
