@@ -4,12 +4,16 @@
  * stream, unload it.  A smoke test for the module (test_kmod_guest.py), not
  * the agent: it only does what the agent will do, plus the checks.
  *
- * Usage: kmod-read [-o OUT] [-p PARAMS] MODULE.ko
+ * Usage: kmod-read [-o OUT] [-p PARAMS] [-w SECONDS] MODULE.ko
  *
  * The stream goes to OUT (default stdout).  A block device is written with
  * O_DIRECT, so the capture does not fill the page cache with itself, and
  * the tail is padded to a whole block: the stream size is on the KMOD-INFO
- * line.  Everything else goes to stderr, one marker per line:
+ * line.  With -w, KMOD-READ-END is printed the moment the last byte has
+ * been read and the program then sleeps SECONDS before anything else
+ * (ioctls, close, unload), so that a host can freeze the guest and dump its
+ * memory as it was when the capture ended.  Everything else goes to stderr,
+ * one marker per line:
  *
  *   KMOD-CHECK <name> ok | KMOD-CHECK <name> FAIL <detail>
  *   KMOD-INFO abi=.. ranges=.. stream_size=.. ram_bytes=.. stream_offset=..
@@ -194,6 +198,7 @@ static void report_unreadable(int fd)
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL, *params = "";
+	unsigned int wait_s = 0;
 	struct forensics_mem_info info;
 	int opt, ko, fd, fd2, out = STDOUT_FILENO, direct = 0;
 	static const size_t odd[] = { 7, 25, 68, 4000, 4096 * 3 + 5 };
@@ -201,12 +206,13 @@ int main(int argc, char **argv)
 	size_t fill = 0, step;
 	struct stat st;
 	char *buf;
-	double t0;
+	double t0, elapsed;
 
-	while ((opt = getopt(argc, argv, "o:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:p:w:")) != -1) {
 		switch (opt) {
 		case 'o': out_path = optarg; break;
 		case 'p': params = optarg; break;
+		case 'w': wait_s = strtoul(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	}
@@ -307,8 +313,13 @@ int main(int argc, char **argv)
 		if (n == 0)
 			break;
 	}
+	elapsed = now_ms() - t0;
+	if (wait_s) {
+		fputs("KMOD-READ-END\n", stderr);
+		sleep(wait_s);
+	}
 	fprintf(stderr, "KMOD-READ bytes=%llu ms=%.0f\n", (unsigned long long)total,
-		now_ms() - t0);
+		elapsed);
 	check("read-again-eof", read(fd, buf, 16) == 0, "%s", strerror(errno));
 	report_buffer(buf);
 
@@ -351,6 +362,6 @@ done:
 	return failed ? 1 : 0;
 
 usage:
-	fprintf(stderr, "usage: %s [-o OUT] [-p PARAMS] MODULE.ko\n", argv[0]);
+	fprintf(stderr, "usage: %s [-o OUT] [-p PARAMS] [-w SECONDS] MODULE.ko\n", argv[0]);
 	return 2;
 }
