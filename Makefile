@@ -35,7 +35,7 @@ LIBUPLOADER := $(BUILD)/libuploader.a
 # threads and its libcurl.a needs libraries with no static build, so both
 # are built from Debian's sources (scripts/build-*.sh), cached.
 CURL_LINK = $(shell cat $(CURL_DIR)/link-flags.txt 2>/dev/null)
-STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
 DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
@@ -73,7 +73,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) -lcmocka \
-		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
 
 # Small drivers that let python tests (against botocore, fake servers) call
 # library code directly.
@@ -82,7 +82,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) \
-		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -lcrypto -lpthread
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -93,7 +93,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
-		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -ljson-c -lcrypto -lpthread
+		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
 

@@ -35,6 +35,7 @@
 #define LIME_CONNECT_WAIT_MS 30000
 #define LIME_RCVBUF (256 << 10)
 #define UNREADABLE_BATCH 4096
+#define MAX_CANDIDATES 8
 
 static void sleep_ms(long ms)
 {
@@ -182,6 +183,8 @@ static void os_id(char *out, size_t outlen)
 static size_t candidates(const char *kind, const struct modsource_options *o, const char *release,
 			 char list[][1024], size_t max)
 {
+	static const char *const dkms_dirs[] = { "updates/dkms", "extra" };
+	static const char *const compressed[] = { "", ".xz", ".zst" };
 	size_t n = 0;
 
 	if (!strcmp(kind, "module")) {
@@ -193,9 +196,14 @@ static size_t candidates(const char *kind, const struct modsource_options *o, co
 			snprintf(list[n++], 1024, "%s%s%s/" MODSOURCE_OWN_FILE, o->module_store,
 				 o->module_store[strlen(o->module_store) - 1] == '/' ? "" : "/",
 				 release);
-		/* Where dkms install and a packaged module put it. */
-		snprintf(list[n++], 1024, "/lib/modules/%s/updates/dkms/" MODSOURCE_OWN_FILE, release);
-		snprintf(list[n++], 1024, "/lib/modules/%s/extra/" MODSOURCE_OWN_FILE, release);
+		/*
+		 * Where dkms install puts it (updates/dkms on Debian and Ubuntu,
+		 * extra elsewhere), compressed like the kernel's own modules.
+		 */
+		for (size_t d = 0; d < ARRAY_SIZE(dkms_dirs); d++)
+			for (size_t c = 0; c < ARRAY_SIZE(compressed); c++)
+				snprintf(list[n++], 1024, "/lib/modules/%s/%s/" MODSOURCE_OWN_FILE "%s",
+					 release, dkms_dirs[d], compressed[c]);
 	} else {
 		char os[64];
 
@@ -324,7 +332,9 @@ static int start_lime(struct modsource *ms, const struct modsource_options *o, c
 int modsource_open(const char *kind, const struct modsource_options *o, struct modsource *ms,
 		   char *why, size_t whylen)
 {
-	char list[4][1024], *image = NULL, parse_why[128];
+	char list[MAX_CANDIDATES][1024], *image = NULL, parse_why[128];
+	void *plain = NULL;
+	size_t plain_len = 0;
 	struct utsname uts;
 	size_t n, len = 0;
 	int ret = -ENOENT, memfd = -1;
@@ -333,7 +343,7 @@ int modsource_open(const char *kind, const struct modsource_options *o, struct m
 	ms->kind = kind;
 	ms->fd = ms->module_fd = -1;
 	uname(&uts);
-	n = candidates(kind, o, uts.release, list, 4);
+	n = candidates(kind, o, uts.release, list, MAX_CANDIDATES);
 	if (!n) {
 		snprintf(why, whylen, "no LiME store given (--lime-store or --lime-module)");
 		return -ENOENT;
@@ -362,7 +372,15 @@ int modsource_open(const char *kind, const struct modsource_options *o, struct m
 	ret = check_pinned(o, ms->sha256, why, whylen);
 	if (ret)
 		goto out;
-	ret = kmodule_parse(image, len, &ms->info, parse_why, sizeof(parse_why));
+	/* Pinned as stored; parsed and loaded as the kernel would see it. */
+	ret = kmodule_decompress(image, len, &plain, &plain_len, parse_why, sizeof(parse_why));
+	if (!ret && plain) {
+		free(image);
+		image = plain;
+		len = plain_len;
+	}
+	if (!ret)
+		ret = kmodule_parse(image, len, &ms->info, parse_why, sizeof(parse_why));
 	if (ret) {
 		snprintf(why, whylen, "%s: %s", ms->origin, parse_why);
 		goto out;

@@ -38,5 +38,6 @@ for f in "${files[@]}"; do
 	install -m 0644 -D "$f" "$dest/$f"
 done
 sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$version\"/" dkms/dkms.conf >"$dest/dkms.conf"
+install -m 0755 dkms/pin-module.sh "$dest/pin-module.sh"
 grep -qx "PACKAGE_VERSION=\"$version\"" "$dest/dkms.conf" ||
 	die "dkms/dkms.conf has no PACKAGE_VERSION line"

@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config dpkg-dev file clang libclang-rt-14-dev
 	libssl-dev libjson-c-dev libc-ares-dev libzstd-dev libcmocka-dev libexpat1-dev
+	liblzma-dev
 	zstd gzip coreutils
 	qemu-system-x86 busybox-static kmod cpio
 	dkms dwarves openssl

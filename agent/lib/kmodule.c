@@ -9,6 +9,8 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <lzma.h>
+#include <zstd.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,4 +219,95 @@ int kmodule_is_loaded(const char *proc_root, const char *name)
 		found = !strncmp(line, name, n) && line[n] == ' ';
 	fclose(f);
 	return found;
+}
+
+static const unsigned char xz_magic[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+static const unsigned char zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+static int unxz(const void *image, size_t len, unsigned char *out, size_t *outlen, char *why,
+		size_t whylen)
+{
+	lzma_stream xz = LZMA_STREAM_INIT;
+	lzma_ret r = lzma_stream_decoder(&xz, 256u << 20, 0);
+
+	if (r != LZMA_OK) {
+		snprintf(why, whylen, "xz decoder: error %d", (int)r);
+		return -ENOMEM;
+	}
+	xz.next_in = image;
+	xz.avail_in = len;
+	xz.next_out = out;
+	xz.avail_out = KMODULE_MAX_BYTES;
+	r = lzma_code(&xz, LZMA_FINISH);
+	*outlen = KMODULE_MAX_BYTES - xz.avail_out;
+	lzma_end(&xz);
+	if (r == LZMA_STREAM_END)
+		return 0;
+	if (r == LZMA_OK || r == LZMA_BUF_ERROR) {
+		snprintf(why, whylen, xz.avail_out ? "xz data truncated" :
+			 "larger than %u MiB uncompressed", KMODULE_MAX_BYTES >> 20);
+		return xz.avail_out ? -EBADMSG : -EFBIG;
+	}
+	snprintf(why, whylen, "corrupt xz data (error %d)", (int)r);
+	return -EBADMSG;
+}
+
+static int unzstd(const void *image, size_t len, unsigned char *out, size_t *outlen, char *why,
+		  size_t whylen)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	ZSTD_inBuffer in = { image, len, 0 };
+	ZSTD_outBuffer o = { out, KMODULE_MAX_BYTES, 0 };
+	size_t r = 1;
+
+	if (!z) {
+		snprintf(why, whylen, "zstd decoder: out of memory");
+		return -ENOMEM;
+	}
+	while (in.pos < in.size && o.pos < o.size) {
+		r = ZSTD_decompressStream(z, &o, &in);
+		if (ZSTD_isError(r))
+			break;
+	}
+	ZSTD_freeDStream(z);
+	*outlen = o.pos;
+	if (ZSTD_isError(r)) {
+		snprintf(why, whylen, "corrupt zstd data: %s", ZSTD_getErrorName(r));
+		return -EBADMSG;
+	}
+	if (r) {
+		snprintf(why, whylen, o.pos == o.size ? "larger than %u MiB uncompressed" :
+			 "zstd data truncated", KMODULE_MAX_BYTES >> 20);
+		return o.pos == o.size ? -EFBIG : -EBADMSG;
+	}
+	return 0;
+}
+
+int kmodule_decompress(const void *image, size_t len, void **out, size_t *outlen, char *why,
+		       size_t whylen)
+{
+	bool xz = len >= sizeof(xz_magic) && !memcmp(image, xz_magic, sizeof(xz_magic));
+	bool zst = len >= sizeof(zstd_magic) && !memcmp(image, zstd_magic, sizeof(zstd_magic));
+	unsigned char *buf;
+	int ret;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!xz && !zst)
+		return 0;
+	buf = malloc(KMODULE_MAX_BYTES);
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = xz ? unxz(image, len, buf, outlen, why, whylen) :
+		   unzstd(image, len, buf, outlen, why, whylen);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = realloc(buf, *outlen ? *outlen : 1);
+	if (!*out)
+		*out = buf;
+	return 0;
 }

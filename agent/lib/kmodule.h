@@ -32,6 +32,14 @@ int kmodule_parse(const void *image, size_t len, struct kmodule_info *info, char
 		  size_t whylen);
 
 /*
+ * Modules installed compressed (.ko.xz on Debian's 6.12, .ko.zst on newer
+ * Ubuntu): the plain image into *out (malloc'd, at most KMODULE_MAX_BYTES).
+ * 0 with *out NULL when image is not compressed; -EBADMSG/-EFBIG with why.
+ */
+int kmodule_decompress(const void *image, size_t len, void **out, size_t *outlen, char *why,
+		       size_t whylen);
+
+/*
  * Whether the running kernel can take an out-of-tree module: 0, or a
  * negative errno with the reason (no module support, loading disabled by
  * modules_disabled, lockdown or enforced signatures and the module unsigned).

@@ -56,9 +56,9 @@ if find "$src" -name '*.o' -o -name '*.ko' -o -name '*.mod.c' -o -name '.*.cmd' 
 fi
 
 step "BUILD_EXCLUSIVE_KERNEL against a table of releases"
-# dkms.conf is plain assignments; MAKE and CLEAN name these two variables.
+# dkms.conf is plain assignments; MAKE, CLEAN and POST_INSTALL name these.
 # shellcheck disable=SC1091,SC2034
-regex=$(kernel_source_dir=/k dkms_tree=/d; . "$src/dkms.conf"; echo "$BUILD_EXCLUSIVE_KERNEL")
+regex=$(kernel_source_dir=/k dkms_tree=/d kernelver=/v install_tree=/i; . "$src/dkms.conf"; echo "$BUILD_EXCLUSIVE_KERNEL")
 for k in 5.10.0-46-amd64 6.1.0-57-amd64 6.12.95+deb12-amd64 5.15.0-1051-aws \
 	5.10.217-205.860.amzn2.x86_64 6.1.94-99.176.amzn2023.x86_64 6.8.0-1009-aws; do
 	[[ $k =~ $regex ]] || fail "BUILD_EXCLUSIVE_KERNEL rejects supported kernel $k"
@@ -78,6 +78,8 @@ openssl req -new -x509 -nodes -days 1 -subj "/CN=forensics-mem test key" \
 	-newkey rsa:2048 -keyout "$tmp/mok.key" -outform DER -out "$tmp/mok.der" \
 	>/dev/null 2>&1 || fail "openssl could not make a signing key"
 export sign_file mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.der
+# POST_INSTALL pins what it installed; here, in the private tree.
+export FORENSICS_MEM_PINS=$tmp/pins/SHA256SUMS
 
 mkdir -p "$tmp/dkms" "$tmp/lib/modules/$release" "$tmp/lib/modules/$excluded_release"
 dkms_opts=(--dkmstree "$tmp/dkms" --sourcetree "$src_tree"
@@ -104,6 +106,10 @@ echo "vermagic: $vermagic"
 signer=$(modinfo -F signer "$ko")
 [ "$signer" = "forensics-mem test key" ] ||
 	fail "module not signed with the test key (signer '$signer')"
+pin="$(sha256sum "$ko" | cut -d' ' -f1)  $release/$(basename "$ko")"
+grep -qxF "$pin" "$FORENSICS_MEM_PINS" 2>/dev/null ||
+	fail "POST_INSTALL did not pin the installed module ($pin) in the pins file"
+echo "pinned: $pin"
 status=$(dkms status "${mv[@]}" "${dkms_opts[@]}")
 echo "status: $status"
 grep -Eq "^forensics-mem/$version, $release, [^:]*: installed\$" <<<"$status" ||

@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <lzma.h>
+#include <zstd.h>
 
 #include "kmodule.h"
 #include "util.h"
@@ -629,6 +631,78 @@ static void test_loaded_no_proc_modules(void **state)
 	assert_int_equal(loaded, 0);
 }
 
+/* ---- compressed modules: xz and zstd round trips, damage refused ---- */
+
+enum packing { PACK_XZ, PACK_ZSTD, PACK_XZ_TRUNCATED, PACK_ZSTD_TRUNCATED, PACK_XZ_CORRUPT };
+
+struct decompress_case {
+	const char *name;
+	enum packing packing;
+	int expect;
+};
+
+static const struct decompress_case decompress_cases[] = {
+	{ "decompress/xz module parses", PACK_XZ, 0 },
+	{ "decompress/zstd module parses", PACK_ZSTD, 0 },
+	{ "decompress/xz cut short", PACK_XZ_TRUNCATED, -EBADMSG },
+	{ "decompress/zstd cut short", PACK_ZSTD_TRUNCATED, -EBADMSG },
+	{ "decompress/xz with a flipped byte", PACK_XZ_CORRUPT, -EBADMSG },
+};
+
+static size_t pack(enum packing how, const unsigned char *in, size_t len, unsigned char *out,
+		   size_t cap)
+{
+	size_t n = 0;
+
+	if (how == PACK_ZSTD || how == PACK_ZSTD_TRUNCATED) {
+		n = ZSTD_compress(out, cap, in, len, 3);
+		assert_false(ZSTD_isError(n));
+	} else {
+		assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, len, out, &n,
+							 cap), LZMA_OK);
+	}
+	if (how == PACK_XZ_TRUNCATED || how == PACK_ZSTD_TRUNCATED)
+		n -= 9;
+	if (how == PACK_XZ_CORRUPT)
+		out[n / 2] ^= 0x40;
+	return n;
+}
+
+static void test_decompress(void **state)
+{
+	const struct decompress_case *c = *state;
+	struct image *im = calloc(1, sizeof(*im));
+	unsigned char *packed = malloc(2 * IMAGE_MAX);
+	struct kmodule_info info;
+	void *plain = NULL;
+	size_t plain_len = 0, n;
+	char why[128] = "";
+	int ret;
+
+	assert_non_null(im);
+	assert_non_null(packed);
+	build_image(im, VALID_MODINFO, false);
+	n = pack(c->packing, im->bytes, im->len, packed, 2 * IMAGE_MAX);
+	ret = kmodule_decompress(packed, n, &plain, &plain_len, why, sizeof(why));
+	assert_int_equal(ret, c->expect);
+	if (!ret) {
+		assert_non_null(plain);
+		assert_int_equal(plain_len, im->len);
+		assert_memory_equal(plain, im->bytes, im->len);
+		assert_int_equal(kmodule_parse(plain, plain_len, &info, why, sizeof(why)), 0);
+		assert_string_equal(info.name, "forensics_mem");
+	} else {
+		assert_null(plain);
+		assert_true(why[0] != '\0');
+	}
+	/* A plain image is left alone. */
+	assert_int_equal(kmodule_decompress(im->bytes, im->len, &plain, &plain_len, why,
+					    sizeof(why)), 0);
+	assert_null(plain);
+	free(packed);
+	free(im);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(parse_cases); i++)
@@ -640,5 +714,7 @@ int main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(loaded_cases); i++)
 		add_test(loaded_cases[i].name, test_loaded, &loaded_cases[i]);
 	add_test("loaded/no /proc/modules", test_loaded_no_proc_modules, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(decompress_cases); i++)
+		add_test(decompress_cases[i].name, test_decompress, &decompress_cases[i]);
 	return _cmocka_run_group_tests("kmodule", tests, test_count, NULL, NULL);
 }
