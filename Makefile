@@ -19,9 +19,12 @@ CURL_DIR := $(BUILD)/curl/install
 ZSTD_LIB := $(ZSTD_DIR)/lib/libzstd.a
 CURL_LIB := $(CURL_DIR)/lib/libcurl.a
 # Our static zstd and curl headers come first so they match the archives.
-CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Iagent -Iuploader
+CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Iagent -Iuploader -Iebpf -I$(BUILD)/ebpf
 
-LIB_SRCS := $(wildcard agent/lib/*.c)
+# ebpf/x.c loads ebpf/x.bpf.c through its generated skeleton (x.skel.h),
+# which embeds the BPF object: the agent ships nothing beside itself.
+EBPF_SRCS := $(filter-out %.bpf.c,$(wildcard ebpf/*.c))
+LIB_SRCS := $(wildcard agent/lib/*.c) $(EBPF_SRCS)
 UPLOADER_SRCS := $(wildcard uploader/*.c)
 AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -35,7 +38,9 @@ LIBUPLOADER := $(BUILD)/libuploader.a
 # threads and its libcurl.a needs libraries with no static build, so both
 # are built from Debian's sources (scripts/build-*.sh), cached.
 CURL_LINK = $(shell cat $(CURL_DIR)/link-flags.txt 2>/dev/null)
-STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
+# Debian's libbpf-dev and libelf-dev ship libbpf.a and libelf.a.
+BPF_LIBS := -lbpf -lelf -lz
+STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
@@ -55,6 +60,29 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# ---- eBPF: clang -target bpf, bpftool gen object, bpftool gen skeleton ----
+BPFTOOL ?= bpftool
+BPF_CLANG ?= clang
+# The BPF target has no system headers of its own: borrow the host's
+# (asm/types.h lives under the multiarch directory), after ours.
+BPF_SYS_INCLUDES := $(shell $(BPF_CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror
+EBPF_SKELS := $(EBPF_SRCS:ebpf/%.c=$(BUILD)/ebpf/%.skel.h)
+
+$(BUILD)/ebpf/%.bpf.o: ebpf/%.bpf.c ebpf/%.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -Iebpf $(BPF_SYS_INCLUDES) -c -o $@.tmp $<
+	$(BPFTOOL) gen object $@ $@.tmp
+	@rm -f $@.tmp
+
+$(BUILD)/ebpf/%.skel.h: $(BUILD)/ebpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp
+	@mv $@.tmp $@
+
+$(EBPF_SRCS:%.c=$(BUILD)/obj/%.o): $(BUILD)/obj/%.o: $(BUILD)/%.skel.h
+.SECONDARY: $(EBPF_SRCS:ebpf/%.c=$(BUILD)/ebpf/%.bpf.o)
+
 $(LIBCAPTURE): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -73,7 +101,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) -lcmocka \
-		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 
 # Small drivers that let python tests (against botocore, fake servers) call
 # library code directly.
@@ -82,7 +110,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) \
-		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma -lcrypto -lpthread
+		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -90,10 +118,10 @@ unit: $(UNIT_BINS) $(TOOL_BINS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) | $(DEPS_LIBS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(EBPF_SKELS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
-		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c -lcrypto -lpthread
+		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c $(BPF_LIBS) -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
 

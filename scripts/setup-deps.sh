@@ -9,6 +9,7 @@ packages=(
 	build-essential pkg-config dpkg-dev file clang libclang-rt-14-dev
 	libssl-dev libjson-c-dev libc-ares-dev libzstd-dev libcmocka-dev libexpat1-dev
 	liblzma-dev
+	bpftool libbpf-dev libelf-dev zlib1g-dev
 	zstd gzip coreutils
 	qemu-system-x86 busybox-static kmod cpio
 	dkms dwarves openssl
