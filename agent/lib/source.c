@@ -7,6 +7,7 @@
 #include <string.h>
 
 static const struct mem_source_ops *const sources[] = {
+	&source_ebpf_ops,
 	&source_kcore_ops,
 	&source_crash_ops,
 	&source_devmem_ops,

@@ -66,6 +66,10 @@ struct source_selection {
 	size_t count;
 };
 
+/* The direct map read by a BPF program (ebpf/): no module, no /proc/kcore needed. */
+extern const struct mem_source_ops source_ebpf_ops;
+/* Pages the ebpf source reads per BPF run; set before it opens (benchmarks). */
+extern unsigned int source_ebpf_run_pages;
 extern const struct mem_source_ops source_kcore_ops;
 extern const struct mem_source_ops source_crash_ops;
 extern const struct mem_source_ops source_devmem_ops;
