@@ -91,8 +91,8 @@ static void usage(FILE *out)
 		"\n"
 		"  -o, --output PATH     image file; DIR/ picks <hostname>-<UTC time>.lime.zst;\n"
 		"                        - writes to stdout (the default when stdout is not a TTY)\n"
-		"  -s, --source NAME     force a source: module, lime, kcore, crash, devmem (default: the\n"
-		"                        first that works, in that order), or file (a padded image,\n"
+		"  -s, --source NAME     force a source: module, lime, ebpf, kcore, crash, devmem (default:\n"
+		"                        the first that works, in that order), or file (a padded image,\n"
 		"                        for tests and benchmarks)\n"
 		"      --source-path P   read the source from P instead of its usual device\n"
 		"  -l, --level N         zstd level 1-19 (default %d)\n"
@@ -241,8 +241,8 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			break;
 		case 's':
 			if (!source_find(optarg) && !is_module_source(optarg)) {
-				log_error("usage", "acquire: unknown source '%s' (module, lime, kcore, crash, "
-					  "devmem, file)", optarg);
+				log_error("usage", "acquire: unknown source '%s' (module, lime, ebpf, kcore, "
+					  "crash, devmem, file)", optarg);
 				return -EINVAL;
 			}
 			o->source = optarg;
