@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * System RAM as the kernel's resource tree knows it: every resource flagged
- * IORESOURCE_SYSTEM_RAM, nested ones included ("System RAM (virtio_mem)",
+ * System RAM as the kernel's resource tree knows it, i.e. what /proc/iomem
+ * names "System RAM": every resource flagged IORESOURCE_SYSTEM_RAM and
+ * IORESOURCE_BUSY, nested ones included ("System RAM (virtio_mem)",
  * "System RAM (kmem)", RAM below a "Reserved" parent), with touching spans
- * merged.  Device memory, ROM and reserved ranges never carry that flag.
+ * merged.  Device memory, ROM and reserved ranges never carry the flag.
+ *
+ * BUSY is what tells RAM from a driver's container for RAM it may add
+ * later: virtio-mem claims its whole device region as System RAM ("virtio0"
+ * in /proc/iomem; later kernels also flag it exclusive) and dax/kmem claims
+ * its range ("dax0.0") the same way, but both clear BUSY so that memory can
+ * be added below them, and only that memory is backed.  Reading the rest of
+ * a virtio-mem region would touch unplugged memory.  The same two flags are
+ * the kernel's own definition (walk_system_ram_res(), kexec).
  *
  * resource_lock is private to kernel/resource.c, so the tree is read
  * through walk_iomem_res_desc(), the one walker exported (GPL) by every
@@ -65,7 +74,8 @@ int fmem_ranges_collect(struct fmem_ranges *ranges)
 	int ret;
 
 	memset(ranges, 0, sizeof(*ranges));
-	ret = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
+	ret = walk_iomem_res_desc(IORES_DESC_NONE,
+				  IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
 				  0, U64_MAX, ranges, collect_one);
 	/* The walker answers -EINVAL when nothing matched at all. */
 	if (ret && ret != -EINVAL)
