@@ -86,7 +86,7 @@ int physread_open(unsigned int max_pages, struct physread **out, char *why, size
 	libbpf_last[0] = '\0';
 	pr->skel = physread_bpf__open();
 	if (!pr->skel) {
-		ret = -errno ? -errno : -ENOMEM;
+		ret = errno ? -errno : -ENOMEM;
 		snprintf(why, whylen, "cannot open the embedded BPF object: %s", strerror(-ret));
 		goto fail;
 	}
