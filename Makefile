@@ -131,7 +131,7 @@ check: agent unit fuzz modules
 demo: agent
 	BUILD=$(BUILD) bash tests/demo.sh
 
-bench: agent
+bench: agent $(BUILD)/tools/ebpf-read
 	BUILD=$(BUILD) bash bench/run.sh
 
 install: agent

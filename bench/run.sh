@@ -4,8 +4,9 @@
 # make bench: the agent's hash + compress pipeline against zstd alone and
 # against the reference deployment's `tee >(gzip) >(md5sum) | sha256sum`, on
 # the same corpus in one run. Every contender reads the corpus from the page
-# cache and writes to a file on tmpfs, so only the pipeline differs. Prints
-# a markdown table for docs/PERFORMANCE.md.
+# cache and writes to a file on tmpfs, so only the pipeline differs. Then
+# the eBPF memory source's raw read rate on this machine's own RAM, per read
+# size. Prints markdown tables for docs/PERFORMANCE.md.
 #   BENCH_MIB   corpus size in MiB (default 2048)
 #   BENCH_RUNS  repeats of each fast contender, median reported (default 5)
 set -euo pipefail
@@ -69,3 +70,39 @@ run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
 run "reference: tee >(gzip) >(md5sum) | sha256sum" 1 bash -c '
 	tee >(gzip > "$2") >(md5sum > "$2.md5") < "$1" | sha256sum > "$2.sha256"
 	wait' _ "$corpus" "$out/result"
+
+# The eBPF memory source alone: raw reads of live RAM through the direct
+# map (BPF_PROG_TEST_RUN + copy out of the mmap'ed map) per read size, no
+# pipeline behind it. Needs root and a kernel that lets BPF read.
+#   BENCH_EBPF_MIB  RAM to read per run (default 1024)
+ebpf_read=$build/tools/ebpf-read
+ebpf_mib=${BENCH_EBPF_MIB:-1024}
+# The start of the largest System RAM range, if it holds ebpf_mib.
+ebpf_at=$(python3 - "$ebpf_mib" <<'PY'
+import re, sys
+want, best = int(sys.argv[1]) << 20, None
+for line in open("/proc/iomem"):
+    m = re.match(r"\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$", line.rstrip())
+    if m:
+        s, e = int(m.group(1), 16), int(m.group(2), 16)
+        if e - s + 1 >= want and (best is None or e - s > best[1] - best[0]):
+            best = (s, e)
+print(hex(best[0]) if best and best[0] else "")
+PY
+)
+echo
+if [ "$(id -u)" != 0 ] || [ ! -x "$ebpf_read" ] || [ -z "$ebpf_at" ]; then
+	echo "eBPF source: skipped (needs root, $ebpf_read and $ebpf_mib MiB of contiguous RAM)"
+	exit 0
+fi
+echo "eBPF source: $ebpf_mib MiB of RAM from $ebpf_at, median of $repeats reads after a warm-up pass"
+echo
+echo "| read size (KiB per BPF run) | GiB/s | slowest | fastest |"
+echo "|---:|---:|---:|---:|"
+"$ebpf_read" bench "$ebpf_at" $((ebpf_mib << 20)) "$repeats" 64 128 256 512 1024 2048 4096 |
+	awk '/^detail/ { detail = substr($0, 8) }
+	     /^chunk_kib=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "| %d | %.2f | %.2f | %.2f |\n", v["chunk_kib"], v["gib_per_s"], v["min"], v["max"]
+	     }
+	     END { print ""; print "direct map: " detail }'
