@@ -10,7 +10,11 @@ For each kernel series, one guest at a time:
   * fetch the kernel and its headers (fetch-kernel.sh --headers) and build
     kmod/ against them with `make -C kmod check` (W=1, any warning fails);
   * boot it under QEMU (TCG) with a busybox initramfs holding the module and
-    kmod-read.c, plant known pages (plant.c), snapshot memory over QMP;
+    kmod-read.c, 256 MiB of boot RAM plus a virtio-mem device with 130 MiB
+    plugged (a "virtio0" container in /proc/iomem with "System RAM
+    (virtio_mem)" below it, and on 6.x a partly plugged memory block whose
+    unplugged pages are PageOffline), plant known pages (plant.c), snapshot
+    memory over QMP;
   * in the guest, kmod-read loads the module, checks its access rules (the
     node is 0400, another process and a second open are refused, lseek and
     pread are refused, a closed device cannot be reopened), reads the whole
@@ -20,16 +24,20 @@ For each kernel series, one guest at a time:
   * the moment the last byte is read (kmod-read -w), freeze the guest, dump
     its RAM with pmemsave and judge the capture with groundtruth.py:
     well-formed LiME, ranges equal to the merged System RAM of the guest's
-    /proc/iomem, >= 99% of pages identical to the dump, every planted page
-    at pfn*4096, zero bytes where the module said it zero-filled, stream
-    size as the info ioctl announced, no slow pages, no kernel warning;
+    /proc/iomem (nested virtio-mem RAM in, its container out), >= 99% of
+    the pages the module read identical to the dump, every planted page at
+    pfn*4096, exactly the unplugged virtio-mem pages zero-filled and
+    nothing else, stream size as the info ioctl announced, no slow pages,
+    no kernel warning;
   * load the debug build with a window of pretend-slow pages and check the
     slow-page policy: each slow page kept, the rest of its 2 MiB block
     zero-filled, the rest of the range after four in a row.
 
 kmod-read's own 1 MiB read buffer is rewritten throughout the capture, so
 its 256 pages never match the dump (0.4% of a 256 MiB guest); the figure
-without them is printed too.
+without them is printed too.  The dump covers boot RAM at offset 0 and the
+virtio-mem blocks at their own address (a sparse file), so file offset is
+physical address throughout.
 
 Prints one PASS/FAIL line per kernel and a final summary; exits 1 when any
 kernel fails (a kernel that cannot be fetched or built is a failure, never a
@@ -87,6 +95,14 @@ CAPTURE_DISK = ("/bin/kmod-read -w @WAIT@ -o /dev/vda /lib/forensics_mem.ko\n"
 CAPTURE_NET = ("{ /bin/kmod-read -w @WAIT@ /lib/forensics_mem.ko; echo $? >/run/rc; } |"
                " nc 10.0.2.2 \"$test_port\"\n"
                "rc=$(cat /run/rc)")
+
+# A virtio-mem device with a plug size that is not a whole memory block:
+# its region is a non-busy "virtio0" container in /proc/iomem with the
+# plugged memory below it as "System RAM (virtio_mem)", and (6.x) the
+# unplugged rest of the last block is PageOffline.  Neither may be read.
+VMEM_REGION_MIB = 1024
+VMEM_PLUG_MIB = 130
+VMEM_BLOCK_MIB = 128    # x86-64 memory block
 
 GUEST_FAILED = r"INIT-FAIL|Kernel panic|TEST-EXIT|PLANT-TIMEOUT|PLANT-FAIL|BUG:|Oops"
 
@@ -152,15 +168,46 @@ def zero_filled_ok(capture, ranges, unreadable):
     return bad
 
 
-def buffer_pages(capture, dump, ranges, console):
-    """(pages, identical) of kmod-read's own read buffer in the capture."""
-    pfns = set()
-    for start, count in re.findall(r"KMOD-BUFFER ([0-9a-f]+)\+(\d+)", "\n".join(console)):
-        pfns.update(range(int(start, 16), int(start, 16) + int(count)))
+def copy_prefix(src_path, dst_path, size):
+    """The first size bytes of src_path (a capture disk) into dst_path."""
+    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
+        while size:
+            chunk = src.read(min(size, 1 << 22))
+            if not chunk:
+                break
+            dst.write(chunk)
+            size -= len(chunk)
+
+
+def vmem_state(qmp):
+    """(address, plugged bytes) of the virtio-mem device, from QEMU."""
+    addr = qmp.execute("qom-get", path="/machine/peripheral/vmem0", property="memaddr")
+    size = qmp.execute("qom-get", path="/machine/peripheral/vmem0", property="size")
+    return int(addr), int(size)
+
+
+def save_dump(guest, path, vmem):
+    """pmemsave of boot RAM at offset 0 and of the plugged memory blocks of
+    the virtio-mem device at their own address, in one sparse file, so that
+    file offset == physical address for groundtruth.py."""
+    addr, plugged = vmem
+    span = -(-plugged // (VMEM_BLOCK_MIB << 20)) * (VMEM_BLOCK_MIB << 20)
+    guest.qmp.pmemsave(path, guest.mem_bytes)
+    if span:
+        high = path + ".high"
+        guest.qmp.pmemsave(high, span, start=addr)
+        with open(path, "r+b") as dst, open(high, "rb") as src:
+            dst.seek(addr)
+            shutil.copyfileobj(src, dst, 1 << 22)
+        os.unlink(high)
+
+
+def pages_identical(capture, dump, ranges, addrs):
+    """(pages, identical) among the page addresses given, capture vs dump."""
     pages = identical = 0
     with open(capture, "rb") as f, open(dump, "rb") as d:
-        for pfn in sorted(pfns):
-            addr, off = pfn * 4096, 0
+        for addr in sorted(addrs):
+            off = 0
             for r0, r1 in ranges:
                 if r0 <= addr and addr + 4095 <= r1:
                     f.seek(off + 32 + addr - r0)
@@ -172,6 +219,14 @@ def buffer_pages(capture, dump, ranges, console):
     return pages, identical
 
 
+def buffer_pages(capture, dump, ranges, console):
+    """(pages, identical) of kmod-read's own read buffer in the capture."""
+    addrs = set()
+    for start, count in re.findall(r"KMOD-BUFFER ([0-9a-f]+)\+(\d+)", "\n".join(console)):
+        addrs.update(pfn * 4096 for pfn in range(int(start, 16), int(start, 16) + int(count)))
+    return pages_identical(capture, dump, ranges, addrs)
+
+
 # The debug module's window of pretend-slow pages: four 2 MiB blocks.
 SLOW_BLOCK = 2 << 20
 SLOW_BLOCKS = 4
@@ -179,9 +234,10 @@ SLOW_START = 64 << 20
 SLOW_STREAK_MAX = 4     # FMEM_SLOW_STREAK_MAX in kmod/capture.h
 
 
-def check_slow_run(console, disk, ranges, workdir):
+def check_slow_run(console, disk, ranges, workdir, also_unreadable):
     """The slow-page policy: each slow page is kept, the rest of its 2 MiB
-    block zero-filled; the fourth in a row gives up the rest of the range."""
+    block zero-filled; the fourth in a row gives up the rest of the range.
+    also_unreadable: what the normal run found unreadable (virtio-mem)."""
     failures = []
     lines = [l[l.index("SLOW ") + 5:] for l in console if "SLOW " in l]
     for line in lines:
@@ -201,6 +257,7 @@ def check_slow_run(console, disk, ranges, workdir):
         block = SLOW_START + k * SLOW_BLOCK
         end = block + SLOW_BLOCK if k + 1 < SLOW_STREAK_MAX else range_end + 1
         want.append((block + 4096, end))
+    want += also_unreadable
     if info["slow_pages"] != SLOW_STREAK_MAX:
         failures.append("slow run: %d slow pages, want %d"
                         % (info["slow_pages"], SLOW_STREAK_MAX))
@@ -212,8 +269,7 @@ def check_slow_run(console, disk, ranges, workdir):
         failures.append("slow run: %d unreadable pages, want %d"
                         % (info["unreadable_pages"], expected_pages))
     stream = os.path.join(workdir, "slow.lime")
-    with open(disk, "rb") as src, open(stream, "wb") as dst:
-        dst.write(src.read(info["stream_size"]))
+    copy_prefix(disk, stream, info["stream_size"])
     bad = zero_filled_ok(stream, ranges, got)
     if bad:
         failures.append("slow run: skipped ranges not zero: %s" % bad[:3])
@@ -249,7 +305,7 @@ def run_series(series, args, reader, workdir):
                 .replace("@CAPTURE@", CAPTURE_DISK if args.transport == "disk"
                          else CAPTURE_NET).replace("@WAIT@", "3"))
     initrd = os.path.join(workdir, "initrd.gz")
-    extra_modules = ["--modules", "virtio_blk"]
+    extra_modules = ["--modules", "virtio_blk virtio_mem"]
     subprocess.run([os.path.join(HERE, "build-initramfs.sh"), "--test", script]
                    + extra_modules + [kernel_dir, "-", initrd,
                                       reader + ":/bin/kmod-read",
@@ -259,11 +315,16 @@ def run_series(series, args, reader, workdir):
 
     disk = os.path.join(workdir, "capture-disk.img")
     slow_disk = os.path.join(workdir, "slow-disk.img")
-    extra_args = []
+    extra_args = ["-m", "%dM,maxmem=%dM" % (args.mem, args.mem + VMEM_REGION_MIB),
+                  "-object", "memory-backend-ram,id=vmem0,size=%dM" % VMEM_REGION_MIB,
+                  # off: 5.10's driver predates the feature and would refuse
+                  # the device; nothing is enforced for RAM either way.
+                  "-device", "virtio-mem-pci,id=vmem0,memdev=vmem0,requested-size=%dM,"
+                  "unplugged-inaccessible=off" % VMEM_PLUG_MIB]
     # vda: the capture (unused with --transport net); vdb: the slow-page run.
     for i, path in enumerate((disk, slow_disk)):
         with open(path, "wb") as f:
-            f.truncate((args.mem + 64) << 20)
+            f.truncate((args.mem + VMEM_REGION_MIB + 64) << 20)
         extra_args += ["-drive", "file=%s,if=none,id=d%d,format=raw" % (path, i),
                        "-device", "virtio-blk-pci,drive=d%d" % i]
 
@@ -276,14 +337,15 @@ def run_series(series, args, reader, workdir):
             Guest(kernel_dir, initrd, mem_mib=args.mem, workdir=workdir,
                   extra_args=extra_args) as guest:
         # Console at KERN_ERR and above: an oops shows, routine logs do not.
-        guest.start("test_port=%d test_barrier_port=%d test_printk=\"4 4 1 7\""
-                    % (rx.port, barrier.port))
+        guest.start("test_port=%d test_barrier_port=%d test_printk=\"4 4 1 7\" "
+                    "memhp_default_state=online" % (rx.port, barrier.port))
         guest.wait_for(r"INIT-READY", timeout=args.boot_timeout, fail_pattern=GUEST_FAILED)
         timings["boot"] = guest.elapsed()
         guest.wait_for(r"PLANT-READY \d+", timeout=120, fail_pattern=GUEST_FAILED)
         barrier.arrive(timeout=60)
         guest.qmp.stop()
-        guest.qmp.pmemsave(start_dump, guest.mem_bytes)
+        vmem = vmem_state(guest.qmp)
+        save_dump(guest, start_dump, vmem)
         guest.qmp.cont()
         barrier.release()
         guest.wait_for(r"CAPTURE-START", timeout=30, fail_pattern=GUEST_FAILED)
@@ -294,7 +356,7 @@ def run_series(series, args, reader, workdir):
         # Freeze at once: the ground truth is memory as it was when the
         # last byte was read, not after the ioctls, close and unload.
         guest.qmp.stop()
-        guest.qmp.pmemsave(dump, guest.mem_bytes)
+        save_dump(guest, dump, vmem)
         guest.qmp.cont()
         done = guest.wait_for(r"CAPTURE-DONE rc=(\d+)", timeout=120,
                               fail_pattern=GUEST_FAILED)
@@ -332,14 +394,7 @@ def run_series(series, args, reader, workdir):
 
     if args.transport == "disk":
         # The disk holds the stream padded to a block; the size is announced.
-        with open(disk, "rb") as src, open(received, "wb") as dst:
-            left = info["stream_size"]
-            while left:
-                chunk = src.read(min(left, 1 << 22))
-                if not chunk:
-                    break
-                dst.write(chunk)
-                left -= len(chunk)
+        copy_prefix(disk, received, info["stream_size"])
     if os.path.getsize(received) != info["stream_size"]:
         failures.append("received %d bytes, info ioctl announced %d"
                         % (os.path.getsize(received), info["stream_size"]))
@@ -364,18 +419,48 @@ def run_series(series, args, reader, workdir):
     if bad:
         failures.append("unreadable ranges not zero in the stream: %s"
                         % ["%x-%x" % r for r in bad[:5]])
+    # virtio-mem: the stream holds its plugged memory and nothing else of
+    # its region, and exactly the unplugged rest of the last block (if any)
+    # is zero-filled; nothing else may be unreadable on a healthy guest.
+    vm_addr, vm_plugged = vmem
+    vm_range = [r for r in stream_ranges if r[0] == vm_addr]
+    if not vm_range:
+        failures.append("no range at the virtio-mem address %#x" % vm_addr)
+        want_unreadable = []
+    else:
+        vm_end = vm_range[0][1] + 1
+        if vm_end - vm_addr != -(-vm_plugged // (VMEM_BLOCK_MIB << 20)) * (VMEM_BLOCK_MIB << 20):
+            failures.append("virtio-mem range %#x-%#x for %d plugged bytes"
+                            % (vm_addr, vm_end - 1, vm_plugged))
+        want_unreadable = [(vm_addr + vm_plugged, vm_end)] if vm_addr + vm_plugged < vm_end else []
+    if unreadable != want_unreadable:
+        failures.append("unreadable %s, want %s (the unplugged part of virtio-mem)"
+                        % (["%x-%x" % r for r in unreadable],
+                           ["%x-%x" % r for r in want_unreadable]))
+    # The headline figure counts the pages the module actually read.
+    zero_addrs = [a for s0, e0 in unreadable for a in range(s0, e0, 4096)]
+    z_pages, z_identical = pages_identical(received, dump, stream_ranges, zero_addrs)
+    report["read_pages"] = report["pages"] - z_pages
+    report["read_identical_fraction"] = ((report["identical"] - z_identical) /
+                                         report["read_pages"] if report["read_pages"] else 0)
+    if report["read_identical_fraction"] < args.min_identical:
+        failures.append("identical pages among those read %.4f < %.4f"
+                        % (report["read_identical_fraction"], args.min_identical))
+
     buf_pages, buf_identical = buffer_pages(received, dump, stream_ranges, console)
     report["buffer_pages"], report["buffer_identical"] = buf_pages, buf_identical
-    if report["pages"] > buf_pages:
+    if report["read_pages"] > buf_pages:
         report["identical_outside_buffer"] = (
-            (report["identical"] - buf_identical) / (report["pages"] - buf_pages))
+            (report["identical"] - z_identical - buf_identical)
+            / (report["read_pages"] - buf_pages))
     if info.get("slow_pages"):
         failures.append("%d slow pages on a healthy guest" % info["slow_pages"])
 
-    failures.extend(check_slow_run(slow_console, slow_disk, stream_ranges, workdir))
+    failures.extend(check_slow_run(slow_console, slow_disk, stream_ranges, workdir,
+                                   want_unreadable))
 
     timings["total"] = time.monotonic() - t0
-    return {"release": release, "report": report, "info": info,
+    return {"release": release, "vmem": vmem, "report": report, "info": info,
             "unreadable": unreadable, "timings": timings, "failures": failures,
             "console": console, "seed": seed}
 
@@ -419,9 +504,12 @@ def main(argv):
                   % (series, res["release"], args.mem, args.transport, res["seed"]))
             print("\n".join(groundtruth.summary_lines(report)))
             print("  module: %d ranges, %d RAM bytes, %d unreadable pages in %d "
-                  "ranges, %d slow pages"
+                  "ranges, %d slow pages; virtio-mem at %#x, %d MiB plugged"
                   % (info["ranges"], info["ram_bytes"], info["unreadable_pages"],
-                     len(res["unreadable"]), info["slow_pages"]))
+                     len(res["unreadable"]), info["slow_pages"], res["vmem"][0],
+                     res["vmem"][1] >> 20))
+            print("  pages the module read (zero-filled ones left out): %.4f%% identical"
+                  % (100.0 * report["read_identical_fraction"]))
             if "identical_outside_buffer" in report:
                 print("  kmod-read's 1 MiB read buffer: %d/%d pages identical; "
                       "outside it %.4f%%" % (report["buffer_identical"],
@@ -436,9 +524,11 @@ def main(argv):
             for failure in res["failures"]:
                 print("FAIL: %s: %s" % (series, failure))
             ok = not res["failures"]
-            line = ("%s: kmod %s: %.3f%% identical pages (%.3f%% of unchanged "
-                    "ones), %d/%d planted pages, %d unreadable, %.0fs"
+            line = ("%s: kmod %s: %.3f%% identical pages read (%.3f%% of all "
+                    "captured, %.3f%% of unchanged ones), %d/%d planted pages, "
+                    "%d unreadable, %.0fs"
                     % ("PASS" if ok else "FAIL", series,
+                       100.0 * report["read_identical_fraction"],
                        100.0 * report["identical_fraction"],
                        100.0 * report.get("stable_fraction", 0),
                        report["plant_found"], report["plant_expected"],
