@@ -543,7 +543,7 @@ def main(argv):
         if ok and not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
         elif not ok:
-            print("files kept in %s (console.log, build.log, capture.lime, "
+            print("files kept in %s (console.log, build-*.log, capture.lime, "
                   "pmem*.bin)" % workdir)
         print(line)
         sys.stdout.flush()
