@@ -34,6 +34,7 @@
 #define DEVICE_WAIT_MS 3000
 #define LIME_CONNECT_WAIT_MS 30000
 #define LIME_RCVBUF (256 << 10)
+#define LIME_EXIT_WAIT_S 30
 #define UNREADABLE_BATCH 4096
 #define MAX_CANDIDATES 8
 
@@ -273,6 +274,18 @@ static int free_port(void)
 	return port > 0 ? port : -EADDRNOTAVAIL;
 }
 
+static void poke_lime(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)port) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	connect(s, (struct sockaddr *)&a, sizeof(a));
+	close(s);
+}
+
 /*
  * LiME's init waits in accept() for the one reader, then sends the dump:
  * load it from a thread and connect until it listens.
@@ -287,6 +300,7 @@ static int start_lime(struct modsource *ms, const struct modsource_options *o, c
 		snprintf(why, whylen, "no free local port for LiME: %s", strerror(-port));
 		return port;
 	}
+	ms->port = port;
 	snprintf(ms->params, sizeof(ms->params), "path=tcp:%d format=lime localhostonly=1%s%s", port,
 		 o->lime_params ? " " : "", o->lime_params ? o->lime_params : "");
 	if (pthread_create(&ms->loader, NULL, lime_loader, ms)) {
@@ -491,7 +505,22 @@ void modsource_close(struct modsource *ms)
 		close(ms->fd);
 	ms->fd = -1;
 	if (ms->loader_started) {
-		pthread_join(ms->loader, NULL);
+		struct timespec deadline;
+
+		/*
+		 * LiME's init may still sit in accept() if it began listening
+		 * after we gave up: one connection that closes at once makes its
+		 * first write fail and its init return.
+		 */
+		if (!ms->loaded)
+			poke_lime(ms->port);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += LIME_EXIT_WAIT_S;
+		if (pthread_timedjoin_np(ms->loader, NULL, &deadline)) {
+			log_warn("module", "LiME's init did not return within %d s; left running",
+				 LIME_EXIT_WAIT_S);
+			pthread_detach(ms->loader);
+		}
 		ms->loader_started = false;
 	}
 	if (ms->module_fd >= 0)

@@ -46,6 +46,7 @@ struct modsource {
 	/* Upstream LiME: finit_module() blocks until the dump is sent. */
 	pthread_t loader;
 	bool loader_started;
+	int port;
 	int module_fd;
 	char params[256];
 	int load_error;
