@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +31,30 @@ struct physread {
 	size_t pages_len;
 };
 
-/* libbpf's last warning, for the reason line; libbpf never prints itself. */
+/*
+ * libbpf's last warning, for the reason line, and whether the verifier
+ * named a helper it does not offer; libbpf never prints itself.
+ */
 static char libbpf_last[256];
+static bool helper_missing;
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[sizeof(libbpf_last)];
+	/* Big enough for the verifier log of a program this small. */
+	static char text[8192];
 	size_t n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
-		line[--n] = '\0';
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (strstr(text, "unknown func"))
+		helper_missing = true;
+	n = strcspn(text, "\n");
+	text[n] = '\0';
+	while (n && text[n - 1] == ' ')
+		text[--n] = '\0';
 	if (n)
-		memcpy(libbpf_last, line, n + 1);
+		snprintf(libbpf_last, sizeof(libbpf_last), "%.*s", (int)sizeof(libbpf_last) - 1, text);
 	return 0;
 }
 
@@ -84,6 +93,7 @@ int physread_open(unsigned int max_pages, struct physread **out, char *why, size
 	kernel_release(release, sizeof(release));
 	libbpf_set_print(libbpf_log);
 	libbpf_last[0] = '\0';
+	helper_missing = false;
 	pr->skel = physread_bpf__open();
 	if (!pr->skel) {
 		ret = errno ? -errno : -ENOMEM;
@@ -102,6 +112,10 @@ int physread_open(unsigned int max_pages, struct physread **out, char *why, size
 		else if (ret == -ENOSYS)
 			snprintf(why, whylen, "kernel %s has no bpf() system call (CONFIG_BPF_SYSCALL)",
 				 release);
+		else if (helper_missing)
+			snprintf(why, whylen, "kernel %s does not let the BPF reader call "
+				 "bpf_probe_read_kernel: older than 5.5, or lockdown in confidentiality "
+				 "mode", release);
 		else
 			snprintf(why, whylen, "kernel %s refused the BPF reader (%s)%s%s: it needs 5.10 "
 				 "or later (bpf_probe_read_kernel, mmapable arrays, bounded loops)",

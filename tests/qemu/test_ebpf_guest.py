@@ -21,8 +21,12 @@ RAM covered, manifest hashes equal to the bytes received).
             probing with its planted pages, under the guest's KASLR.
 
 The manifest's source detail must say which way was used, and the guest's
-kernel log must show no warning, BUG or oops. Prints one PASS/FAIL line per
-run and a final `ebpf_guest: N passed, M failed`.
+kernel log must show no warning, BUG or oops.
+
+Then one short boot of 6.1 with lockdown=confidentiality: the source must
+refuse with that reason (and the agent fall through, finding nothing else
+open under that lockdown). Prints one PASS/FAIL line per run and a final
+`ebpf_guest: N passed, M failed`.
 """
 import os
 import re
@@ -36,7 +40,7 @@ sys.path.insert(0, HERE)
 
 import groundtruth  # noqa: E402
 import test_capture_kcore as tck  # noqa: E402
-from guest import GuestError, raise_on_sigterm  # noqa: E402
+from guest import Guest, GuestError, raise_on_sigterm  # noqa: E402
 
 SERIES = ("5.10", "6.1", "6.12")
 MODES = ("kallsyms", "probed")
@@ -108,12 +112,76 @@ def run_one(args, series, mode):
     return ok
 
 
+LOCKDOWN_SCRIPT = r"""#!/bin/sh
+printf '00100000-001fffff : System RAM\n' >/run/small-iomem
+run() {
+	name=$1; shift
+	/bin/forensics-agent acquire --log-format json --no-bundle --iomem /run/small-iomem \
+		"$@" -o - >/dev/null 2>/run/$name.log
+	echo "RUN $name rc=$?"
+	sed "s/^/LOG $name /" /run/$name.log
+}
+echo "LOCKDOWN-MODE $(cat /sys/kernel/security/lockdown)"
+run auto --no-modules
+run forced --source ebpf
+echo "LOCKDOWN-DONE"
+"""
+
+
+def lockdown_refusal(args, series="6.1"):
+    """lockdown=confidentiality: ebpf refuses with that reason, automatic
+    selection falls through it (and through kcore and /dev/mem, which that
+    lockdown closes too), a forced ebpf fails with exit 3."""
+    name = "ebpf %s, lockdown=confidentiality" % series
+    work = tempfile.mkdtemp(prefix="qemu-ebpf-lockdown-")
+    fails = []
+    try:
+        kernel_dir = subprocess.run([os.path.join(HERE, "fetch-kernel.sh"), series], check=True,
+                                    stdout=subprocess.PIPE, text=True).stdout.strip()
+        script = os.path.join(work, "test.sh")
+        with open(script, "w") as f:
+            f.write(LOCKDOWN_SCRIPT)
+        initrd = os.path.join(work, "initrd.gz")
+        subprocess.run([os.path.join(HERE, "build-initramfs.sh"), "--test", script, kernel_dir,
+                        args.agent, initrd], check=True)
+        with Guest(kernel_dir, initrd, mem_mib=256, workdir=work) as guest:
+            guest.start("lockdown=confidentiality")
+            guest.wait_for(r"LOCKDOWN-DONE", timeout=300,
+                           fail_pattern=r"INIT-FAIL|Kernel panic|TEST-EXIT")
+            lines = list(guest.lines)
+        mode = [ln for ln in lines if "LOCKDOWN-MODE" in ln]
+        if not mode or "[confidentiality]" not in mode[0]:
+            fails.append("guest lockdown: %s" % mode)
+        rc = dict(re.findall(r"RUN (\S+) rc=(\d+)", "\n".join(lines)))
+        why = [ln for ln in lines if "LOG auto" in ln and "source ebpf unavailable" in ln]
+        if rc.get("auto") != "3" or rc.get("forced") != "3":
+            fails.append("exit codes %s, want 3 and 3" % rc)
+        if not why or "lockdown is in confidentiality mode" not in why[0]:
+            fails.append("ebpf reason: %s" % (why[0][-200:] if why else "none logged"))
+        if not any("LOG auto" in ln and "source kcore unavailable" in ln for ln in lines):
+            fails.append("no fall-through to kcore")
+        if why:
+            print("  %s" % re.sub(r".*\"msg\":\"([^\"]*)\".*", r"\1", why[0]))
+    except (GuestError, subprocess.CalledProcessError, OSError) as exc:
+        fails.append(str(exc).splitlines()[0])
+    for failure in fails:
+        print("FAIL: " + failure)
+    ok = not fails
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print("files kept in %s" % work)
+    print("%s: %s: ebpf refused, fell through" % ("PASS" if ok else "FAIL", name), flush=True)
+    return ok
+
+
 def main(argv):
     parser = tck.make_parser()
     parser.description = __doc__
     parser.set_defaults(series=None)
     parser.add_argument("--mode", action="append", choices=MODES,
-                        help="how the direct map is found (default: both)")
+                        help="how the direct map is found (default: both, and the "
+                        "lockdown check)")
     # --series may be given several times here.
     argv = list(argv[1:])
     series = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--series"]
@@ -124,13 +192,14 @@ def main(argv):
         return 1
     raise_on_sigterm()
     results = []
-    for s in series or SERIES:
-        for mode in args.mode or MODES:
-            try:
+    try:
+        for s in series or SERIES:
+            for mode in args.mode or MODES:
                 results.append(run_one(args, s, mode))
-            except KeyboardInterrupt:
-                results.append(False)
-                break
+        if not args.mode:
+            results.append(lockdown_refusal(args))
+    except KeyboardInterrupt:
+        results.append(False)
     passed = sum(results)
     print("ebpf_guest: %d passed, %d failed" % (passed, len(results) - passed))
     return 0 if results and all(results) else 1
