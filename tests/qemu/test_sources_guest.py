@@ -32,9 +32,12 @@ run() {
 run devmem --source devmem
 run crash --source crash
 run kcore-small --source kcore --chunk-size 4096 --iomem /run/small-iomem
-# kcore that opens but is not an ELF core: automatic selection must fall
-# through kcore, crash and devmem, and say why for each.
+# kcore that opens but is not an ELF core, and a lockdown file that says
+# confidentiality (which the ebpf source refuses): automatic selection must
+# fall through ebpf, kcore, crash and devmem, and say why for each.
 mount --bind /dev/null /proc/kcore
+echo "none integrity [confidentiality]" >/run/lockdown
+mount --bind /run/lockdown /sys/kernel/security/lockdown
 run auto
 echo "SOURCES-DONE"
 """
@@ -92,7 +95,8 @@ def main():
           "p_paddr" in manifest[0]["manifest"]["source"]["detail"], str(manifest)[:300])
     check("automatic with kcore broken: exit 3", rc.get("auto") == 3, str(rc.get("auto")))
     warnings = messages("auto", "warning")
-    for source, words in (("kcore", "not an x86-64 ELF core"), ("crash", "absent"),
+    for source, words in (("ebpf", "confidentiality"), ("kcore", "not an x86-64 ELF core"),
+                          ("crash", "absent"),
                           ("devmem", "STRICT_DEVMEM")):
         check("automatic: %s failure explained" % source,
               any(m.startswith("source %s unavailable" % source) and words in m
