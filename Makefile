@@ -44,6 +44,8 @@ STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcry
 DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
 AGENT := $(BUILD)/forensics-agent
+# The controller: uploader/'s HTTP, SigV4 and credentials, the agent's log.
+CONTROLLER_SRCS := $(wildcard controller/*.c)
 
 .PHONY: all agent check unit fuzz demo bench install modules dkms-install clean
 all: agent
@@ -98,7 +100,7 @@ $(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBUPLOADER)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER) $(CONTROLLER_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) -lcmocka \
 		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
@@ -118,7 +120,7 @@ unit: $(UNIT_BINS) $(TOOL_BINS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(EBPF_SKELS) | $(DEPS_LIBS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(CONTROLLER_SRCS) $(EBPF_SKELS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
 		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c $(BPF_LIBS) -lcrypto -lpthread

@@ -24,7 +24,7 @@
 #define SESSION_TOKEN_MAX 16384
 #define S3_KEY_MAX 1024
 
-enum cred_source { SRC_CHAIN, SRC_OPTIONS, SRC_ENV, SRC_FILES, SRC_IMDS };
+enum cred_source { SRC_CHAIN, SRC_OPTIONS, SRC_ENV, SRC_FILES, SRC_IMDS, SRC_CALLER };
 
 struct aws_credentials_provider {
 	enum cred_source source; /* where cur came from: refreshes ask it again */
@@ -35,6 +35,7 @@ struct aws_credentials_provider {
 	struct aws_credentials cur;
 	bool invalidated;
 	struct imds_session imds;
+	struct aws_credentials_source caller; /* SRC_CALLER: e.g. an assumed role */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -378,6 +379,10 @@ static int resolve(struct aws_credentials_provider *p, enum cred_source only,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (only == SRC_CALLER) {
+		*found = SRC_CALLER;
+		return p->caller.fetch(p->caller.ctx, out, why, whylen);
+	}
 	if (only == SRC_OPTIONS) {
 		*found = SRC_OPTIONS;
 		return from_options(p, out, why, whylen);
@@ -438,7 +443,47 @@ void aws_credentials_provider_free(struct aws_credentials_provider *p)
 	wipe_str(p->opt_session_token);
 	free(p->profile);
 	imds_session_clear(&p->imds);
+	if (p->caller.free)
+		p->caller.free(p->caller.ctx);
 	free(p);
+}
+
+int aws_credentials_set(struct aws_credentials *out, const char *access_key_id,
+			const char *secret_access_key, const char *session_token,
+			time_t expiration, const char *origin, char *why, size_t whylen)
+{
+	int ret = creds_fill(out, access_key_id, secret_access_key, session_token, expiration,
+			     origin, why, whylen);
+
+	if (!ret)
+		snprintf(out->source, sizeof(out->source), "%s", origin);
+	return ret;
+}
+
+int aws_credentials_provider_new_source(const struct aws_credentials_source *source,
+					struct aws_credentials_provider **out, char *why,
+					size_t whylen)
+{
+	struct aws_credentials_provider *p;
+	int ret;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		if (source->free)
+			source->free(source->ctx);
+		return -ENOMEM;
+	}
+	imds_session_init(&p->imds);
+	p->caller = *source;
+	p->source = SRC_CALLER;
+	ret = resolve(p, SRC_CALLER, &p->cur, &p->source, why, whylen);
+	if (ret) {
+		aws_credentials_provider_free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
 }
 
 static int dup_option(const char *v, char **out)
@@ -1007,6 +1052,53 @@ int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
 			ret = -ENOMEM;
 		}
 	}
+	if (ret) {
+		if (ret == -ENOMEM)
+			say(why, whylen, "out of memory");
+		s3_endpoint_free(out);
+	}
+	return ret;
+}
+
+int aws_endpoint_resolve(const char *service_id, const char *host_prefix, const char *region,
+			 struct s3_endpoint *out, char *why, size_t whylen)
+{
+	const char *url = NULL, *var = NULL;
+	char name[64], buf[48];
+	int ret, n;
+
+	memset(out, 0, sizeof(*out));
+	n = snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s", service_id);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return -EINVAL;
+	for (char *c = name; *c; c++)
+		*c = *c == ' ' || *c == '-' ? '_' : (*c >= 'a' && *c <= 'z') ? *c - 32 : *c;
+	if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+		var = name;
+		url = env(var);
+		if (!url) {
+			var = "AWS_ENDPOINT_URL";
+			url = env(var);
+		}
+	}
+	if (url) {
+		ret = endpoint_parse(url, var, out, why, whylen);
+	} else if (region && !region_shape_ok(region)) {
+		say(why, whylen, "unknown region '%s'", shown(buf, sizeof(buf), region, 32));
+		return -EINVAL;
+	} else {
+		/* No region: a global service (IAM) in the commercial partition. */
+		out->scheme = strdup("https");
+		if (region)
+			n = asprintf(&out->host, "%s.%s.%s", host_prefix, region, dns_suffix(region));
+		else
+			n = asprintf(&out->host, "%s.amazonaws.com", host_prefix);
+		if (n < 0)
+			out->host = NULL;
+		ret = out->scheme && out->host ? 0 : -ENOMEM;
+	}
+	if (!ret)
+		ret = (out->path_prefix = strdup("")) ? 0 : -ENOMEM;
 	if (ret) {
 		if (ret == -ENOMEM)
 			say(why, whylen, "out of memory");

@@ -40,6 +40,26 @@ struct aws_credential_options {
 
 struct aws_credentials_provider;
 
+/*
+ * A source the library does not know (an STS AssumeRole, for the
+ * controller): fetch() fills *out with aws_credentials_set(), and is asked
+ * again when the credentials near their expiration or were refused.
+ */
+struct aws_credentials_source {
+	int (*fetch)(void *ctx, struct aws_credentials *out, char *why, size_t whylen);
+	void (*free)(void *ctx);   /* called once with ctx when the provider goes */
+	void *ctx;
+};
+
+/* Checked copies of the values into *out; origin names the source. */
+int aws_credentials_set(struct aws_credentials *out, const char *access_key_id,
+			const char *secret_access_key, const char *session_token,
+			time_t expiration, const char *origin, char *why, size_t whylen);
+/* A provider over source (owned from here, also on failure), fetched once now. */
+int aws_credentials_provider_new_source(const struct aws_credentials_source *source,
+					struct aws_credentials_provider **out, char *why,
+					size_t whylen);
+
 /* Resolve the first source that has credentials; 0 or -ENOKEY with why. */
 int aws_credentials_provider_new(const struct aws_credential_options *options,
 				 struct aws_credentials_provider **out, char *why, size_t whylen);
@@ -85,6 +105,16 @@ struct s3_endpoint {
 int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
 			struct s3_endpoint *out, char *why, size_t whylen);
 void s3_endpoint_free(struct s3_endpoint *e);
+
+/*
+ * Any other service's endpoint, as the SDKs find it: AWS_ENDPOINT_URL_<ID>
+ * (service_id upper-cased, spaces and dashes as '_': "EC2", "STS"), then
+ * AWS_ENDPOINT_URL, else https://<host_prefix>.<region>.<partition suffix>
+ * (region NULL: https://<host_prefix>.amazonaws.com, a global service).
+ * path_prefix is "".
+ */
+int aws_endpoint_resolve(const char *service_id, const char *host_prefix, const char *region,
+			 struct s3_endpoint *out, char *why, size_t whylen);
 
 /* "s3://bucket/key/prefix" → bucket, key ("" allowed); -EINVAL with why otherwise. */
 int s3_uri_parse(const char *uri, char **bucket, char **key, char *why, size_t whylen);

@@ -298,8 +298,9 @@ CURL *s3_easy_new(struct s3_client *c, const struct s3_request *r, struct s3_res
 		.access_key_id = cred->access_key_id, .secret_access_key = cred->secret_access_key,
 		.session_token = cred->session_token,
 	};
-	struct sigv4_scope scope = { .region = c->region, .service = S3_SERVICE, .now = now,
-				     .s3 = true };
+	struct sigv4_scope scope = { .region = c->region,
+				     .service = c->service ? c->service : S3_SERVICE, .now = now,
+				     .s3 = !c->service };
 
 	ret = sigv4_sign_headers(&sreq, &scred, &scope, &signed_headers);
 	if (ret) {
@@ -310,7 +311,7 @@ CURL *s3_easy_new(struct s3_client *c, const struct s3_request *r, struct s3_res
 		ret = add_curl_header(&headers, r->headers[i].name, r->headers[i].value);
 	if (!ret)
 		ret = add_curl_header(&headers, "x-amz-date", signed_headers.amz_date);
-	if (!ret)
+	if (!ret && scope.s3)
 		ret = add_curl_header(&headers, "x-amz-content-sha256", signed_headers.content_sha256);
 	if (!ret)
 		ret = add_curl_header(&headers, "Authorization", signed_headers.authorization);
@@ -466,7 +467,7 @@ int s3_perform(struct s3_client *c, const struct s3_request *r, struct s3_respon
 		resp->curl_code = curl_easy_perform(easy);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
 		s3_easy_free(easy, headers);
-		verdict = s3_classify(c, resp, why, whylen);
+		verdict = (c->classify ? c->classify : s3_classify)(c, resp, why, whylen);
 		if (verdict == S3_OK)
 			return 0;
 		if (verdict == S3_FATAL)

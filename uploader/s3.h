@@ -31,6 +31,15 @@
 #define S3_LOW_SPEED_TIME_S 30L
 #define S3_REASON_MAX 512
 
+struct s3_response;
+
+enum s3_verdict {
+	S3_OK,
+	S3_RETRY,                   /* transient: back off and resend */
+	S3_RETRY_NOW,               /* clock or credentials fixed: resend at once */
+	S3_FATAL,
+};
+
 struct s3_client {
 	char *region;
 	char *bucket;
@@ -41,6 +50,14 @@ struct s3_client {
 	long stall_timeout_s;       /* a transfer below 1 KiB/s this long is retried */
 	unsigned int random_state;
 	char *ca_file;              /* NULL: libcurl's default bundle */
+	/*
+	 * Other AWS services reuse this client (controller/awsapi.c): their
+	 * signing name (NULL: S3 and its signing rules) and their own reading
+	 * of error answers (NULL: s3_classify).
+	 */
+	const char *service;
+	enum s3_verdict (*classify)(struct s3_client *c, struct s3_response *resp, char *why,
+				    size_t whylen);
 };
 
 /* Headers the forensics bucket needs on every object it receives. */
@@ -86,13 +103,6 @@ struct s3_response {
 	char *date;
 	struct s3xml xml;           /* parsed when the body is XML */
 	bool xml_parsed;
-};
-
-enum s3_verdict {
-	S3_OK,
-	S3_RETRY,                   /* transient: back off and resend */
-	S3_RETRY_NOW,               /* clock or credentials fixed: resend at once */
-	S3_FATAL,
 };
 
 /* Takes ownership of credentials, also when it fails. */

@@ -197,6 +197,19 @@ static int find_base(struct ebpf_source *e, char *detail, size_t dlen, char *why
 	n = directmap_candidates(ptr, ram_end(), candidates, MAX_CANDIDATES);
 	ret = directmap_probe_base(&probe, candidates, n < MAX_CANDIDATES ? n : MAX_CANDIDATES,
 				   &base);
+	/* Compaction may have moved a planted page since pagemap named it: once more. */
+	if (ret == -ENOENT) {
+		free_patterns(&pp);
+		ret = plant_patterns(&pp);
+		if (!ret) {
+			probe.pattern[0] = pp.mem;
+			probe.pattern[1] = pp.mem + DIRECTMAP_PAGE_SIZE;
+			probe.phys[0] = pp.phys[0];
+			probe.phys[1] = pp.phys[1];
+			ret = directmap_probe_base(&probe, candidates,
+						   n < MAX_CANDIDATES ? n : MAX_CANDIDATES, &base);
+		}
+	}
 	if (ret) {
 		snprintf(why, whylen, "direct map base not found: pattern page at phys 0x%" PRIx64
 			 " matched none of %zu candidate bases below 0x%" PRIx64 " (%s)",
