@@ -46,11 +46,15 @@ DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 AGENT := $(BUILD)/forensics-agent
 # The controller: uploader/'s HTTP, SigV4 and credentials, the agent's log.
 CONTROLLER_SRCS := $(wildcard controller/*.c)
+CONTROLLER_OBJS := $(CONTROLLER_SRCS:%.c=$(BUILD)/obj/%.o)
+CONTROLLER := $(BUILD)/forensics-controller
 
-.PHONY: all agent check unit fuzz demo bench install modules dkms-install clean
-all: agent
+.PHONY: all agent controller check unit fuzz demo bench install modules dkms-install clean
+all: agent controller
 
 agent: $(AGENT)
+
+controller: $(CONTROLLER)
 
 $(ZSTD_LIB): scripts/build-zstd.sh scripts/fetch-debian-source.sh
 	bash scripts/build-zstd.sh $(BUILD)
@@ -96,6 +100,10 @@ $(LIBUPLOADER): $(UPLOADER_OBJS)
 $(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBUPLOADER)
 	$(CC) -static $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBUPLOADER) $(LIBCAPTURE) $(STATIC_LIBS)
 
+$(CONTROLLER): $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBCAPTURE) $(LIBUPLOADER)
+	$(CC) -static $(LDFLAGS) -o $@ $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBUPLOADER) \
+		$(LIBCAPTURE) $(STATIC_LIBS)
+
 # ---- tests ----
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -127,7 +135,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(CONTROLLER_SRCS) 
 
 fuzz: $(FUZZ_BINS)
 
-check: agent unit fuzz modules
+check: agent controller unit fuzz modules
 	BUILD=$(BUILD) bash tests/run.sh
 
 demo: agent
@@ -155,4 +163,4 @@ dkms-install:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(UPLOADER_OBJS:.o=.d) $(AGENT_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(UPLOADER_OBJS:.o=.d) $(AGENT_OBJS:.o=.d) $(CONTROLLER_OBJS:.o=.d)

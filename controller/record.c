@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define RECORD_FORMAT_VERSION 1
+
+static json_object *now_text(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[40];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
+	return json_object_new_string(buf);
+}
+
+int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
+		     const char *region)
+{
+	memset(r, 0, sizeof(*r));
+	r->root = json_object_new_object();
+	r->timeline = json_object_new_array();
+	if (!r->root || !r->timeline) {
+		json_object_put(r->root);
+		json_object_put(r->timeline);
+		return -ENOMEM;
+	}
+	json_object_object_add(r->root, "format", json_object_new_int(RECORD_FORMAT_VERSION));
+	json_object_object_add(r->root, "case_id", json_object_new_string(case_id));
+	json_object_object_add(r->root, "instance_id", json_object_new_string(instance_id));
+	json_object_object_add(r->root, "region", json_object_new_string(region));
+	json_object_object_add(r->root, "started", now_text());
+	json_object_object_add(r->root, "timeline", r->timeline);
+	return 0;
+}
+
+void case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		      const struct awsapi_error *err)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "at", now_text());
+	json_object_object_add(e, "step", json_object_new_string(step));
+	json_object_object_add(e, "api", json_object_new_string(api));
+	json_object_object_add(e, "result", json_object_new_string(ret ? "failed" : "ok"));
+	if (ret) {
+		r->failures++;
+		if (err && err->code[0])
+			json_object_object_add(e, "code", json_object_new_string(err->code));
+		json_object_object_add(e, "error", json_object_new_string(
+			err && err->text[0] ? err->text : strerror(-ret)));
+	}
+	json_object_array_add(r->timeline, e);
+}
+
+void case_record_set(struct case_record *r, const char *key, json_object *value)
+{
+	json_object_object_add(r->root, key, value);
+}
+
+void case_record_free(struct case_record *r)
+{
+	json_object_put(r->root);
+	memset(r, 0, sizeof(*r));
+}

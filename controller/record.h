@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The case record: what was found, what was done, and a timeline of every
+ * AWS call with its result, as one JSON document (json-c). Later it is
+ * written to the forensics bucket as the response goes, and a rerun resumes
+ * from it.
+ */
+#ifndef FORENSICS_RECORD_H
+#define FORENSICS_RECORD_H
+
+#include "awsapi.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct case_record {
+	json_object *root;
+	json_object *timeline;  /* borrowed from root */
+	unsigned int failures;
+};
+
+int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
+		     const char *region);
+/* A timeline entry for one call; err NULL or ret 0 means it succeeded. */
+void case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		      const struct awsapi_error *err);
+/* root[key] = value (consumed). */
+void case_record_set(struct case_record *r, const char *key, json_object *value);
+void case_record_free(struct case_record *r);
+
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * respond <instance-id>: the response to one suspect instance. For now the
+ * preservation steps: describe, termination protection, shutdown behaviour
+ * stop, volumes kept on termination, console output; the case record is
+ * printed on stdout (also when a step failed, saying which).
+ */
+#include "ec2.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "record.h"
+#include "sts.h"
+#include "subcommands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct respond_options {
+	const char *instance_id;
+	const char *region;
+	const char *case_id;
+	const char *account;
+	const char *role_arn;
+	const char *external_id;
+	const char *session_name;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s respond <instance-id> --case ID [options]\n\n"
+		"Preserve a suspect instance's evidence and print the case record (JSON).\n\n"
+		"  --case ID             case identifier (letters, digits, . _ -)\n"
+		"  --region R            the instance's region (else AWS_REGION, the profile, IMDS)\n"
+		"  --account N           fail unless the credentials are for account N\n"
+		"  --role-arn ARN        assume this role in the member account first\n"
+		"  --external-id X       external id the role's trust policy requires\n"
+		"  --session-name S      role session name (default forensics-<case>)\n"
+		"  --log-format F        auto, text or json\n"
+		"  -h, --help            this text\n", CONTROLLER_NAME);
+}
+
+static int exit_for(int ret)
+{
+	switch (ret) {
+	case 0:
+		return CTL_EXIT_OK;
+	case -ENOMEM:
+		return CTL_EXIT_INTERNAL;
+	case -EACCES:
+		return CTL_EXIT_DENIED;
+	case -ENOENT:
+		return CTL_EXIT_NO_INSTANCE;
+	case -EAGAIN:
+		return CTL_EXIT_THROTTLED;
+	default:
+		return CTL_EXIT_AWS;
+	}
+}
+
+static bool case_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static bool instance_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strncmp(s, "i-", 2) || (n != 10 && n != 19))
+		return false;
+	for (s += 2; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+static int parse(int argc, char *argv[], struct respond_options *o)
+{
+	static const struct option longs[] = {
+		{ "case", required_argument, NULL, 'c' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "role-arn", required_argument, NULL, 'R' },
+		{ "external-id", required_argument, NULL, 'x' },
+		{ "session-name", required_argument, NULL, 's' },
+		{ "log-format", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->case_id = optarg; break;
+		case 'r': o->region = optarg; break;
+		case 'a': o->account = optarg; break;
+		case 'R': o->role_arn = optarg; break;
+		case 'x': o->external_id = optarg; break;
+		case 's': o->session_name = optarg; break;
+		case 'L':
+			if (log_set_format(optarg)) {
+				log_error("usage", "respond: unknown log format '%s'", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			log_option_error("respond", c, argv[optind - 1]);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		log_error("usage", "respond: give exactly one instance id (try --help)");
+		return CTL_EXIT_USAGE;
+	}
+	o->instance_id = argv[optind];
+	if (!instance_id_ok(o->instance_id)) {
+		log_error("usage", "respond: '%.40s' is not an instance id (i- and 8 or 17 hex digits)",
+			  o->instance_id);
+		return CTL_EXIT_USAGE;
+	}
+	if (!o->case_id || !case_id_ok(o->case_id)) {
+		log_error("usage", "respond: --case is required: 1-64 letters, digits, '.', '_', '-'");
+		return CTL_EXIT_USAGE;
+	}
+	if (o->external_id && !o->role_arn) {
+		log_error("usage", "respond: --external-id needs --role-arn");
+		return CTL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Run one step: log it, record it; the record's failure count decides the exit. */
+static int step(struct case_record *rec, const char *name, const char *api, int ret,
+		const struct awsapi_error *err)
+{
+	case_record_step(rec, name, api, ret, err);
+	if (ret)
+		log_error(name, "%s", err->text[0] ? err->text : strerror(-ret));
+	else
+		log_info(name, "%s done", api);
+	return ret;
+}
+
+static int preserve(struct awsapi_client *ec2, const char *id, struct case_record *rec,
+		    int *exit_code)
+{
+	struct awsapi_error err;
+	json_object *instance = NULL, *console = NULL, *done;
+	int ret;
+
+	ret = ec2_describe_instance(ec2, id, &instance, &err);
+	if (step(rec, "describe", "EC2 DescribeInstances", ret, &err)) {
+		*exit_code = exit_for(ret);
+		return ret;
+	}
+	case_record_set(rec, "instance", instance);
+	done = json_object_new_object();
+	case_record_set(rec, "preservation", done);
+	/* Each independent of the others: one refused does not stop the rest. */
+	ret = ec2_protect_termination(ec2, id, &err);
+	if (!step(rec, "termination-protection", "EC2 ModifyInstanceAttribute", ret, &err))
+		json_object_object_add(done, "termination_protection", json_object_new_boolean(1));
+	ret = ec2_shutdown_stop(ec2, id, &err);
+	if (!step(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute", ret, &err))
+		json_object_object_add(done, "shutdown_behavior", json_object_new_string("stop"));
+	ret = ec2_keep_volumes(ec2, id, instance, &err);
+	if (!step(rec, "keep-volumes", "EC2 ModifyInstanceAttribute", ret, &err))
+		json_object_object_add(done, "delete_on_termination", json_object_new_boolean(0));
+	ret = ec2_console_output(ec2, id, &console, &err);
+	if (!step(rec, "console-output", "EC2 GetConsoleOutput", ret, &err))
+		case_record_set(rec, "console_output", console);
+	if (rec->failures)
+		*exit_code = CTL_EXIT_STEP_FAILED;
+	return 0;
+}
+
+int respond_main(int argc, char *argv[])
+{
+	struct respond_options o = { 0 };
+	struct aws_credentials_provider *base = NULL, *cred = NULL;
+	struct awsapi_client sts = { 0 }, ec2 = { 0 };
+	bool sts_ready = false, ec2_ready = false;
+	struct case_record rec = { 0 };
+	struct sts_identity me;
+	struct awsapi_error err;
+	char why[AWSAPI_ERROR_MAX] = "", session[STS_SESSION_NAME_MAX + 1];
+	char *region = NULL;
+	int ret, code = CTL_EXIT_OK;
+
+	ret = parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? CTL_EXIT_OK : ret;
+	if (aws_region_resolve(o.region, NULL, &region, why, sizeof(why))) {
+		log_error("usage", "respond: region: %s", why);
+		return CTL_EXIT_USAGE;
+	}
+	if (case_record_init(&rec, o.case_id, o.instance_id, region)) {
+		code = CTL_EXIT_INTERNAL;
+		goto out;
+	}
+	if (aws_credentials_provider_new(NULL, &base, why, sizeof(why))) {
+		log_error("credentials", "%s", why);
+		code = CTL_EXIT_CREDENTIALS;
+		goto out;
+	}
+	if (o.role_arn) {
+		struct sts_role role = {
+			.role_arn = o.role_arn, .external_id = o.external_id,
+			.session_name = o.session_name,
+		};
+
+		if (!role.session_name) {
+			snprintf(session, sizeof(session), "forensics-%s", o.case_id);
+			role.session_name = session;
+		}
+		json_object_object_add(rec.root, "role_arn", json_object_new_string(o.role_arn));
+		ret = sts_role_provider_new(base, region, &role, &cred, why, sizeof(why));
+		base = NULL;
+		snprintf(err.text, sizeof(err.text), "%s", why);
+		err.code[0] = '\0';
+		if (step(&rec, "assume-role", "STS AssumeRole", ret, &err)) {
+			code = ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_ASSUME_ROLE;
+			goto print;
+		}
+	} else {
+		cred = base;
+		base = NULL;
+	}
+	ret = awsapi_client_init(&sts, &awsapi_sts, region, cred, why, sizeof(why));
+	sts_ready = !ret;
+	if (!ret) {
+		ret = awsapi_client_init(&ec2, &awsapi_ec2, region, cred, why, sizeof(why));
+		ec2_ready = !ret;
+	}
+	if (ret) {
+		log_error("endpoint", "%s", why);
+		code = ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_USAGE;
+		goto out;
+	}
+	ret = sts_get_caller_identity(&sts, &me, &err);
+	if (step(&rec, "identity", "STS GetCallerIdentity", ret, &err)) {
+		code = exit_for(ret);
+		goto print;
+	}
+	json_object *identity = json_object_new_object();
+
+	json_object_object_add(identity, "account", json_object_new_string(me.account));
+	json_object_object_add(identity, "arn", json_object_new_string(me.arn));
+	case_record_set(&rec, "identity", identity);
+	if (o.account && strcmp(o.account, me.account)) {
+		snprintf(err.text, sizeof(err.text),
+			 "the credentials are for account %s, not %s", me.account, o.account);
+		err.code[0] = '\0';
+		step(&rec, "account", "STS GetCallerIdentity", -EPERM, &err);
+		code = CTL_EXIT_WRONG_ACCOUNT;
+		goto print;
+	}
+	preserve(&ec2, o.instance_id, &rec, &code);
+print:
+	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
+	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+out:
+	if (ec2_ready)
+		awsapi_client_free(&ec2);
+	if (sts_ready)
+		awsapi_client_free(&sts);
+	aws_credentials_provider_free(cred);
+	aws_credentials_provider_free(base);
+	case_record_free(&rec);
+	free(region);
+	return code;
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""forensics-controller against moto's server with signature checking on.
+
+An instance with two volumes goes through `respond`: boto3 then sees
+termination protection on, shutdown behaviour stop and DeleteOnTermination
+false on both volumes, and the printed case record holds the instance as it
+was and a timeline of every call. Bad input gives one clear error line and
+its own exit code: an unknown instance, a wrong secret, a role that cannot
+be assumed, the wrong account, throttling that does not stop. Throttling
+that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
+injected by faultproxy.py, which reads the Query API's Action from the body.
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import BUILD, Suite, check, one_error  # noqa: E402
+from faultproxy import FaultProxy, Rule, error  # noqa: E402
+from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
+
+CONTROLLER = os.path.join(BUILD, "forensics-controller")
+EXIT_USAGE, EXIT_DENIED, EXIT_NO_INSTANCE, EXIT_THROTTLED = 2, 20, 21, 22
+EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT = 24, 25
+# moto 5.2.1 honours a trust policy naming the caller's own ARN (not the account's
+# :root, which it refuses; "*" gets HTTP 500), refuses a wrong ExternalId but
+# accepts a missing one, and lets any ARN of a role that does not exist be assumed.
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/forensics-test"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"sts:ExternalId": "ext-42"}}}]})
+
+suite = Suite("controller", timed=True)
+
+
+def launch(moto, shutdown="terminate"):
+    """An instance with a root and a data volume, both deleted on termination."""
+    r = moto.client("ec2").run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        InstanceInitiatedShutdownBehavior=shutdown,
+        BlockDeviceMappings=[
+            {"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "DeleteOnTermination": True}},
+            {"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 4, "DeleteOnTermination": True}}])
+    return r["Instances"][0]["InstanceId"]
+
+
+def respond(moto, instance_id, *args, endpoint=None, **env):
+    e = moto.env(AWS_ENDPOINT_URL=endpoint or moto.endpoint, **env)
+    return subprocess.run([CONTROLLER, "respond", instance_id, "--case", "IR-7", *args],
+                          env=e, capture_output=True, timeout=120)
+
+
+def record(p):
+    return json.loads(p.stdout)
+
+
+def steps(rec):
+    return [(s["step"], s["result"]) for s in rec["timeline"]]
+
+
+def case_preserves(moto):
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    p = respond(moto, iid, "--account", ACCOUNT_ID)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is True, "termination protection is not on")
+    check(ec2.describe_instance_attribute(
+        InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
+        ["InstanceInitiatedShutdownBehavior"]["Value"] == "stop", "shutdown behaviour not stop")
+    after = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in after["BlockDeviceMappings"]}
+    check(dot == {"/dev/sda1": False, "/dev/sdf": False}, f"DeleteOnTermination: {dot}")
+
+    rec = record(p)
+    check(rec["case_id"] == "IR-7" and rec["instance_id"] == iid and
+          rec["region"] == moto.region and rec["finished"] is True, f"header: {rec}")
+    check(rec["identity"]["account"] == ACCOUNT_ID, f"identity: {rec['identity']}")
+    check(steps(rec) == [("identity", "ok"), ("describe", "ok"),
+                         ("termination-protection", "ok"), ("shutdown-behavior", "ok"),
+                         ("keep-volumes", "ok"), ("console-output", "ok")],
+          f"timeline: {steps(rec)}")
+    inst = rec["instance"]
+    # The instance as it was, so `release` can put it back.
+    check(inst["disable_api_termination"] is False and inst["shutdown_behavior"] == "terminate",
+          f"attributes before: {inst.get('disable_api_termination')} "
+          f"{inst.get('shutdown_behavior')}")
+    vols = {d["device_name"]: (d["volume_id"], d["delete_on_termination"])
+            for d in inst["block_devices"]}
+    want = {m["DeviceName"]: (m["Ebs"]["VolumeId"], True) for m in before["BlockDeviceMappings"]}
+    check(vols == want, f"volumes {vols} != {want}")
+    enis = {e["id"]: [g["id"] for g in e["groups"]] for e in inst["network_interfaces"]}
+    want = {e["NetworkInterfaceId"]: [g["GroupId"] for g in e["Groups"]]
+            for e in before["NetworkInterfaces"]}
+    check(enis == want, f"ENIs {enis} != {want}")
+    check(inst["state"] == "running" and inst["instance_type"] == "t3.micro", f"{inst}")
+    check(rec["preservation"] == {"termination_protection": True, "shutdown_behavior": "stop",
+                                  "delete_on_termination": False}, f"{rec['preservation']}")
+    out = ec2.get_console_output(InstanceId=iid)["Output"]
+    import base64
+    check(base64.b64decode(rec["console_output"]["output_base64"]).decode() == out,
+          "console output differs from boto3's")
+
+
+def case_profile_and_eip(moto):
+    """The instance profile association and the Elastic IP are recorded (containment's input)."""
+    ec2, iam = moto.client("ec2"), moto.client("iam")
+    iid = launch(moto)
+    prof = iam.create_instance_profile(InstanceProfileName="app-prof")["InstanceProfile"]
+    assoc = ec2.associate_iam_instance_profile(
+        IamInstanceProfile={"Arn": prof["Arn"]}, InstanceId=iid)["IamInstanceProfileAssociation"]
+    alloc = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(InstanceId=iid, AllocationId=alloc["AllocationId"])
+    p = respond(moto, iid)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    inst = record(p)["instance"]
+    check([a["association_id"] for a in inst["profile_associations"]] ==
+          [assoc["AssociationId"]], f"associations: {inst['profile_associations']}")
+    check(inst["profile_associations"][0]["profile_arn"] == prof["Arn"], "profile arn")
+    check([a["allocation_id"] for a in inst["elastic_ips"]] == [alloc["AllocationId"]],
+          f"elastic ips: {inst['elastic_ips']}")
+
+
+def case_unknown_instance(moto):
+    p = respond(moto, "i-0123456789abcdef0")
+    one_error(p, EXIT_NO_INSTANCE, "EC2 DescribeInstances", "InvalidInstanceID.NotFound",
+              "i-0123456789abcdef0")
+    rec = record(p)
+    check(steps(rec)[-1] == ("describe", "failed") and rec["finished"] is False, f"{steps(rec)}")
+    check(rec["timeline"][-1]["code"] == "InvalidInstanceID.NotFound", f"{rec['timeline']}")
+
+
+def case_wrong_secret(moto):
+    iid = launch(moto)
+    p = respond(moto, iid, AWS_SECRET_ACCESS_KEY="not-the-secret")
+    one_error(p, EXIT_DENIED, "STS GetCallerIdentity", "SignatureDoesNotMatch")
+    check(moto.client("ec2").describe_instance_attribute(
+        InstanceId=iid, Attribute="disableApiTermination")["DisableApiTermination"]["Value"]
+        is False, "an unauthenticated run changed the instance")
+
+
+def case_wrong_account(moto):
+    iid = launch(moto)
+    p = respond(moto, iid, "--account", "210987654321")
+    one_error(p, EXIT_WRONG_ACCOUNT, ACCOUNT_ID, "210987654321")
+
+
+def case_bad_instance_id(moto):
+    p = respond(moto, "i-xyz")
+    one_error(p, EXIT_USAGE, "not an instance id")
+
+
+def case_throttling_retried(moto):
+    iid = launch(moto)
+    with FaultProxy(moto.endpoint) as proxy:
+        proxy.add_rule(Rule(error(503, "RequestLimitExceeded", "Request limit exceeded."),
+                            action="DescribeInstances", nth=1, count=2))
+        proxy.add_rule(Rule(error(400, "Throttling", "Rate exceeded"),
+                            action="GetCallerIdentity", nth=1, count=1))
+        proxy.add_rule(Rule(error(500, "InternalError", "An internal error has occurred"),
+                            action="ModifyInstanceAttribute", nth=2, count=1))
+        p = respond(moto, iid, endpoint=proxy.endpoint)
+        check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        faults = [(r.op, r.fault) for r in proxy.records() if r.fault]
+    check(faults == [("GetCallerIdentity", "400 Throttling"),
+                     ("DescribeInstances", "503 RequestLimitExceeded"),
+                     ("DescribeInstances", "503 RequestLimitExceeded"),
+                     ("ModifyInstanceAttribute", "500 InternalError")], f"faults: {faults}")
+    check(all(s[1] == "ok" for s in steps(record(p))), f"{steps(record(p))}")
+
+
+def case_throttled_to_the_end(moto):
+    iid = launch(moto)
+    with FaultProxy(moto.endpoint) as proxy:
+        proxy.add_rule(Rule(error(503, "RequestLimitExceeded", "Request limit exceeded."),
+                            action="DescribeInstances", nth=1, count=None))
+        p = respond(moto, iid, endpoint=proxy.endpoint)
+        n = len(proxy.records(op="DescribeInstances"))
+    one_error(p, EXIT_THROTTLED, "EC2 DescribeInstances", "RequestLimitExceeded")
+    check(n == 8, f"{n} attempts, want the bounded 8")
+
+
+def case_assume_role(moto):
+    iid = launch(moto)
+    iam = moto.client("iam")
+    role = iam.create_role(RoleName="ForensicsResponse", AssumeRolePolicyDocument=TRUST)["Role"]
+    # moto checks the role's own permissions on every call made with its session.
+    iam.put_role_policy(RoleName="ForensicsResponse", PolicyName="respond",
+                        PolicyDocument=ALLOW_ALL)
+    with FaultProxy(moto.endpoint) as proxy:
+        p = respond(moto, iid, "--role-arn", role["Arn"], "--external-id", "ext-42",
+                    endpoint=proxy.endpoint)
+        assume = [r for r in proxy.records(op="AssumeRole")]
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check(len(assume) == 1, f"{len(assume)} AssumeRole calls")
+    from urllib.parse import parse_qs
+    form = parse_qs(assume[0].body.decode())
+    check(form["RoleArn"] == [role["Arn"]] and form["ExternalId"] == ["ext-42"] and
+          form["RoleSessionName"] == ["forensics-IR-7"], f"AssumeRole form: {form}")
+    rec = record(p)
+    check(rec["role_arn"] == role["Arn"], "record lacks the role")
+    check(":assumed-role/ForensicsResponse/forensics-IR-7" in rec["identity"]["arn"],
+          f"the calls did not use the role: {rec['identity']}")
+    check(steps(rec)[0] == ("assume-role", "ok"), f"{steps(rec)}")
+
+
+def case_role_not_assumed(moto):
+    """A wrong external id: refused by the trust policy, not retried, nothing touched."""
+    iid = launch(moto)
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/ForensicsResponse"  # made by case_assume_role
+    with FaultProxy(moto.endpoint) as proxy:
+        p = respond(moto, iid, "--role-arn", arn, "--external-id", "wrong",
+                    endpoint=proxy.endpoint)
+        n = len(proxy.records(op="AssumeRole"))
+        touched = [r.op for r in proxy.records() if r.op not in ("AssumeRole",)]
+    one_error(p, EXIT_ASSUME_ROLE, "STS AssumeRole", "AccessDenied")
+    check(n == 1, f"a refusal was retried: {n} calls")
+    check(touched == [], f"calls after a refused role: {touched}")
+    check(steps(record(p)) == [("assume-role", "failed")], f"{steps(record(p))}")
+
+
+def main():
+    if not suite.require(CONTROLLER, "make controller"):
+        return suite.finish()
+    with MotoServer(auth=True) as moto:
+        for fn in (case_preserves, case_profile_and_eip, case_unknown_instance,
+                   case_wrong_secret, case_wrong_account, case_bad_instance_id,
+                   case_throttling_retried, case_throttled_to_the_end, case_assume_role,
+                   case_role_not_assumed):
+            suite.run(fn.__name__.removeprefix("case_").replace("_", " "), fn, moto)
+    return suite.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
