@@ -297,13 +297,37 @@ static int perform(struct awsapi_client *c, const char *api, const char *target,
 	return ret;
 }
 
+/*
+ * application/x-www-form-urlencoded as botocore writes it: RFC 3986 escapes,
+ * but a space as '+'. AWS hashes the body as sent, whichever it is; moto
+ * hashes its own re-encoding of the form, so anything else fails there.
+ */
+static int form_encode(const char *in, char **out)
+{
+	int ret = sigv4_uri_encode(in, true, out);
+	char *r, *w;
+
+	if (ret)
+		return ret;
+	for (r = w = *out; *r; r++, w++) {
+		if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
+			*w = '+';
+			r += 2;
+		} else {
+			*w = *r;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
 static int form_append(char **body, size_t *len, const char *name, const char *value)
 {
 	char *n = NULL, *v = NULL, *grown = NULL;
-	int ret = sigv4_uri_encode(name, true, &n);
+	int ret = form_encode(name, &n);
 
 	if (!ret)
-		ret = sigv4_uri_encode(value ? value : "", true, &v);
+		ret = form_encode(value ? value : "", &v);
 	if (!ret && asprintf(&grown, "%s%s%s=%s", *body ? *body : "", *body ? "&" : "", n, v) < 0)
 		ret = -ENOMEM;
 	free(n);

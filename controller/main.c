@@ -17,7 +17,7 @@ static const struct {
 	int (*main)(int argc, char *argv[]);
 	const char *description;
 } subcommands[] = {
-	{ "respond", respond_main, "preserve an instance's evidence and print the case record" },
+	{ "respond", respond_main, "preserve evidence, snapshot the disks, print the case record" },
 };
 
 static void usage(FILE *out)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * respond <instance-id>: the response to one suspect instance. For now the
- * preservation steps: describe, termination protection, shutdown behaviour
- * stop, volumes kept on termination, console output; the case record is
- * printed on stdout (also when a step failed, saying which).
+ * preservation steps (describe, termination protection, shutdown behaviour
+ * stop, volumes kept on termination, console output) and disk evidence
+ * (snapshots, encrypted copies, shared); the case record is printed on
+ * stdout (also when a step failed, saying which).
  */
 #include "ec2.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "record.h"
+#include "snapshots.h"
 #include "sts.h"
 #include "subcommands.h"
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct respond_options {
 	const char *instance_id;
@@ -26,19 +29,27 @@ struct respond_options {
 	const char *role_arn;
 	const char *external_id;
 	const char *session_name;
+	const char *kms_key;
+	const char *share_with;
+	long snapshot_timeout_s;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s respond <instance-id> --case ID [options]\n\n"
-		"Preserve a suspect instance's evidence and print the case record (JSON).\n\n"
+		"Preserve a suspect instance's evidence, snapshot its disks and print the\n"
+		"case record (JSON).\n\n"
 		"  --case ID             case identifier (letters, digits, . _ -)\n"
 		"  --region R            the instance's region (else AWS_REGION, the profile, IMDS)\n"
 		"  --account N           fail unless the credentials are for account N\n"
 		"  --role-arn ARN        assume this role in the member account first\n"
 		"  --external-id X       external id the role's trust policy requires\n"
 		"  --session-name S      role session name (default forensics-<case>)\n"
+		"  --kms-key KEY         copy the snapshots encrypted with this KMS key\n"
+		"  --share-with N        share the snapshots (the copies, with --kms-key) with\n"
+		"                        account N (createVolumePermission)\n"
+		"  --snapshot-timeout S  give up waiting for snapshots after S seconds (6 h)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -86,6 +97,13 @@ static bool instance_id_ok(const char *s)
 	return true;
 }
 
+static bool account_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n == 12 && strspn(s, "0123456789") == n;
+}
+
 static int parse(int argc, char *argv[], struct respond_options *o)
 {
 	static const struct option longs[] = {
@@ -95,6 +113,9 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "role-arn", required_argument, NULL, 'R' },
 		{ "external-id", required_argument, NULL, 'x' },
 		{ "session-name", required_argument, NULL, 's' },
+		{ "kms-key", required_argument, NULL, 'k' },
+		{ "share-with", required_argument, NULL, 'S' },
+		{ "snapshot-timeout", required_argument, NULL, 't' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -110,6 +131,18 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'R': o->role_arn = optarg; break;
 		case 'x': o->external_id = optarg; break;
 		case 's': o->session_name = optarg; break;
+		case 'k': o->kms_key = optarg; break;
+		case 'S': o->share_with = optarg; break;
+		case 't': {
+			char *end;
+
+			o->snapshot_timeout_s = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o->snapshot_timeout_s <= 0) {
+				log_error("usage", "respond: --snapshot-timeout wants seconds > 0");
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'L':
 			if (log_set_format(optarg)) {
 				log_error("usage", "respond: unknown log format '%s'", optarg);
@@ -138,6 +171,12 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		log_error("usage", "respond: --case is required: 1-64 letters, digits, '.', '_', '-'");
 		return CTL_EXIT_USAGE;
 	}
+	if (o->share_with && !account_ok(o->share_with)) {
+		log_error("usage", "respond: --share-with wants a 12-digit account id");
+		return CTL_EXIT_USAGE;
+	}
+	if (!o->snapshot_timeout_s)
+		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
 	if (o->external_id && !o->role_arn) {
 		log_error("usage", "respond: --external-id needs --role-arn");
 		return CTL_EXIT_USAGE;
@@ -155,6 +194,64 @@ static int step(struct case_record *rec, const char *name, const char *api, int 
 	else
 		log_info(name, "%s done", api);
 	return ret;
+}
+
+/*
+ * Disk evidence: one crash-consistent set, then (with a key) encrypted
+ * copies, then the share. A failed copy or share leaves the others going.
+ */
+static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
+		     const char *region, struct case_record *rec)
+{
+	time_t deadline = time(NULL) + o->snapshot_timeout_s;
+	struct awsapi_error err;
+	json_object *snaps = NULL;
+	int ret;
+
+	ret = snapshots_create(ec2, o->instance_id, o->case_id, &snaps, &err);
+	if (step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
+		return;
+	case_record_set(rec, "snapshots", snaps);
+	ret = snapshots_wait(ec2, snaps, "snapshot_id", "state", deadline, &err);
+	if (step(rec, "snapshots-completed", "EC2 DescribeSnapshots", ret, &err))
+		return;
+	if (o->kms_key) {
+		size_t copies = 0;
+
+		for (size_t i = 0; i < json_object_array_length(snaps); i++) {
+			json_object *s = json_object_array_get_idx(snaps, i), *v;
+			char *copy = NULL;
+
+			if (!json_object_object_get_ex(s, "snapshot_id", &v))
+				continue;
+			ret = snapshots_copy(ec2, json_object_get_string(v), region, o->kms_key,
+					     o->case_id, o->instance_id, &copy, &err);
+			if (step(rec, "copy", "EC2 CopySnapshot", ret, &err))
+				continue;
+			json_object_object_add(s, "copy_id", json_object_new_string(copy));
+			json_object_object_add(s, "copy_kms_key", json_object_new_string(o->kms_key));
+			free(copy);
+			copies++;
+		}
+		if (!copies)
+			return;
+		ret = snapshots_wait(ec2, snaps, "copy_id", "copy_state", deadline, &err);
+		if (step(rec, "copies-completed", "EC2 DescribeSnapshots", ret, &err))
+			return;
+	}
+	if (!o->share_with)
+		return;
+	for (size_t i = 0; i < json_object_array_length(snaps); i++) {
+		json_object *s = json_object_array_get_idx(snaps, i), *v;
+		const char *key = o->kms_key ? "copy_id" : "snapshot_id";
+
+		/* Only what was copied is shared when copies were asked for. */
+		if (!json_object_object_get_ex(s, key, &v))
+			continue;
+		ret = snapshots_share(ec2, json_object_get_string(v), o->share_with, &err);
+		if (!step(rec, "share", "EC2 ModifySnapshotAttribute", ret, &err))
+			json_object_object_add(s, "shared_with", json_object_new_string(o->share_with));
+	}
 }
 
 static int preserve(struct awsapi_client *ec2, const char *id, struct case_record *rec,
@@ -271,7 +368,11 @@ int respond_main(int argc, char *argv[])
 		code = CTL_EXIT_WRONG_ACCOUNT;
 		goto print;
 	}
-	preserve(&ec2, o.instance_id, &rec, &code);
+	if (!preserve(&ec2, o.instance_id, &rec, &code)) {
+		snapshot(&ec2, &o, region, &rec);
+		if (rec.failures)
+			code = CTL_EXIT_STEP_FAILED;
+	}
 print:
 	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
 	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |

@@ -4,8 +4,10 @@
 
 An instance with two volumes goes through `respond`: boto3 then sees
 termination protection on, shutdown behaviour stop and DeleteOnTermination
-false on both volumes, and the printed case record holds the instance as it
-was and a timeline of every call. Bad input gives one clear error line and
+false on both volumes, one snapshot per volume tagged with the case, their
+copies under the forensics KMS key shared with the forensics account; the
+printed case record holds the instance as it was and a timeline of every
+call. A refused step is recorded with its code and the later ones still run. Bad input gives one clear error line and
 its own exit code: an unknown instance, a wrong secret, a role that cannot
 be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
@@ -23,7 +25,8 @@ from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
 
 CONTROLLER = os.path.join(BUILD, "forensics-controller")
 EXIT_USAGE, EXIT_DENIED, EXIT_NO_INSTANCE, EXIT_THROTTLED = 2, 20, 21, 22
-EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT = 24, 25
+EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT, EXIT_STEP_FAILED = 24, 25, 26
+FORENSICS_ACCOUNT = "210987654321"
 # moto 5.2.1 honours a trust policy naming the caller's own ARN (not the account's
 # :root, which it refuses; "*" gets HTTP 500), refuses a wrong ExternalId but
 # accepts a missing one, and lets any ARN of a role that does not exist be assumed.
@@ -81,7 +84,8 @@ def case_preserves(moto):
     check(rec["identity"]["account"] == ACCOUNT_ID, f"identity: {rec['identity']}")
     check(steps(rec) == [("identity", "ok"), ("describe", "ok"),
                          ("termination-protection", "ok"), ("shutdown-behavior", "ok"),
-                         ("keep-volumes", "ok"), ("console-output", "ok")],
+                         ("keep-volumes", "ok"), ("console-output", "ok"),
+                         ("snapshots", "ok"), ("snapshots-completed", "ok")],
           f"timeline: {steps(rec)}")
     inst = rec["instance"]
     # The instance as it was, so `release` can put it back.
@@ -103,6 +107,70 @@ def case_preserves(moto):
     import base64
     check(base64.b64decode(rec["console_output"]["output_base64"]).decode() == out,
           "console output differs from boto3's")
+
+
+def case_snapshots(moto):
+    """One snapshot per volume, tagged; encrypted copies with the forensics key, shared."""
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    key = moto.client("kms").create_key(Description="forensics")["KeyMetadata"]["Arn"]
+    vols = {m["Ebs"]["VolumeId"] for m in ec2.describe_instances(InstanceIds=[iid])
+            ["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]}
+    p = respond(moto, iid, "--kms-key", key, "--share-with", FORENSICS_ACCOUNT)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    snaps = rec["snapshots"]
+    check({s["volume_id"] for s in snaps} == vols, f"snapshots of {snaps} != volumes {vols}")
+    check(all(s["state"] == "completed" and s["copy_state"] == "completed" and
+              s["copy_kms_key"] == key and s["shared_with"] == FORENSICS_ACCOUNT
+              for s in snaps), f"record: {snaps}")
+    tagged = ec2.describe_snapshots(Filters=[{"Name": "tag:ForensicsCaseId",
+                                              "Values": ["IR-7"]}])["Snapshots"]
+    by_id = {s["SnapshotId"]: s for s in tagged}
+    for s in snaps:
+        orig, copy = by_id.get(s["snapshot_id"]), by_id.get(s["copy_id"])
+        check(orig and copy, f"{s} not both tagged with the case: {sorted(by_id)}")
+        check({"Key": "ForensicsSourceInstance", "Value": iid} in orig["Tags"] and
+              {"Key": "ForensicsSourceInstance", "Value": iid} in copy["Tags"], "instance tag")
+        check(copy.get("KmsKeyId") == key, f"copy key {copy.get('KmsKeyId')}")
+        perms = ec2.describe_snapshot_attribute(SnapshotId=s["copy_id"],
+                                                Attribute="createVolumePermission")
+        check(perms["CreateVolumePermissions"] == [{"UserId": FORENSICS_ACCOUNT}],
+              f"copy shared as {perms['CreateVolumePermissions']}")
+        perms = ec2.describe_snapshot_attribute(SnapshotId=s["snapshot_id"],
+                                                Attribute="createVolumePermission")
+        check(perms["CreateVolumePermissions"] == [], "the unencrypted original was shared")
+    check([st for st, _ in steps(rec)][-7:] == ["snapshots", "snapshots-completed", "copy",
+                                                "copy", "copies-completed", "share", "share"],
+          f"{steps(rec)}")
+
+
+def case_step_refused(moto):
+    """A refused step is recorded with AWS's code; the steps after it still run."""
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    key = moto.client("kms").create_key(Description="forensics")["KeyMetadata"]["Arn"]
+    with FaultProxy(moto.endpoint) as proxy:
+        proxy.add_rule(Rule(error(403, "UnauthorizedOperation", "You are not authorized to "
+                                  "perform this operation."),
+                            action="ModifyInstanceAttribute", nth=1, count=1))
+        proxy.add_rule(Rule(error(403, "UnauthorizedOperation", "no kms:CreateGrant"),
+                            action="CopySnapshot", nth=1, count=1))
+        p = respond(moto, iid, "--kms-key", key, "--share-with", FORENSICS_ACCOUNT,
+                    endpoint=proxy.endpoint)
+    check(p.returncode == EXIT_STEP_FAILED, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    failed = [(t["step"], t.get("code")) for t in rec["timeline"] if t["result"] == "failed"]
+    check(failed == [("termination-protection", "UnauthorizedOperation"),
+                     ("copy", "UnauthorizedOperation")], f"failed steps: {failed}")
+    check("termination_protection" not in rec["preservation"] and
+          rec["preservation"]["shutdown_behavior"] == "stop", f"{rec['preservation']}")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is False, "protection on despite the refusal")
+    copied = [s for s in rec["snapshots"] if "copy_id" in s]
+    check(len(copied) == 1 and copied[0].get("shared_with") == FORENSICS_ACCOUNT and
+          len(rec["snapshots"]) == 2, f"snapshots: {rec['snapshots']}")
+    check(rec["finished"] is False, "a run with a failed step says finished")
 
 
 def case_profile_and_eip(moto):
@@ -226,7 +294,7 @@ def main():
     if not suite.require(CONTROLLER, "make controller"):
         return suite.finish()
     with MotoServer(auth=True) as moto:
-        for fn in (case_preserves, case_profile_and_eip, case_unknown_instance,
+        for fn in (case_preserves, case_snapshots, case_step_refused, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):

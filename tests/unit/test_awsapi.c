@@ -211,11 +211,11 @@ static void test_params_and_form(void **state)
 	char *body = NULL;
 	size_t len = 0;
 
-	awsapi_params_add(&p, "Filter.1.Value.1", "%s", "i-0 a&b=c/d");
+	awsapi_params_add(&p, "Filter.1.Value.1", "%s", "i-0 a&b=c/d+");
 	assert_int_equal(p.count, 1);
 	assert_int_equal(form_append(&body, &len, "Action", "DescribeInstances"), 0);
 	assert_int_equal(form_append(&body, &len, p.items[0].name, p.items[0].value), 0);
-	assert_string_equal(body, "Action=DescribeInstances&Filter.1.Value.1=i-0%20a%26b%3Dc%2Fd");
+	assert_string_equal(body, "Action=DescribeInstances&Filter.1.Value.1=i-0+a%26b%3Dc%2Fd%2B");
 	assert_int_equal(len, strlen(body));
 	free(body);
 	awsapi_params_free(&p);
