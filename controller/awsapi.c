@@ -397,8 +397,9 @@ int awsapi_json(struct awsapi_client *c, const char *operation, json_object *req
 		if (!*result || !json_object_is_type(*result, json_type_object)) {
 			json_object_put(*result);
 			*result = NULL;
-			snprintf(err->text, sizeof(err->text), "%s %s: the answer is not a JSON object",
-				 c->service->id, operation);
+			snprintf(err->text, sizeof(err->text),
+				 "%s %s: the answer is not a JSON object", c->service->id,
+				 operation);
 			ret = -EIO;
 		}
 		json_tokener_free(tok);

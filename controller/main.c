@@ -17,7 +17,8 @@ static const struct {
 	int (*main)(int argc, char *argv[]);
 	const char *description;
 } subcommands[] = {
-	{ "respond", respond_main, "preserve evidence, snapshot the disks, print the case record" },
+	{ "respond", respond_main, "preserve, snapshot and contain; print the case record" },
+	{ "contain", contain_main, "isolate the instance only, print the case record" },
 };
 
 static void usage(FILE *out)

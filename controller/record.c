@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "record.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,8 +42,8 @@ int case_record_init(struct case_record *r, const char *case_id, const char *ins
 	return 0;
 }
 
-void case_record_step(struct case_record *r, const char *step, const char *api, int ret,
-		      const struct awsapi_error *err)
+int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		     const struct awsapi_error *err)
 {
 	json_object *e = json_object_new_object();
 
@@ -58,6 +59,11 @@ void case_record_step(struct case_record *r, const char *step, const char *api, 
 			err && err->text[0] ? err->text : strerror(-ret)));
 	}
 	json_object_array_add(r->timeline, e);
+	if (ret)
+		log_error(step, "%s", err && err->text[0] ? err->text : strerror(-ret));
+	else
+		log_info(step, "%s done", api);
+	return ret;
 }
 
 void case_record_set(struct case_record *r, const char *key, json_object *value)

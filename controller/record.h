@@ -21,9 +21,12 @@ struct case_record {
 
 int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
 		     const char *region);
-/* A timeline entry for one call; err NULL or ret 0 means it succeeded. */
-void case_record_step(struct case_record *r, const char *step, const char *api, int ret,
-		      const struct awsapi_error *err);
+/*
+ * A timeline entry for one call, logged too (an error line names the API and
+ * AWS's answer); ret 0 means it succeeded. Returns ret.
+ */
+int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		     const struct awsapi_error *err);
 /* root[key] = value (consumed). */
 void case_record_set(struct case_record *r, const char *key, json_object *value);
 void case_record_free(struct case_record *r);

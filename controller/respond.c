@@ -6,6 +6,7 @@
  * (snapshots, encrypted copies, shared); the case record is printed on
  * stdout (also when a step failed, saying which).
  */
+#include "contain.h"
 #include "ec2.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -32,16 +33,26 @@ struct respond_options {
 	const char *kms_key;
 	const char *share_with;
 	long snapshot_timeout_s;
+	const char *deny_profile;
+	bool no_contain;
+	bool contain_only;   /* the `contain` command: describe and isolate */
+	const char *command;
 };
 
-static void usage(FILE *out)
+static void usage(FILE *out, bool contain_only)
 {
+	if (contain_only)
+		fprintf(out, "Usage: %s contain <instance-id> --case ID [options]\n\n"
+			"Isolate the instance (network, Elastic IPs, instance profile, role\n"
+			"sessions, tag) and print the case record (JSON). Options as for respond;\n"
+			"the snapshot options are ignored.\n\n", CONTROLLER_NAME);
 	fprintf(out,
 		"Usage: %s respond <instance-id> --case ID [options]\n\n"
-		"Preserve a suspect instance's evidence, snapshot its disks and print the\n"
-		"case record (JSON).\n\n"
+		"Preserve a suspect instance's evidence, snapshot its disks, contain it and\n"
+		"print the case record (JSON).\n\n"
 		"  --case ID             case identifier (letters, digits, . _ -)\n"
-		"  --region R            the instance's region (else AWS_REGION, the profile, IMDS)\n"
+		"  --region R            the instance's region (else AWS_REGION, the profile,\n"
+		"                        IMDS)\n"
 		"  --account N           fail unless the credentials are for account N\n"
 		"  --role-arn ARN        assume this role in the member account first\n"
 		"  --external-id X       external id the role's trust policy requires\n"
@@ -50,6 +61,9 @@ static void usage(FILE *out)
 		"  --share-with N        share the snapshots (the copies, with --kms-key) with\n"
 		"                        account N (createVolumePermission)\n"
 		"  --snapshot-timeout S  give up waiting for snapshots after S seconds (6 h)\n"
+		"  --deny-profile ARN    instance profile (deny-all) to put in place of the\n"
+		"                        instance's own\n"
+		"  --no-contain          preserve and snapshot only (respond)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -116,6 +130,8 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "kms-key", required_argument, NULL, 'k' },
 		{ "share-with", required_argument, NULL, 'S' },
 		{ "snapshot-timeout", required_argument, NULL, 't' },
+		{ "deny-profile", required_argument, NULL, 'D' },
+		{ "no-contain", no_argument, NULL, 'N' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -132,68 +148,62 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'x': o->external_id = optarg; break;
 		case 's': o->session_name = optarg; break;
 		case 'k': o->kms_key = optarg; break;
+		case 'D': o->deny_profile = optarg; break;
+		case 'N': o->no_contain = true; break;
 		case 'S': o->share_with = optarg; break;
 		case 't': {
 			char *end;
 
 			o->snapshot_timeout_s = strtol(optarg, &end, 10);
 			if (*end || end == optarg || o->snapshot_timeout_s <= 0) {
-				log_error("usage", "respond: --snapshot-timeout wants seconds > 0");
+				log_error("usage", "%s: --snapshot-timeout wants seconds > 0",
+					  o->command);
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		}
 		case 'L':
 			if (log_set_format(optarg)) {
-				log_error("usage", "respond: unknown log format '%s'", optarg);
+				log_error("usage", "%s: unknown log format '%s'", o->command,
+					  optarg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		case 'h':
-			usage(stdout);
+			usage(stdout, o->contain_only);
 			return -1;
 		default:
-			log_option_error("respond", c, argv[optind - 1]);
+			log_option_error(o->command, c, argv[optind - 1]);
 			return CTL_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		log_error("usage", "respond: give exactly one instance id (try --help)");
+		log_error("usage", "%s: give exactly one instance id (try --help)", o->command);
 		return CTL_EXIT_USAGE;
 	}
 	o->instance_id = argv[optind];
 	if (!instance_id_ok(o->instance_id)) {
-		log_error("usage", "respond: '%.40s' is not an instance id (i- and 8 or 17 hex digits)",
+		log_error("usage", "%s: '%.40s' is not an instance id (i- and 8 or 17 hex digits)",
+			  o->command,
 			  o->instance_id);
 		return CTL_EXIT_USAGE;
 	}
 	if (!o->case_id || !case_id_ok(o->case_id)) {
-		log_error("usage", "respond: --case is required: 1-64 letters, digits, '.', '_', '-'");
+		log_error("usage", "%s: --case is required: 1-64 letters, digits, '.', '_', '-'",
+			  o->command);
 		return CTL_EXIT_USAGE;
 	}
 	if (o->share_with && !account_ok(o->share_with)) {
-		log_error("usage", "respond: --share-with wants a 12-digit account id");
+		log_error("usage", "%s: --share-with wants a 12-digit account id", o->command);
 		return CTL_EXIT_USAGE;
 	}
 	if (!o->snapshot_timeout_s)
 		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
 	if (o->external_id && !o->role_arn) {
-		log_error("usage", "respond: --external-id needs --role-arn");
+		log_error("usage", "%s: --external-id needs --role-arn", o->command);
 		return CTL_EXIT_USAGE;
 	}
 	return 0;
-}
-
-/* Run one step: log it, record it; the record's failure count decides the exit. */
-static int step(struct case_record *rec, const char *name, const char *api, int ret,
-		const struct awsapi_error *err)
-{
-	case_record_step(rec, name, api, ret, err);
-	if (ret)
-		log_error(name, "%s", err->text[0] ? err->text : strerror(-ret));
-	else
-		log_info(name, "%s done", api);
-	return ret;
 }
 
 /*
@@ -209,11 +219,11 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 	int ret;
 
 	ret = snapshots_create(ec2, o->instance_id, o->case_id, &snaps, &err);
-	if (step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
+	if (case_record_step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
 		return;
 	case_record_set(rec, "snapshots", snaps);
 	ret = snapshots_wait(ec2, snaps, "snapshot_id", "state", deadline, &err);
-	if (step(rec, "snapshots-completed", "EC2 DescribeSnapshots", ret, &err))
+	if (case_record_step(rec, "snapshots-completed", "EC2 DescribeSnapshots", ret, &err))
 		return;
 	if (o->kms_key) {
 		size_t copies = 0;
@@ -226,17 +236,18 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 				continue;
 			ret = snapshots_copy(ec2, json_object_get_string(v), region, o->kms_key,
 					     o->case_id, o->instance_id, &copy, &err);
-			if (step(rec, "copy", "EC2 CopySnapshot", ret, &err))
+			if (case_record_step(rec, "copy", "EC2 CopySnapshot", ret, &err))
 				continue;
 			json_object_object_add(s, "copy_id", json_object_new_string(copy));
-			json_object_object_add(s, "copy_kms_key", json_object_new_string(o->kms_key));
+			json_object_object_add(s, "copy_kms_key",
+					       json_object_new_string(o->kms_key));
 			free(copy);
 			copies++;
 		}
 		if (!copies)
 			return;
 		ret = snapshots_wait(ec2, snaps, "copy_id", "copy_state", deadline, &err);
-		if (step(rec, "copies-completed", "EC2 DescribeSnapshots", ret, &err))
+		if (case_record_step(rec, "copies-completed", "EC2 DescribeSnapshots", ret, &err))
 			return;
 	}
 	if (!o->share_with)
@@ -249,54 +260,82 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 		if (!json_object_object_get_ex(s, key, &v))
 			continue;
 		ret = snapshots_share(ec2, json_object_get_string(v), o->share_with, &err);
-		if (!step(rec, "share", "EC2 ModifySnapshotAttribute", ret, &err))
-			json_object_object_add(s, "shared_with", json_object_new_string(o->share_with));
+		if (!case_record_step(rec, "share", "EC2 ModifySnapshotAttribute", ret, &err))
+			json_object_object_add(s, "shared_with",
+					       json_object_new_string(o->share_with));
 	}
 }
 
-static int preserve(struct awsapi_client *ec2, const char *id, struct case_record *rec,
-		    int *exit_code)
+/* Each step independent of the others: one refused does not stop the rest. */
+static void preserve(struct awsapi_client *ec2, const char *id, json_object *instance,
+		     struct case_record *rec)
 {
+	json_object *console = NULL, *done = json_object_new_object();
 	struct awsapi_error err;
-	json_object *instance = NULL, *console = NULL, *done;
 	int ret;
 
-	ret = ec2_describe_instance(ec2, id, &instance, &err);
-	if (step(rec, "describe", "EC2 DescribeInstances", ret, &err)) {
-		*exit_code = exit_for(ret);
-		return ret;
-	}
-	case_record_set(rec, "instance", instance);
-	done = json_object_new_object();
 	case_record_set(rec, "preservation", done);
-	/* Each independent of the others: one refused does not stop the rest. */
 	ret = ec2_protect_termination(ec2, id, &err);
-	if (!step(rec, "termination-protection", "EC2 ModifyInstanceAttribute", ret, &err))
+	if (!case_record_step(rec, "termination-protection", "EC2 ModifyInstanceAttribute", ret,
+			      &err))
 		json_object_object_add(done, "termination_protection", json_object_new_boolean(1));
 	ret = ec2_shutdown_stop(ec2, id, &err);
-	if (!step(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute", ret, &err))
+	if (!case_record_step(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute", ret, &err))
 		json_object_object_add(done, "shutdown_behavior", json_object_new_string("stop"));
 	ret = ec2_keep_volumes(ec2, id, instance, &err);
-	if (!step(rec, "keep-volumes", "EC2 ModifyInstanceAttribute", ret, &err))
+	if (!case_record_step(rec, "keep-volumes", "EC2 ModifyInstanceAttribute", ret, &err))
 		json_object_object_add(done, "delete_on_termination", json_object_new_boolean(0));
 	ret = ec2_console_output(ec2, id, &console, &err);
-	if (!step(rec, "console-output", "EC2 GetConsoleOutput", ret, &err))
+	if (!case_record_step(rec, "console-output", "EC2 GetConsoleOutput", ret, &err))
 		case_record_set(rec, "console_output", console);
-	if (rec->failures)
-		*exit_code = CTL_EXIT_STEP_FAILED;
+}
+
+/* Member-account credentials: the chain, then the role when asked; the exit code on failure. */
+static int credentials(const struct respond_options *o, const char *region,
+		       struct case_record *rec, struct aws_credentials_provider **cred)
+{
+	struct aws_credentials_provider *base = NULL;
+	char why[AWSAPI_ERROR_MAX] = "", session[STS_SESSION_NAME_MAX + 1];
+	struct awsapi_error err = { 0 };
+	int ret;
+
+	*cred = NULL;
+	if (aws_credentials_provider_new(NULL, &base, why, sizeof(why))) {
+		log_error("credentials", "%s", why);
+		return CTL_EXIT_CREDENTIALS;
+	}
+	if (!o->role_arn) {
+		*cred = base;
+		return 0;
+	}
+	struct sts_role role = {
+		.role_arn = o->role_arn, .external_id = o->external_id,
+		.session_name = o->session_name,
+	};
+
+	if (!role.session_name) {
+		snprintf(session, sizeof(session), "forensics-%s", o->case_id);
+		role.session_name = session;
+	}
+	json_object_object_add(rec->root, "role_arn", json_object_new_string(o->role_arn));
+	ret = sts_role_provider_new(base, region, &role, cred, why, sizeof(why));
+	snprintf(err.text, sizeof(err.text), "%s", why);
+	if (case_record_step(rec, "assume-role", "STS AssumeRole", ret, &err))
+		return ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_ASSUME_ROLE;
 	return 0;
 }
 
-int respond_main(int argc, char *argv[])
+static int run(int argc, char *argv[], const char *command, bool contain_only)
 {
-	struct respond_options o = { 0 };
-	struct aws_credentials_provider *base = NULL, *cred = NULL;
-	struct awsapi_client sts = { 0 }, ec2 = { 0 };
-	bool sts_ready = false, ec2_ready = false;
+	struct respond_options o = { .command = command, .contain_only = contain_only };
+	struct aws_credentials_provider *cred = NULL;
+	struct awsapi_client sts = { 0 }, ec2 = { 0 }, iam = { 0 };
+	bool sts_ready = false, ec2_ready = false, iam_ready = false;
 	struct case_record rec = { 0 };
+	json_object *instance = NULL, *identity;
 	struct sts_identity me;
 	struct awsapi_error err;
-	char why[AWSAPI_ERROR_MAX] = "", session[STS_SESSION_NAME_MAX + 1];
+	char why[AWSAPI_ERROR_MAX] = "";
 	char *region = NULL;
 	int ret, code = CTL_EXIT_OK;
 
@@ -304,46 +343,28 @@ int respond_main(int argc, char *argv[])
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
 	if (aws_region_resolve(o.region, NULL, &region, why, sizeof(why))) {
-		log_error("usage", "respond: region: %s", why);
+		log_error("usage", "%s: region: %s", command, why);
 		return CTL_EXIT_USAGE;
 	}
 	if (case_record_init(&rec, o.case_id, o.instance_id, region)) {
 		code = CTL_EXIT_INTERNAL;
 		goto out;
 	}
-	if (aws_credentials_provider_new(NULL, &base, why, sizeof(why))) {
-		log_error("credentials", "%s", why);
-		code = CTL_EXIT_CREDENTIALS;
+	json_object_object_add(rec.root, "command", json_object_new_string(command));
+	code = credentials(&o, region, &rec, &cred);
+	if (code == CTL_EXIT_CREDENTIALS)
 		goto out;
-	}
-	if (o.role_arn) {
-		struct sts_role role = {
-			.role_arn = o.role_arn, .external_id = o.external_id,
-			.session_name = o.session_name,
-		};
-
-		if (!role.session_name) {
-			snprintf(session, sizeof(session), "forensics-%s", o.case_id);
-			role.session_name = session;
-		}
-		json_object_object_add(rec.root, "role_arn", json_object_new_string(o.role_arn));
-		ret = sts_role_provider_new(base, region, &role, &cred, why, sizeof(why));
-		base = NULL;
-		snprintf(err.text, sizeof(err.text), "%s", why);
-		err.code[0] = '\0';
-		if (step(&rec, "assume-role", "STS AssumeRole", ret, &err)) {
-			code = ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_ASSUME_ROLE;
-			goto print;
-		}
-	} else {
-		cred = base;
-		base = NULL;
-	}
+	if (code)
+		goto print;
 	ret = awsapi_client_init(&sts, &awsapi_sts, region, cred, why, sizeof(why));
 	sts_ready = !ret;
 	if (!ret) {
 		ret = awsapi_client_init(&ec2, &awsapi_ec2, region, cred, why, sizeof(why));
 		ec2_ready = !ret;
+	}
+	if (!ret) {
+		ret = awsapi_client_init(&iam, &awsapi_iam, region, cred, why, sizeof(why));
+		iam_ready = !ret;
 	}
 	if (ret) {
 		log_error("endpoint", "%s", why);
@@ -351,12 +372,11 @@ int respond_main(int argc, char *argv[])
 		goto out;
 	}
 	ret = sts_get_caller_identity(&sts, &me, &err);
-	if (step(&rec, "identity", "STS GetCallerIdentity", ret, &err)) {
+	if (case_record_step(&rec, "identity", "STS GetCallerIdentity", ret, &err)) {
 		code = exit_for(ret);
 		goto print;
 	}
-	json_object *identity = json_object_new_object();
-
+	identity = json_object_new_object();
 	json_object_object_add(identity, "account", json_object_new_string(me.account));
 	json_object_object_add(identity, "arn", json_object_new_string(me.arn));
 	case_record_set(&rec, "identity", identity);
@@ -364,28 +384,55 @@ int respond_main(int argc, char *argv[])
 		snprintf(err.text, sizeof(err.text),
 			 "the credentials are for account %s, not %s", me.account, o.account);
 		err.code[0] = '\0';
-		step(&rec, "account", "STS GetCallerIdentity", -EPERM, &err);
+		case_record_step(&rec, "account", "STS GetCallerIdentity", -EPERM, &err);
 		code = CTL_EXIT_WRONG_ACCOUNT;
 		goto print;
 	}
-	if (!preserve(&ec2, o.instance_id, &rec, &code)) {
-		snapshot(&ec2, &o, region, &rec);
-		if (rec.failures)
-			code = CTL_EXIT_STEP_FAILED;
+	ret = ec2_describe_instance(&ec2, o.instance_id, &instance, &err);
+	if (case_record_step(&rec, "describe", "EC2 DescribeInstances", ret, &err)) {
+		code = exit_for(ret);
+		goto print;
 	}
+	case_record_set(&rec, "instance", instance);
+	if (!contain_only) {
+		preserve(&ec2, o.instance_id, instance, &rec);
+		snapshot(&ec2, &o, region, &rec);
+	}
+	/* Also when preservation or snapshots failed, as the reference does. */
+	if (!o.no_contain) {
+		struct contain_options co = {
+			.instance_id = o.instance_id, .case_id = o.case_id,
+			.deny_profile_arn = o.deny_profile,
+		};
+
+		contain_instance(&ec2, &iam, &co, instance, &rec);
+	}
+	if (rec.failures)
+		code = CTL_EXIT_STEP_FAILED;
 print:
 	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
 	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
 out:
+	if (iam_ready)
+		awsapi_client_free(&iam);
 	if (ec2_ready)
 		awsapi_client_free(&ec2);
 	if (sts_ready)
 		awsapi_client_free(&sts);
 	aws_credentials_provider_free(cred);
-	aws_credentials_provider_free(base);
 	case_record_free(&rec);
 	free(region);
 	return code;
+}
+
+int respond_main(int argc, char *argv[])
+{
+	return run(argc, argv, "respond", false);
+}
+
+int contain_main(int argc, char *argv[])
+{
+	return run(argc, argv, "contain", true);
 }

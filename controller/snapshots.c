@@ -57,7 +57,8 @@ int snapshots_create(struct awsapi_client *ec2, const char *instance_id, const c
 	awsxml_free(root);
 	if (!json_object_array_length(a)) {
 		json_object_put(a);
-		snprintf(err->text, sizeof(err->text), "EC2 CreateSnapshots: no snapshot in the answer");
+		snprintf(err->text, sizeof(err->text),
+			 "EC2 CreateSnapshots: no snapshot in the answer");
 		return -EIO;
 	}
 	*out = a;
@@ -111,7 +112,8 @@ int snapshots_wait(struct awsapi_client *ec2, json_object *list, const char *id_
 				json_object_object_add(o, state_key, json_object_new_string(state));
 			if (state && !strcmp(state, "error")) {
 				snprintf(err->text, sizeof(err->text),
-					 "EC2 DescribeSnapshots: snapshot %s failed (state error)", id);
+					 "EC2 DescribeSnapshots: snapshot %s failed (state error)",
+					 id);
 				awsxml_free(root);
 				return -EIO;
 			}
@@ -129,7 +131,9 @@ int snapshots_wait(struct awsapi_client *ec2, json_object *list, const char *id_
 		}
 		/* Half fixed, half jitter: responses in parallel do not poll in step. */
 		usleep((useconds_t)(pause_ms / 2 + rand_r(&seed) % (pause_ms / 2 + 1)) * 1000);
-		pause_ms = pause_ms * 2 > SNAPSHOT_POLL_CAP_MS ? SNAPSHOT_POLL_CAP_MS : pause_ms * 2;
+		pause_ms *= 2;
+		if (pause_ms > SNAPSHOT_POLL_CAP_MS)
+			pause_ms = SNAPSHOT_POLL_CAP_MS;
 	}
 }
 
@@ -155,7 +159,8 @@ int snapshots_copy(struct awsapi_client *ec2, const char *snapshot_id, const cha
 		return ret;
 	id = awsxml_text(root, "snapshotId");
 	if (!id || !(*copy_id = strdup(id))) {
-		snprintf(err->text, sizeof(err->text), "EC2 CopySnapshot: no snapshotId in the answer");
+		snprintf(err->text, sizeof(err->text),
+			 "EC2 CopySnapshot: no snapshotId in the answer");
 		ret = -EIO;
 	}
 	awsxml_free(root);

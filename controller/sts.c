@@ -35,7 +35,8 @@ int sts_get_caller_identity(struct awsapi_client *sts, struct sts_identity *out,
 		return ret;
 	r = awsxml_child(root, "GetCallerIdentityResult");
 	if (!awsxml_text(r, "Account")) {
-		snprintf(err->text, sizeof(err->text), "STS GetCallerIdentity: no Account in the answer");
+		snprintf(err->text, sizeof(err->text),
+			 "STS GetCallerIdentity: no Account in the answer");
 		ret = -EIO;
 	} else {
 		snprintf(out->account, sizeof(out->account), "%s", awsxml_text(r, "Account"));

@@ -6,5 +6,6 @@
 #define CONTROLLER_VERSION "0.1.0"
 
 int respond_main(int argc, char *argv[]);
+int contain_main(int argc, char *argv[]);
 
 #endif

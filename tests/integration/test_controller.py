@@ -7,7 +7,10 @@ termination protection on, shutdown behaviour stop and DeleteOnTermination
 false on both volumes, one snapshot per volume tagged with the case, their
 copies under the forensics KMS key shared with the forensics account; the
 printed case record holds the instance as it was and a timeline of every
-call. A refused step is recorded with its code and the later ones still run. Bad input gives one clear error line and
+call; then containment: every ENI through an allow-all group into one with no
+rules, the Elastic IP off, a deny-all profile, older role sessions denied,
+the Contain tag (also by `contain` alone). A refused step is recorded with
+its code and the later ones, containment included, still run. Bad input gives one clear error line and
 its own exit code: an unknown instance, a wrong secret, a role that cannot
 be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
@@ -82,11 +85,11 @@ def case_preserves(moto):
     check(rec["case_id"] == "IR-7" and rec["instance_id"] == iid and
           rec["region"] == moto.region and rec["finished"] is True, f"header: {rec}")
     check(rec["identity"]["account"] == ACCOUNT_ID, f"identity: {rec['identity']}")
-    check(steps(rec) == [("identity", "ok"), ("describe", "ok"),
-                         ("termination-protection", "ok"), ("shutdown-behavior", "ok"),
-                         ("keep-volumes", "ok"), ("console-output", "ok"),
-                         ("snapshots", "ok"), ("snapshots-completed", "ok")],
-          f"timeline: {steps(rec)}")
+    check(steps(rec)[:8] == [("identity", "ok"), ("describe", "ok"),
+                             ("termination-protection", "ok"), ("shutdown-behavior", "ok"),
+                             ("keep-volumes", "ok"), ("console-output", "ok"),
+                             ("snapshots", "ok"), ("snapshots-completed", "ok")] and
+          all(r == "ok" for _, r in steps(rec)), f"timeline: {steps(rec)}")
     inst = rec["instance"]
     # The instance as it was, so `release` can put it back.
     check(inst["disable_api_termination"] is False and inst["shutdown_behavior"] == "terminate",
@@ -140,13 +143,15 @@ def case_snapshots(moto):
         perms = ec2.describe_snapshot_attribute(SnapshotId=s["snapshot_id"],
                                                 Attribute="createVolumePermission")
         check(perms["CreateVolumePermissions"] == [], "the unencrypted original was shared")
-    check([st for st, _ in steps(rec)][-7:] == ["snapshots", "snapshots-completed", "copy",
-                                                "copy", "copies-completed", "share", "share"],
-          f"{steps(rec)}")
+    names = [st for st, _ in steps(rec)]
+    i = names.index("snapshots")
+    check(names[i:i + 7] == ["snapshots", "snapshots-completed", "copy", "copy",
+                             "copies-completed", "share", "share"], f"{steps(rec)}")
 
 
 def case_step_refused(moto):
-    """A refused step is recorded with AWS's code; the steps after it still run."""
+    """A refused step is recorded with AWS's code; the steps after it still run, and
+    containment happens even though a snapshot copy failed."""
     ec2 = moto.client("ec2")
     iid = launch(moto)
     key = moto.client("kms").create_key(Description="forensics")["KeyMetadata"]["Arn"]
@@ -156,13 +161,23 @@ def case_step_refused(moto):
                             action="ModifyInstanceAttribute", nth=1, count=1))
         proxy.add_rule(Rule(error(403, "UnauthorizedOperation", "no kms:CreateGrant"),
                             action="CopySnapshot", nth=1, count=1))
+        proxy.add_rule(Rule(error(403, "UnauthorizedOperation", "not on this ENI"),
+                            action="ModifyNetworkInterfaceAttribute", nth=1, count=1))
         p = respond(moto, iid, "--kms-key", key, "--share-with", FORENSICS_ACCOUNT,
                     endpoint=proxy.endpoint)
     check(p.returncode == EXIT_STEP_FAILED, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
     rec = record(p)
     failed = [(t["step"], t.get("code")) for t in rec["timeline"] if t["result"] == "failed"]
     check(failed == [("termination-protection", "UnauthorizedOperation"),
-                     ("copy", "UnauthorizedOperation")], f"failed steps: {failed}")
+                     ("copy", "UnauthorizedOperation"),
+                     ("eni-allow-all", "UnauthorizedOperation")], f"failed steps: {failed}")
+    # Containment still ran to the end: isolated (without the allow-all pass), tagged.
+    c = rec["containment"]
+    check(c.get("enis_isolated") is True and c.get("tagged") is True, f"containment: {c}")
+    enis = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0][
+        "NetworkInterfaces"]
+    check(all([g["GroupId"] for g in e["Groups"]] == [c["isolation_group"]] for e in enis),
+          f"ENIs not isolated: {enis}")
     check("termination_protection" not in rec["preservation"] and
           rec["preservation"]["shutdown_behavior"] == "stop", f"{rec['preservation']}")
     check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
@@ -171,6 +186,86 @@ def case_step_refused(moto):
     check(len(copied) == 1 and copied[0].get("shared_with") == FORENSICS_ACCOUNT and
           len(rec["snapshots"]) == 2, f"snapshots: {rec['snapshots']}")
     check(rec["finished"] is False, "a run with a failed step says finished")
+
+
+def contained_instance(moto):
+    """An instance with an instance profile (and role) and an Elastic IP; the deny-all profile."""
+    ec2, iam = moto.client("ec2"), moto.client("iam")
+    iid = launch(moto)
+    n = len(iam.list_instance_profiles()["InstanceProfiles"])
+    iam.create_role(RoleName=f"app-role-{n}", AssumeRolePolicyDocument=TRUST)
+    prof = iam.create_instance_profile(InstanceProfileName=f"app-prof-{n}")["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName=f"app-prof-{n}",
+                                     RoleName=f"app-role-{n}")
+    ec2.associate_iam_instance_profile(IamInstanceProfile={"Arn": prof["Arn"]}, InstanceId=iid)
+    alloc = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(InstanceId=iid, AllocationId=alloc["AllocationId"])
+    deny = iam.create_instance_profile(InstanceProfileName=f"deny-all-{n}")["InstanceProfile"]
+    return iid, f"app-role-{n}", alloc["AllocationId"], deny["Arn"]
+
+
+def check_contained(moto, iid, role, allocation, deny_arn, rec):
+    ec2, iam = moto.client("ec2"), moto.client("iam")
+    c = rec["containment"]
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    for eni in inst["NetworkInterfaces"]:
+        check([g["GroupId"] for g in eni["Groups"]] == [c["isolation_group"]],
+              f"ENI {eni['NetworkInterfaceId']} in {eni['Groups']}")
+    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
+        GroupIds=[c["isolation_group"], c["allow_all_group"]])["SecurityGroups"]}
+    iso, allow = groups[c["isolation_group"]], groups[c["allow_all_group"]]
+    check(iso["IpPermissions"] == [] and iso["IpPermissionsEgress"] == [],
+          f"isolation group has rules: {iso}")
+    check([(p["IpProtocol"], [r["CidrIp"] for r in p["IpRanges"]]) for p in allow["IpPermissions"]]
+          == [("-1", ["0.0.0.0/0"])], f"allow-all ingress: {allow['IpPermissions']}")
+    moves = [st for st, _ in steps(rec) if st.startswith("eni-")]
+    check(moves == ["eni-allow-all"] * len(inst["NetworkInterfaces"]) +
+          ["eni-isolation"] * len(inst["NetworkInterfaces"]), f"ENI moves: {moves}")
+    addr = ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]
+    check(not addr.get("AssociationId") and not addr.get("InstanceId"), f"EIP still on: {addr}")
+    assoc = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [iid]}])["IamInstanceProfileAssociations"]
+    check([a["IamInstanceProfile"]["Arn"] for a in assoc] == [deny_arn], f"profile: {assoc}")
+    doc = iam.get_role_policy(RoleName=role, PolicyName="ForensicsRevokeOlderSessions")
+    doc = doc["PolicyDocument"]
+    doc = json.loads(doc) if isinstance(doc, str) else doc
+    st = doc["Statement"][0]
+    check(st["Effect"] == "Deny" and st["Action"] == "*" and
+          "aws:TokenIssueTime" in st["Condition"]["DateLessThan"], f"revoke policy: {doc}")
+    tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+    check(tags.get("SecurityIncidentStatus") == "Contain" and tags.get("ForensicsCaseId") == "IR-7",
+          f"tags: {tags}")
+
+
+def case_respond_contains(moto):
+    """After preservation and snapshots: ENIs via allow-all to isolation, EIP off, profile
+    replaced, older sessions of the role denied, tagged Contain."""
+    iid, role, allocation, deny = contained_instance(moto)
+    p = respond(moto, iid, "--deny-profile", deny)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check_contained(moto, iid, role, allocation, deny, rec)
+    check(rec["containment"]["elastic_ips_disassociated"] and
+          rec["containment"]["profile_replaced_by"] == deny and
+          rec["containment"]["sessions_revoked_on"] == role, f"{rec['containment']}")
+
+
+def case_contain_only(moto):
+    """`contain`: isolation without preservation or snapshots; groups of the VPC reused."""
+    ec2 = moto.client("ec2")
+    iid, role, allocation, deny = contained_instance(moto)
+    groups_before = len(ec2.describe_security_groups()["SecurityGroups"])
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-7", "--deny-profile", deny],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check_contained(moto, iid, role, allocation, deny, rec)
+    check("snapshots" not in rec and "preservation" not in rec, "contain did more than contain")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is False, "contain turned on protection")
+    check(len(ec2.describe_security_groups()["SecurityGroups"]) == groups_before,
+          "the VPC's forensics groups were created again")
 
 
 def case_profile_and_eip(moto):
@@ -294,7 +389,8 @@ def main():
     if not suite.require(CONTROLLER, "make controller"):
         return suite.finish()
     with MotoServer(auth=True) as moto:
-        for fn in (case_preserves, case_snapshots, case_step_refused, case_profile_and_eip, case_unknown_instance,
+        for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
+                   case_contain_only, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):
