@@ -10,6 +10,7 @@
 #include "ec2.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "notify.h"
 #include "record.h"
 #include "snapshots.h"
 #include "sts.h"
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,7 @@ struct respond_options {
 	const char *share_with;
 	long snapshot_timeout_s;
 	const char *deny_profile;
+	const char *topic_arn;
 	bool no_contain;
 	bool contain_only;   /* the `contain` command: describe and isolate */
 	const char *command;
@@ -64,6 +67,7 @@ static void usage(FILE *out, bool contain_only)
 		"  --deny-profile ARN    instance profile (deny-all) to put in place of the\n"
 		"                        instance's own\n"
 		"  --no-contain          preserve and snapshot only (respond)\n"
+		"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -132,6 +136,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "snapshot-timeout", required_argument, NULL, 't' },
 		{ "deny-profile", required_argument, NULL, 'D' },
 		{ "no-contain", no_argument, NULL, 'N' },
+		{ "topic-arn", required_argument, NULL, 'T' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -150,6 +155,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'k': o->kms_key = optarg; break;
 		case 'D': o->deny_profile = optarg; break;
 		case 'N': o->no_contain = true; break;
+		case 'T': o->topic_arn = optarg; break;
 		case 'S': o->share_with = optarg; break;
 		case 't': {
 			char *end;
@@ -266,6 +272,85 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 	}
 }
 
+/* Milestone messages, published with the security account's own credentials. */
+struct notifier {
+	struct aws_credentials_provider *cred;
+	struct awsapi_client sns;
+	bool ready;
+	const char *topic, *case_id, *instance_id;
+};
+
+static int notifier_init(struct notifier *n, const struct respond_options *o)
+{
+	char why[AWSAPI_ERROR_MAX] = "", *region = NULL;
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	n->topic = o->topic_arn;
+	n->case_id = o->case_id;
+	n->instance_id = o->instance_id;
+	if (!n->topic)
+		return 0;
+	if (notify_topic_region(n->topic, &region)) {
+		log_error("usage", "%s: --topic-arn: not an SNS topic ARN", o->command);
+		return CTL_EXIT_USAGE;
+	}
+	ret = aws_credentials_provider_new(NULL, &n->cred, why, sizeof(why));
+	if (!ret)
+		ret = awsapi_client_init(&n->sns, &awsapi_sns, region, n->cred, why, sizeof(why));
+	free(region);
+	if (ret) {
+		log_error("notify", "%s", why);
+		aws_credentials_provider_free(n->cred);
+		n->cred = NULL;
+		return ret == -ENOKEY ? CTL_EXIT_CREDENTIALS : CTL_EXIT_USAGE;
+	}
+	n->ready = true;
+	return 0;
+}
+
+static void notifier_free(struct notifier *n)
+{
+	if (n->ready)
+		awsapi_client_free(&n->sns);
+	aws_credentials_provider_free(n->cred);
+	memset(n, 0, sizeof(*n));
+}
+
+/* fields consumed. A failed notification is a failed step, never a stop. */
+static void milestone(struct notifier *n, struct case_record *rec, const char *name,
+		      json_object *fields, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void milestone(struct notifier *n, struct case_record *rec, const char *name,
+		      json_object *fields, const char *fmt, ...)
+{
+	struct awsapi_error err;
+	char summary[256];
+	va_list ap;
+	int ret;
+
+	if (!n->ready) {
+		json_object_put(fields);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(summary, sizeof(summary), fmt, ap);
+	va_end(ap);
+	ret = notify_publish(&n->sns, n->topic, n->case_id, n->instance_id, name, summary, fields,
+			     &err);
+	case_record_step(rec, "notify", "SNS Publish", ret, &err);
+}
+
+static size_t count_with(json_object *list, const char *key)
+{
+	size_t n = 0;
+	json_object *v;
+
+	for (size_t i = 0; list && i < json_object_array_length(list); i++)
+		n += json_object_object_get_ex(json_object_array_get_idx(list, i), key, &v);
+	return n;
+}
+
 /* Each step independent of the others: one refused does not stop the rest. */
 static void preserve(struct awsapi_client *ec2, const char *id, json_object *instance,
 		     struct case_record *rec)
@@ -332,7 +417,9 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 	struct awsapi_client sts = { 0 }, ec2 = { 0 }, iam = { 0 };
 	bool sts_ready = false, ec2_ready = false, iam_ready = false;
 	struct case_record rec = { 0 };
-	json_object *instance = NULL, *identity;
+	struct notifier note = { 0 };
+	json_object *instance = NULL, *identity, *snaps;
+	unsigned int failures;
 	struct sts_identity me;
 	struct awsapi_error err;
 	char why[AWSAPI_ERROR_MAX] = "";
@@ -351,6 +438,9 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 		goto out;
 	}
 	json_object_object_add(rec.root, "command", json_object_new_string(command));
+	code = notifier_init(&note, &o);
+	if (code)
+		goto out;
 	code = credentials(&o, region, &rec, &cred);
 	if (code == CTL_EXIT_CREDENTIALS)
 		goto out;
@@ -394,9 +484,21 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 		goto print;
 	}
 	case_record_set(&rec, "instance", instance);
+	milestone(&note, &rec, "started", NULL, "%s of %s (%s) in %s", command, o.instance_id,
+		  json_object_get_string(json_object_object_get(instance, "state")), region);
 	if (!contain_only) {
+		failures = rec.failures;
 		preserve(&ec2, o.instance_id, instance, &rec);
+		milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
+			  "termination protection on, shutdown stop, volumes kept, console saved" :
+			  "preservation incomplete: see the case record");
 		snapshot(&ec2, &o, region, &rec);
+		snaps = json_object_object_get(rec.root, "snapshots");
+		if (snaps)
+			milestone(&note, &rec, "snapshots", NULL,
+				  "%zu snapshots completed, %zu copies, %zu shared",
+				  count_with(snaps, "state"), count_with(snaps, "copy_id"),
+				  count_with(snaps, "shared_with"));
 	}
 	/* Also when preservation or snapshots failed, as the reference does. */
 	if (!o.no_contain) {
@@ -405,11 +507,22 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 			.deny_profile_arn = o.deny_profile,
 		};
 
+		failures = rec.failures;
 		contain_instance(&ec2, &iam, &co, instance, &rec);
+		milestone(&note, &rec, "contained", NULL, "%s", rec.failures == failures ?
+			  "network isolated, Elastic IPs off, role sessions revoked, tagged" :
+			  "containment incomplete: see the case record");
 	}
 	if (rec.failures)
 		code = CTL_EXIT_STEP_FAILED;
 print:
+	if (code != CTL_EXIT_OK || rec.failures)
+		milestone(&note, &rec, "failed", NULL,
+			  "%u step(s) failed, exit %d: see the case record", rec.failures, code);
+	else
+		milestone(&note, &rec, "finished", NULL, "%s done", command);
+	if (code == CTL_EXIT_OK && rec.failures)
+		code = CTL_EXIT_STEP_FAILED;  /* the last notification failed */
 	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
 	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -422,6 +535,7 @@ out:
 	if (sts_ready)
 		awsapi_client_free(&sts);
 	aws_credentials_provider_free(cred);
+	notifier_free(&note);
 	case_record_free(&rec);
 	free(region);
 	return code;

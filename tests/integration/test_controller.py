@@ -268,6 +268,48 @@ def case_contain_only(moto):
           "the VPC's forensics groups were created again")
 
 
+def topic_queue(moto, name):
+    """An SNS topic with an SQS queue subscribed (raw delivery): what was published."""
+    sns, sqs = moto.client("sns"), moto.client("sqs")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true"})
+
+    def published():
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            out += [json.loads(m["Body"]) for m in got]
+    return topic, published
+
+
+def case_notifications(moto):
+    """A message per milestone on the topic, in order, each naming case and instance."""
+    iid, _, _, deny = contained_instance(moto)
+    topic, published = topic_queue(moto, "forensics-milestones")
+    p = respond(moto, iid, "--deny-profile", deny, "--topic-arn", topic)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    msgs = published()
+    check([m["milestone"] for m in msgs] == ["started", "preserved", "snapshots", "contained",
+                                             "finished"], f"milestones: {msgs}")
+    check(all(m["case_id"] == "IR-7" and m["instance_id"] == iid and m["summary"] and m["at"]
+              for m in msgs), f"messages: {msgs}")
+    check("2 snapshots" in msgs[2]["summary"], f"{msgs[2]}")
+    check(sum(1 for s, r in steps(record(p)) if s == "notify" and r == "ok") == 5,
+          f"{steps(record(p))}")
+    # A run that fails says so on the topic too.
+    p = respond(moto, "i-0123456789abcdef0", "--topic-arn", topic)
+    check(p.returncode == EXIT_NO_INSTANCE, f"exit {p.returncode}")
+    msgs = published()
+    check([m["milestone"] for m in msgs] == ["failed"] and "exit 21" in msgs[0]["summary"],
+          f"{msgs}")
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -390,7 +432,7 @@ def main():
         return suite.finish()
     with MotoServer(auth=True) as moto:
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
-                   case_contain_only, case_profile_and_eip, case_unknown_instance,
+                   case_contain_only, case_notifications, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):
