@@ -19,6 +19,7 @@ enum controller_exit {
 	CTL_EXIT_ASSUME_ROLE = 24, /* the member account's role could not be assumed */
 	CTL_EXIT_WRONG_ACCOUNT = 25, /* the credentials are for another account than --account */
 	CTL_EXIT_STEP_FAILED = 26, /* a step failed, the rest still ran; the record says which */
+	CTL_EXIT_RECORD = 27,      /* the stored case record cannot be read or is another's */
 };
 
 #endif

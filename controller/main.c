@@ -29,7 +29,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n'%s <command> --help' describes a command's options.\n"
 		     "Exit codes: 0 ok, 1 internal, 2 usage, 10 no credentials, 20 denied,\n"
 		     "21 no such instance, 22 throttled, 23 AWS error, 24 role not assumed,\n"
-		     "25 wrong account, 26 a step failed.\n", CONTROLLER_NAME);
+		     "25 wrong account, 26 a step failed, 27 case record unusable.\n",
+		CONTROLLER_NAME);
 }
 
 int main(int argc, char *argv[])

@@ -39,7 +39,52 @@ int case_record_init(struct case_record *r, const char *case_id, const char *ins
 	json_object_object_add(r->root, "region", json_object_new_string(region));
 	json_object_object_add(r->root, "started", now_text());
 	json_object_object_add(r->root, "timeline", r->timeline);
+	json_object_object_add(r->root, "runs", json_object_new_int(1));
+	r->run = 1;
 	return 0;
+}
+
+static bool same(json_object *o, const char *key, json_object *other)
+{
+	json_object *a, *b;
+
+	return json_object_object_get_ex(o, key, &a) && json_object_object_get_ex(other, key, &b) &&
+	       json_object_is_type(a, json_type_string) && json_object_equal(a, b);
+}
+
+int case_record_resume(struct case_record *r, json_object *stored)
+{
+	json_object *timeline, *runs;
+
+	if (!same(stored, "case_id", r->root) || !same(stored, "instance_id", r->root) ||
+	    !json_object_object_get_ex(stored, "timeline", &timeline) ||
+	    !json_object_is_type(timeline, json_type_array)) {
+		json_object_put(stored);
+		return -EINVAL;
+	}
+	r->run = json_object_object_get_ex(stored, "runs", &runs) ?
+		 json_object_get_int(runs) + 1 : 2;
+	if (r->run < 2)
+		r->run = 2;
+	json_object_put(r->root);
+	r->root = stored;
+	r->timeline = timeline;
+	json_object_object_add(r->root, "runs", json_object_new_int(r->run));
+	json_object_object_add(r->root, "resumed", now_text());
+	return 0;
+}
+
+void case_record_skip(struct case_record *r, const char *step, const char *why)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "at", now_text());
+	json_object_object_add(e, "run", json_object_new_int(r->run));
+	json_object_object_add(e, "step", json_object_new_string(step));
+	json_object_object_add(e, "result", json_object_new_string("skipped"));
+	json_object_object_add(e, "why", json_object_new_string(why));
+	json_object_array_add(r->timeline, e);
+	log_info(step, "skipped: %s", why);
 }
 
 int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
@@ -48,6 +93,7 @@ int case_record_step(struct case_record *r, const char *step, const char *api, i
 	json_object *e = json_object_new_object();
 
 	json_object_object_add(e, "at", now_text());
+	json_object_object_add(e, "run", json_object_new_int(r->run));
 	json_object_object_add(e, "step", json_object_new_string(step));
 	json_object_object_add(e, "api", json_object_new_string(api));
 	json_object_object_add(e, "result", json_object_new_string(ret ? "failed" : "ok"));

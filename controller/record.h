@@ -17,6 +17,7 @@ struct case_record {
 	json_object *root;
 	json_object *timeline;  /* borrowed from root */
 	unsigned int failures;
+	int run;                /* 1, or the number of this rerun of the case */
 };
 
 int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
@@ -27,6 +28,14 @@ int case_record_init(struct case_record *r, const char *case_id, const char *ins
  */
 int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
 		     const struct awsapi_error *err);
+/*
+ * Continue a stored record (consumed, also on failure) of the same case and
+ * instance: its timeline goes on, "runs" counts this run. -EINVAL when it
+ * is another case's.
+ */
+int case_record_resume(struct case_record *r, json_object *stored);
+/* A step not taken, and why (e.g. done by an earlier run). */
+void case_record_skip(struct case_record *r, const char *step, const char *why);
 /* root[key] = value (consumed). */
 void case_record_set(struct case_record *r, const char *key, json_object *value);
 void case_record_free(struct case_record *r);

@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "record.h"
 #include "snapshots.h"
+#include "store.h"
 #include "sts.h"
 #include "subcommands.h"
 
@@ -37,6 +38,8 @@ struct respond_options {
 	long snapshot_timeout_s;
 	const char *deny_profile;
 	const char *topic_arn;
+	const char *record_uri;
+	const char *record_region;
 	bool no_contain;
 	bool contain_only;   /* the `contain` command: describe and isolate */
 	const char *command;
@@ -68,6 +71,9 @@ static void usage(FILE *out, bool contain_only)
 		"                        instance's own\n"
 		"  --no-contain          preserve and snapshot only (respond)\n"
 		"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
+		"  --record S3URI        keep the case record under s3://bucket/prefix/ (written\n"
+		"                        at each milestone; a rerun resumes from it)\n"
+		"  --record-region R     the bucket's region (default: the environment's)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -137,6 +143,8 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "deny-profile", required_argument, NULL, 'D' },
 		{ "no-contain", no_argument, NULL, 'N' },
 		{ "topic-arn", required_argument, NULL, 'T' },
+		{ "record", required_argument, NULL, 'o' },
+		{ "record-region", required_argument, NULL, 'G' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -156,6 +164,8 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'D': o->deny_profile = optarg; break;
 		case 'N': o->no_contain = true; break;
 		case 'T': o->topic_arn = optarg; break;
+		case 'o': o->record_uri = optarg; break;
+		case 'G': o->record_region = optarg; break;
 		case 'S': o->share_with = optarg; break;
 		case 't': {
 			char *end;
@@ -224,10 +234,16 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 	json_object *snaps = NULL;
 	int ret;
 
-	ret = snapshots_create(ec2, o->instance_id, o->case_id, &snaps, &err);
-	if (case_record_step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
-		return;
-	case_record_set(rec, "snapshots", snaps);
+	snaps = json_object_object_get(rec->root, "snapshots");
+	if (snaps && json_object_array_length(snaps)) {
+		/* Never a second set: the rerun waits for, copies and shares the first. */
+		case_record_skip(rec, "snapshots", "taken by an earlier run of this case");
+	} else {
+		ret = snapshots_create(ec2, o->instance_id, o->case_id, &snaps, &err);
+		if (case_record_step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
+			return;
+		case_record_set(rec, "snapshots", snaps);
+	}
 	ret = snapshots_wait(ec2, snaps, "snapshot_id", "state", deadline, &err);
 	if (case_record_step(rec, "snapshots-completed", "EC2 DescribeSnapshots", ret, &err))
 		return;
@@ -240,6 +256,10 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 
 			if (!json_object_object_get_ex(s, "snapshot_id", &v))
 				continue;
+			if (json_object_object_get_ex(s, "copy_id", NULL)) {
+				copies++;
+				continue;
+			}
 			ret = snapshots_copy(ec2, json_object_get_string(v), region, o->kms_key,
 					     o->case_id, o->instance_id, &copy, &err);
 			if (case_record_step(rec, "copy", "EC2 CopySnapshot", ret, &err))
@@ -263,7 +283,8 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 		const char *key = o->kms_key ? "copy_id" : "snapshot_id";
 
 		/* Only what was copied is shared when copies were asked for. */
-		if (!json_object_object_get_ex(s, key, &v))
+		if (!json_object_object_get_ex(s, key, &v) ||
+		    json_object_object_get_ex(s, "shared_with", NULL))
 			continue;
 		ret = snapshots_share(ec2, json_object_get_string(v), o->share_with, &err);
 		if (!case_record_step(rec, "share", "EC2 ModifySnapshotAttribute", ret, &err))
@@ -273,11 +294,63 @@ static void snapshot(struct awsapi_client *ec2, const struct respond_options *o,
 }
 
 /* Milestone messages, published with the security account's own credentials. */
+/* Written at each milestone; a failed write is a failed step, never a stop. */
+static void record_save(struct record_store *st, struct case_record *rec)
+{
+	char why[AWSAPI_ERROR_MAX] = "";
+	struct awsapi_error err = { 0 };
+	int ret = record_store_save(st, rec->root, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err.text, sizeof(err.text), "S3 PutObject %s: %s", st->key, why);
+		case_record_step(rec, "save-record", "S3 PutObject", ret, &err);
+	}
+}
+
+/* Open the store and resume from what it holds; an exit code when it cannot be used. */
+static int record_open(struct record_store *st, const struct respond_options *o,
+		       const char *region, struct case_record *rec)
+{
+	char why[AWSAPI_ERROR_MAX] = "", *bucket_region = NULL;
+	json_object *stored = NULL;
+	int ret;
+
+	if (o->record_region)
+		bucket_region = strdup(o->record_region);
+	else if (aws_region_resolve(NULL, NULL, &bucket_region, why, sizeof(why)))
+		bucket_region = strdup(region);
+	if (!bucket_region)
+		return CTL_EXIT_INTERNAL;
+	ret = record_store_open(st, o->record_uri, bucket_region, o->case_id, o->instance_id, why,
+				sizeof(why));
+	free(bucket_region);
+	if (ret) {
+		log_error("record", "%s: --record: %s", o->command, why);
+		return ret == -ENOKEY ? CTL_EXIT_CREDENTIALS : CTL_EXIT_USAGE;
+	}
+	/* A record that cannot be read could hide snapshots already taken: stop. */
+	ret = record_store_load(st, &stored, why, sizeof(why));
+	if (ret) {
+		log_error("record", "cannot read the case record s3://%s/%s: %s", st->s3.bucket,
+			  st->key, why);
+		return CTL_EXIT_RECORD;
+	}
+	if (stored && case_record_resume(rec, stored)) {
+		log_error("record", "s3://%s/%s belongs to another case or instance",
+			  st->s3.bucket, st->key);
+		return CTL_EXIT_RECORD;
+	}
+	if (stored)
+		log_info("record", "resuming case %s, run %d", o->case_id, rec->run);
+	return 0;
+}
+
 struct notifier {
 	struct aws_credentials_provider *cred;
 	struct awsapi_client sns;
 	bool ready;
 	const char *topic, *case_id, *instance_id;
+	struct record_store *store;  /* saved at each milestone, when there is one */
 };
 
 static int notifier_init(struct notifier *n, const struct respond_options *o)
@@ -329,6 +402,8 @@ static void milestone(struct notifier *n, struct case_record *rec, const char *n
 	va_list ap;
 	int ret;
 
+	if (n->store)
+		record_save(n->store, rec);
 	if (!n->ready) {
 		json_object_put(fields);
 		return;
@@ -418,6 +493,7 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 	bool sts_ready = false, ec2_ready = false, iam_ready = false;
 	struct case_record rec = { 0 };
 	struct notifier note = { 0 };
+	struct record_store store = { 0 };
 	json_object *instance = NULL, *identity, *snaps;
 	unsigned int failures;
 	struct sts_identity me;
@@ -439,6 +515,10 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 	}
 	json_object_object_add(rec.root, "command", json_object_new_string(command));
 	code = notifier_init(&note, &o);
+	if (!code && o.record_uri) {
+		code = record_open(&store, &o, region, &rec);
+		note.store = store.ready ? &store : NULL;
+	}
 	if (code)
 		goto out;
 	code = credentials(&o, region, &rec, &cred);
@@ -483,7 +563,9 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 		code = exit_for(ret);
 		goto print;
 	}
-	case_record_set(&rec, "instance", instance);
+	/* The instance as first found stays: release restores that, not a contained one. */
+	case_record_set(&rec, json_object_object_get(rec.root, "instance") ? "instance_now" :
+			"instance", instance);
 	milestone(&note, &rec, "started", NULL, "%s of %s (%s) in %s", command, o.instance_id,
 		  json_object_get_string(json_object_object_get(instance, "state")), region);
 	if (!contain_only) {
@@ -524,6 +606,8 @@ print:
 	if (code == CTL_EXIT_OK && rec.failures)
 		code = CTL_EXIT_STEP_FAILED;  /* the last notification failed */
 	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
+	if (note.store)
+		record_save(note.store, &rec);
 	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
@@ -536,6 +620,7 @@ out:
 		awsapi_client_free(&sts);
 	aws_credentials_provider_free(cred);
 	notifier_free(&note);
+	record_store_close(&store);
 	case_record_free(&rec);
 	free(region);
 	return code;

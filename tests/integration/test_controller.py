@@ -10,7 +10,8 @@ printed case record holds the instance as it was and a timeline of every
 call; then containment: every ENI through an allow-all group into one with no
 rules, the Elastic IP off, a deny-all profile, older role sessions denied,
 the Contain tag (also by `contain` alone). A refused step is recorded with
-its code and the later ones, containment included, still run. Bad input gives one clear error line and
+its code and the later ones, containment included, still run. The record
+kept in S3 is written at each milestone and a rerun resumes from it. Bad input gives one clear error line and
 its own exit code: an unknown instance, a wrong secret, a role that cannot
 be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
@@ -28,7 +29,7 @@ from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
 
 CONTROLLER = os.path.join(BUILD, "forensics-controller")
 EXIT_USAGE, EXIT_DENIED, EXIT_NO_INSTANCE, EXIT_THROTTLED = 2, 20, 21, 22
-EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT, EXIT_STEP_FAILED = 24, 25, 26
+EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT, EXIT_STEP_FAILED, EXIT_RECORD = 24, 25, 26, 27
 FORENSICS_ACCOUNT = "210987654321"
 # moto 5.2.1 honours a trust policy naming the caller's own ARN (not the account's
 # :root, which it refuses; "*" gets HTTP 500), refuses a wrong ExternalId but
@@ -310,6 +311,68 @@ def case_notifications(moto):
           f"{msgs}")
 
 
+def case_record_resumed(moto):
+    """The record is kept in S3, written at each milestone; a rerun resumes from it and
+    takes no second set of snapshots; the instance as first found is kept."""
+    ec2, s3 = moto.client("ec2"), moto.s3()
+    iid = launch(moto)
+    key_arn = moto.client("kms").create_key(Description="forensics")["KeyMetadata"]["Arn"]
+    if "forensics-cases" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    args = ("--record", "s3://forensics-cases/cases/", "--kms-key", key_arn,
+            "--share-with", FORENSICS_ACCOUNT)
+    key = f"cases/IR-7/{iid}/record.json"
+    with FaultProxy(moto.endpoint) as proxy:
+        p = respond(moto, iid, *args, AWS_ENDPOINT_URL_S3=proxy.endpoint)
+        puts = [r for r in proxy.records(method="PUT") if r.path.endswith(key)]
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check(len(puts) >= 5, f"the record was written {len(puts)} times, not at each milestone")
+    stored = json.loads(s3.get_object(Bucket="forensics-cases", Key=key)["Body"].read())
+    check(stored == record(p), "the stored record differs from the printed one")
+
+    def taken():
+        return sorted(s["SnapshotId"] for s in ec2.describe_snapshots(Filters=[
+            {"Name": "tag:ForensicsSourceInstance", "Values": [iid]}])["Snapshots"])
+    first = taken()
+    check(len(first) == 4, f"snapshots and copies: {first}")
+    p = respond(moto, iid, *args)
+    check(p.returncode == 0, f"rerun: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check(taken() == first, f"a rerun took snapshots again: {taken()} != {first}")
+    rec = record(p)
+    check(rec["runs"] == 2 and "resumed" in rec, f"runs: {rec.get('runs')}")
+    skipped = [(t["step"], t["run"]) for t in rec["timeline"] if t["result"] == "skipped"]
+    check(skipped == [("snapshots", 2)], f"skipped: {skipped}")
+    run2 = [t["step"] for t in rec["timeline"] if t["run"] == 2]
+    check("copy" not in run2 and "share" not in run2, f"copied or shared again: {run2}")
+    check(rec["instance"]["disable_api_termination"] is False and
+          rec["instance"]["shutdown_behavior"] == "terminate", "the first-found state is lost")
+    iso = rec["containment"]["isolation_group"]
+    check(all([g["id"] for g in e["groups"]] != [iso]
+              for e in rec["instance"]["network_interfaces"]) and
+          all([g["id"] for g in e["groups"]] == [iso]
+              for e in rec["instance_now"]["network_interfaces"]), "instance / instance_now")
+    check(json.loads(s3.get_object(Bucket="forensics-cases", Key=key)["Body"].read()) == rec,
+          "the stored record is not the rerun's")
+
+
+def case_record_unusable(moto):
+    """A stored record of another case (or not JSON) stops the run before it does anything."""
+    ec2, s3 = moto.client("ec2"), moto.s3()
+    iid = launch(moto)
+    if "forensics-cases" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    key = f"cases/IR-7/{iid}/record.json"
+    for body, words in ((json.dumps({"case_id": "IR-8", "instance_id": iid, "timeline": []}),
+                         ("another case",)), ("not json", ("not a case record",))):
+        s3.put_object(Bucket="forensics-cases", Key=key, Body=body.encode())
+        p = respond(moto, iid, "--record", "s3://forensics-cases/cases/")
+        one_error(p, EXIT_RECORD, key, *words)
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is False, "the instance was touched")
+    check(s3.get_object(Bucket="forensics-cases", Key=key)["Body"].read() == b"not json",
+          "the stored record was overwritten")
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -432,7 +495,8 @@ def main():
         return suite.finish()
     with MotoServer(auth=True) as moto:
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
-                   case_contain_only, case_notifications, case_profile_and_eip, case_unknown_instance,
+                   case_contain_only, case_notifications, case_record_resumed,
+                   case_record_unusable, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):
