@@ -19,6 +19,7 @@ static const struct {
 } subcommands[] = {
 	{ "respond", respond_main, "preserve, snapshot and contain; print the case record" },
 	{ "contain", contain_main, "isolate the instance only, print the case record" },
+	{ "release", release_main, "restore what a response changed, from the case record" },
 };
 
 static void usage(FILE *out)

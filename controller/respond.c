@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify.h"
 #include "record.h"
+#include "release.h"
 #include "snapshots.h"
 #include "store.h"
 #include "sts.h"
@@ -42,12 +43,21 @@ struct respond_options {
 	const char *record_region;
 	bool no_contain;
 	bool contain_only;   /* the `contain` command: describe and isolate */
+	bool release;        /* the `release` command: restore from the stored record */
 	const char *command;
 };
 
-static void usage(FILE *out, bool contain_only)
+static void usage(FILE *out, const struct respond_options *o)
 {
-	if (contain_only)
+	if (o->release)
+		fprintf(out,
+			"Usage: %s release <instance-id> --case ID --record S3URI [options]\n\n"
+			"Put back what the response changed (groups, Elastic IPs, instance\n"
+			"profile, termination protection, shutdown behaviour,\n"
+			"DeleteOnTermination), from the case record's instance as first found;\n"
+			"tag it Released. Snapshots and the policy revoking older role sessions\n"
+			"stay. Options as for respond.\n\n", CONTROLLER_NAME);
+	if (o->contain_only)
 		fprintf(out, "Usage: %s contain <instance-id> --case ID [options]\n\n"
 			"Isolate the instance (network, Elastic IPs, instance profile, role\n"
 			"sessions, tag) and print the case record (JSON). Options as for respond;\n"
@@ -186,7 +196,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			}
 			break;
 		case 'h':
-			usage(stdout, o->contain_only);
+			usage(stdout, o);
 			return -1;
 		default:
 			log_option_error(o->command, c, argv[optind - 1]);
@@ -215,6 +225,11 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	}
 	if (!o->snapshot_timeout_s)
 		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
+	if (o->release && !o->record_uri) {
+		log_error("usage", "%s: --record is required: the case record says what to restore",
+			  o->command);
+		return CTL_EXIT_USAGE;
+	}
 	if (o->external_id && !o->role_arn) {
 		log_error("usage", "%s: --external-id needs --role-arn", o->command);
 		return CTL_EXIT_USAGE;
@@ -338,6 +353,11 @@ static int record_open(struct record_store *st, const struct respond_options *o,
 	if (stored && case_record_resume(rec, stored)) {
 		log_error("record", "s3://%s/%s belongs to another case or instance",
 			  st->s3.bucket, st->key);
+		return CTL_EXIT_RECORD;
+	}
+	if (!stored && o->release) {
+		log_error("record", "no case record at s3://%s/%s to release from", st->s3.bucket,
+			  st->key);
 		return CTL_EXIT_RECORD;
 	}
 	if (stored)
@@ -485,9 +505,12 @@ static int credentials(const struct respond_options *o, const char *region,
 	return 0;
 }
 
-static int run(int argc, char *argv[], const char *command, bool contain_only)
+enum run_mode { RUN_RESPOND, RUN_CONTAIN, RUN_RELEASE };
+
+static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 {
-	struct respond_options o = { .command = command, .contain_only = contain_only };
+	struct respond_options o = { .command = command, .contain_only = mode == RUN_CONTAIN,
+				     .release = mode == RUN_RELEASE };
 	struct aws_credentials_provider *cred = NULL;
 	struct awsapi_client sts = { 0 }, ec2 = { 0 }, iam = { 0 };
 	bool sts_ready = false, ec2_ready = false, iam_ready = false;
@@ -513,7 +536,6 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 		code = CTL_EXIT_INTERNAL;
 		goto out;
 	}
-	json_object_object_add(rec.root, "command", json_object_new_string(command));
 	code = notifier_init(&note, &o);
 	if (!code && o.record_uri) {
 		code = record_open(&store, &o, region, &rec);
@@ -521,6 +543,8 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 	}
 	if (code)
 		goto out;
+	/* After a resume: the stored record is the one that goes on. */
+	json_object_object_add(rec.root, "command", json_object_new_string(command));
 	code = credentials(&o, region, &rec, &cred);
 	if (code == CTL_EXIT_CREDENTIALS)
 		goto out;
@@ -568,7 +592,23 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 			"instance", instance);
 	milestone(&note, &rec, "started", NULL, "%s of %s (%s) in %s", command, o.instance_id,
 		  json_object_get_string(json_object_object_get(instance, "state")), region);
-	if (!contain_only) {
+	if (mode == RUN_RELEASE) {
+		json_object *found = json_object_object_get(rec.root, "instance");
+
+		if (!found) {
+			snprintf(err.text, sizeof(err.text),
+				 "the case record holds no instance as found: nothing to restore");
+			err.code[0] = '\0';
+			case_record_step(&rec, "release", "case record", -ENOENT, &err);
+		} else {
+			release_instance(&ec2, o.instance_id, found, instance, &rec);
+			milestone(&note, &rec, "released", NULL, "%s", rec.failures ?
+				  "release incomplete: see the case record" :
+				  "groups, addresses, profile and attributes restored");
+		}
+		goto done;
+	}
+	if (mode == RUN_RESPOND) {
 		failures = rec.failures;
 		preserve(&ec2, o.instance_id, instance, &rec);
 		milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
@@ -595,6 +635,7 @@ static int run(int argc, char *argv[], const char *command, bool contain_only)
 			  "network isolated, Elastic IPs off, role sessions revoked, tagged" :
 			  "containment incomplete: see the case record");
 	}
+done:
 	if (rec.failures)
 		code = CTL_EXIT_STEP_FAILED;
 print:
@@ -628,10 +669,15 @@ out:
 
 int respond_main(int argc, char *argv[])
 {
-	return run(argc, argv, "respond", false);
+	return run(argc, argv, "respond", RUN_RESPOND);
 }
 
 int contain_main(int argc, char *argv[])
 {
-	return run(argc, argv, "contain", true);
+	return run(argc, argv, "contain", RUN_CONTAIN);
+}
+
+int release_main(int argc, char *argv[])
+{
+	return run(argc, argv, "release", RUN_RELEASE);
 }

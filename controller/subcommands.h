@@ -7,5 +7,6 @@
 
 int respond_main(int argc, char *argv[]);
 int contain_main(int argc, char *argv[]);
+int release_main(int argc, char *argv[]);
 
 #endif

@@ -11,7 +11,8 @@ call; then containment: every ENI through an allow-all group into one with no
 rules, the Elastic IP off, a deny-all profile, older role sessions denied,
 the Contain tag (also by `contain` alone). A refused step is recorded with
 its code and the later ones, containment included, still run. The record
-kept in S3 is written at each milestone and a rerun resumes from it. Bad input gives one clear error line and
+kept in S3 is written at each milestone, a rerun resumes from it, and
+`release` puts back from it what the response changed. Bad input gives one clear error line and
 its own exit code: an unknown instance, a wrong secret, a role that cannot
 be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
@@ -373,6 +374,72 @@ def case_record_unusable(moto):
           "the stored record was overwritten")
 
 
+def case_release(moto):
+    """release puts back groups, Elastic IP, profile and attributes from the stored record;
+    the snapshots and the policy revoking older sessions stay."""
+    ec2, iam, s3 = moto.client("ec2"), moto.client("iam"), moto.s3()
+    iid, role, allocation, deny = contained_instance(moto)
+    if "forensics-cases" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    addr_before = ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]
+    prof_before = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [iid]}])["IamInstanceProfileAssociations"]
+    rec_args = ("--record", "s3://forensics-cases/cases/")
+    p = respond(moto, iid, "--deny-profile", deny, *rec_args)
+    check(p.returncode == 0, f"respond: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    snaps = [s["snapshot_id"] for s in record(p)["snapshots"]]
+    p = subprocess.run([CONTROLLER, "release", iid, "--case", "IR-7", *rec_args],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"release: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    after = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    groups = {e["NetworkInterfaceId"]: sorted(g["GroupId"] for g in e["Groups"])
+              for e in after["NetworkInterfaces"]}
+    want = {e["NetworkInterfaceId"]: sorted(g["GroupId"] for g in e["Groups"])
+            for e in before["NetworkInterfaces"]}
+    check(groups == want, f"groups {groups} != {want}")
+    addr = ec2.describe_addresses(AllocationIds=[allocation])["Addresses"][0]
+    # Back on the ENI it was on (moto then reports InstanceId as "").
+    was = addr_before["NetworkInterfaceId"]
+    check(was and addr.get("AssociationId") and addr.get("NetworkInterfaceId") == was,
+          f"Elastic IP not back on {was}: {addr}")
+    prof = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [iid]}])["IamInstanceProfileAssociations"]
+    check([a["IamInstanceProfile"]["Arn"] for a in prof] ==
+          [a["IamInstanceProfile"]["Arn"] for a in prof_before], f"profile: {prof}")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is False, "termination protection still on")
+    check(ec2.describe_instance_attribute(
+        InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
+        ["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate", "shutdown not restored")
+    dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in after["BlockDeviceMappings"]}
+    check(dot == {"/dev/sda1": True, "/dev/sdf": True}, f"DeleteOnTermination: {dot}")
+    tags = {t["Key"]: t["Value"] for t in after.get("Tags", [])}
+    check(tags.get("SecurityIncidentStatus") == "Released", f"tags: {tags}")
+    iam.get_role_policy(RoleName=role, PolicyName="ForensicsRevokeOlderSessions")  # still there
+    check(len(ec2.describe_snapshots(SnapshotIds=snaps)["Snapshots"]) == len(snaps),
+          "snapshots gone")
+    rec = record(p)
+    check(rec["runs"] == 2 and rec["command"] == "release" and rec["release"]["tagged"],
+          f"record: {rec.get('release')}")
+    check(json.loads(s3.get_object(Bucket="forensics-cases", Key=f"cases/IR-7/{iid}/record.json")
+                     ["Body"].read()) == rec, "the stored record is not the release's")
+
+
+def case_release_without_record(moto):
+    iid = launch(moto)
+    p = subprocess.run([CONTROLLER, "release", iid, "--case", "IR-7"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True)
+    one_error(p, EXIT_USAGE, "--record is required")
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    p = subprocess.run([CONTROLLER, "release", iid, "--case", "IR-7", "--record",
+                        "s3://forensics-cases/cases/"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True)
+    one_error(p, EXIT_RECORD, "no case record", iid)
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -496,7 +563,8 @@ def main():
     with MotoServer(auth=True) as moto:
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
-                   case_record_unusable, case_profile_and_eip, case_unknown_instance,
+                   case_record_unusable, case_release, case_release_without_record,
+                   case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):
