@@ -14,6 +14,7 @@
 #include "record.h"
 #include "release.h"
 #include "snapshots.h"
+#include "ssm.h"
 #include "store.h"
 #include "sts.h"
 #include "subcommands.h"
@@ -41,6 +42,10 @@ struct respond_options {
 	const char *topic_arn;
 	const char *record_uri;
 	const char *record_region;
+	const char *evidence_uri;
+	const char *writer_role;
+	const char *agent_path;
+	long acquire_timeout_s;
 	bool no_contain;
 	bool contain_only;   /* the `contain` command: describe and isolate */
 	bool release;        /* the `release` command: restore from the stored record */
@@ -83,7 +88,13 @@ static void usage(FILE *out, const struct respond_options *o)
 		"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
 		"  --record S3URI        keep the case record under s3://bucket/prefix/ (written\n"
 		"                        at each milestone; a rerun resumes from it)\n"
-		"  --record-region R     the bucket's region (default: the environment's)\n"
+		"  --record-region R     the buckets' region (default: the environment's)\n"
+		"  --evidence S3URI      acquire memory with the agent through SSM into\n"
+		"                        <S3URI><case>/<instance>/\n"
+		"  --writer-role-arn ARN role the agent writes with, narrowed by a session\n"
+		"                        policy to that prefix (required with --evidence)\n"
+		"  --agent PATH          the agent on the instance (forensics-agent)\n"
+		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -155,6 +166,10 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "topic-arn", required_argument, NULL, 'T' },
 		{ "record", required_argument, NULL, 'o' },
 		{ "record-region", required_argument, NULL, 'G' },
+		{ "evidence", required_argument, NULL, 'e' },
+		{ "writer-role-arn", required_argument, NULL, 'W' },
+		{ "agent", required_argument, NULL, 'A' },
+		{ "acquire-timeout", required_argument, NULL, 'Q' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -176,6 +191,20 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'T': o->topic_arn = optarg; break;
 		case 'o': o->record_uri = optarg; break;
 		case 'G': o->record_region = optarg; break;
+		case 'e': o->evidence_uri = optarg; break;
+		case 'W': o->writer_role = optarg; break;
+		case 'A': o->agent_path = optarg; break;
+		case 'Q': {
+			char *end;
+
+			o->acquire_timeout_s = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o->acquire_timeout_s <= 0) {
+				log_error("usage", "%s: --acquire-timeout wants seconds > 0",
+					  o->command);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'S': o->share_with = optarg; break;
 		case 't': {
 			char *end;
@@ -225,6 +254,20 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	}
 	if (!o->snapshot_timeout_s)
 		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
+	if (o->evidence_uri && (!o->writer_role || strchr(o->evidence_uri, '\'') ||
+				strncmp(o->evidence_uri, "s3://", 5))) {
+		log_error("usage", "%s: --evidence wants an s3:// URI (no quotes) and "
+			  "--writer-role-arn", o->command);
+		return CTL_EXIT_USAGE;
+	}
+	if (o->agent_path && strchr(o->agent_path, '\'')) {
+		log_error("usage", "%s: --agent: no quotes", o->command);
+		return CTL_EXIT_USAGE;
+	}
+	if (!o->agent_path)
+		o->agent_path = "forensics-agent";
+	if (!o->acquire_timeout_s)
+		o->acquire_timeout_s = SSM_DEFAULT_TIMEOUT_S;
 	if (o->release && !o->record_uri) {
 		log_error("usage", "%s: --record is required: the case record says what to restore",
 			  o->command);
@@ -505,6 +548,128 @@ static int credentials(const struct respond_options *o, const char *region,
 	return 0;
 }
 
+/* Where the security account's own resources live: the option, the environment, else region. */
+static char *home_region(const struct respond_options *o, const char *region)
+{
+	char why[AWS_REASON_MAX], *r = NULL;
+
+	if (o->record_region)
+		return strdup(o->record_region);
+	if (aws_region_resolve(NULL, NULL, &r, why, sizeof(why)))
+		return strdup(region);
+	return r;
+}
+
+/*
+ * Temporary credentials of the writer role, narrowed to the case's prefix: the
+ * agent can put objects there and nothing else, for an hour at most.
+ */
+static int writer_credentials(const struct respond_options *o, const char *home,
+			      const char *bucket, const char *key, struct aws_credentials *out,
+			      struct awsapi_error *err)
+{
+	struct aws_credentials_provider *base = NULL;
+	struct awsapi_client sts;
+	char *policy = NULL, session[STS_SESSION_NAME_MAX + 1];
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	ret = aws_credentials_provider_new(NULL, &base, err->text, sizeof(err->text));
+	if (ret)
+		return ret;
+	ret = awsapi_client_init(&sts, &awsapi_sts, home, base, err->text, sizeof(err->text));
+	if (ret) {
+		aws_credentials_provider_free(base);
+		return ret;
+	}
+	if (asprintf(&policy, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+		     "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\","
+		     "\"s3:ListMultipartUploadParts\"],\"Resource\":\"arn:aws:s3:::%s/%s*\"}]}",
+		     bucket, key) < 0)
+		policy = NULL;
+	snprintf(session, sizeof(session), "forensics-writer-%s", o->case_id);
+	struct sts_role role = {
+		.role_arn = o->writer_role, .session_name = session, .policy = policy,
+		.duration_s = STS_DEFAULT_DURATION_S,
+	};
+
+	ret = policy ? sts_assume_role(&sts, &role, out, NULL, 0, err) : -ENOMEM;
+	free(policy);
+	awsapi_client_free(&sts);
+	aws_credentials_provider_free(base);
+	return ret;
+}
+
+/* The agent through SSM, writing into <evidence><case>/<instance>/. */
+static void acquire_memory(struct awsapi_client *ssm, const struct respond_options *o,
+			   const char *region, struct case_record *rec)
+{
+	struct aws_credentials cred = { 0 };
+	json_object *mem = json_object_new_object(), *inv = NULL;
+	char *bucket = NULL, *prefix = NULL, *key = NULL, *command = NULL, *home;
+	char *command_id = NULL, why[AWS_REASON_MAX] = "", comment[100];
+	struct awsapi_error err = { 0 };
+	time_t now = time(NULL);
+	int ret;
+
+	case_record_set(rec, "memory", mem);
+	home = home_region(o, region);
+	ret = s3_uri_parse(o->evidence_uri, &bucket, &prefix, why, sizeof(why));
+	if (!ret && (!home || asprintf(&key, "%s%s%s/%s/", prefix,
+				       *prefix && prefix[strlen(prefix) - 1] != '/' ? "/" : "",
+				       o->case_id, o->instance_id) < 0)) {
+		key = NULL;
+		ret = -ENOMEM;
+	}
+	if (ret) {
+		snprintf(err.text, sizeof(err.text), "--evidence: %s",
+			 why[0] ? why : "out of memory");
+		case_record_step(rec, "memory", "S3 URI", ret, &err);
+		goto out;
+	}
+	if (asprintf(&command, "s3://%s/%s", bucket, key) >= 0)
+		json_object_object_add(mem, "output", json_object_new_string(command));
+	free(command);
+	command = NULL;
+	json_object_object_add(mem, "writer_role", json_object_new_string(o->writer_role));
+	ret = writer_credentials(o, home, bucket, key, &cred, &err);
+	if (case_record_step(rec, "writer-credentials", "STS AssumeRole", ret, &err))
+		goto out;
+	/* The secrets go to the instance only, never into the record or the log. */
+	if (asprintf(&command, "AWS_ACCESS_KEY_ID='%s' AWS_SECRET_ACCESS_KEY='%s' "
+		     "AWS_SESSION_TOKEN='%s' AWS_REGION='%s' '%s' acquire --case '%s' "
+		     "--output 's3://%s/%s'", cred.access_key_id, cred.secret_access_key,
+		     cred.session_token, home, o->agent_path, o->case_id, bucket, key) < 0) {
+		command = NULL;
+		case_record_step(rec, "memory-command", "SSM SendCommand", -ENOMEM, NULL);
+		goto out;
+	}
+	snprintf(comment, sizeof(comment), "forensics case %s: memory", o->case_id);
+	ret = ssm_send(ssm, o->instance_id, command, comment, o->acquire_timeout_s,
+		       now + SSM_REGISTER_TIMEOUT_S, &command_id, &err);
+	if (case_record_step(rec, "memory-command", "SSM SendCommand", ret, &err))
+		goto out;
+	json_object_object_add(mem, "command_id", json_object_new_string(command_id));
+	ret = ssm_wait(ssm, command_id, o->instance_id, now + o->acquire_timeout_s, &inv, &err);
+	if (inv)
+		json_object_object_add(mem, "invocation", inv);
+	case_record_step(rec, "memory-acquired", "SSM GetCommandInvocation", ret, &err);
+out:
+	if (command)
+		memset(command, 0, strlen(command));
+	free(command);
+	free(command_id);
+	free(bucket);
+	free(prefix);
+	free(key);
+	free(home);
+	free(cred.access_key_id);
+	if (cred.secret_access_key)
+		memset(cred.secret_access_key, 0, strlen(cred.secret_access_key));
+	free(cred.secret_access_key);
+	free(cred.session_token);
+}
+
 enum run_mode { RUN_RESPOND, RUN_CONTAIN, RUN_RELEASE };
 
 static int run(int argc, char *argv[], const char *command, enum run_mode mode)
@@ -512,8 +677,8 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	struct respond_options o = { .command = command, .contain_only = mode == RUN_CONTAIN,
 				     .release = mode == RUN_RELEASE };
 	struct aws_credentials_provider *cred = NULL;
-	struct awsapi_client sts = { 0 }, ec2 = { 0 }, iam = { 0 };
-	bool sts_ready = false, ec2_ready = false, iam_ready = false;
+	struct awsapi_client sts = { 0 }, ec2 = { 0 }, iam = { 0 }, ssm = { 0 };
+	bool sts_ready = false, ec2_ready = false, iam_ready = false, ssm_ready = false;
 	struct case_record rec = { 0 };
 	struct notifier note = { 0 };
 	struct record_store store = { 0 };
@@ -559,6 +724,10 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	if (!ret) {
 		ret = awsapi_client_init(&iam, &awsapi_iam, region, cred, why, sizeof(why));
 		iam_ready = !ret;
+	}
+	if (!ret) {
+		ret = awsapi_client_init(&ssm, &awsapi_ssm, region, cred, why, sizeof(why));
+		ssm_ready = !ret;
 	}
 	if (ret) {
 		log_error("endpoint", "%s", why);
@@ -614,6 +783,12 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 		milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
 			  "termination protection on, shutdown stop, volumes kept, console saved" :
 			  "preservation incomplete: see the case record");
+		if (o.evidence_uri) {
+			failures = rec.failures;
+			acquire_memory(&ssm, &o, region, &rec);
+			milestone(&note, &rec, "memory", NULL, "%s", rec.failures == failures ?
+				  "memory acquired by the agent" : "memory acquisition failed");
+		}
 		snapshot(&ec2, &o, region, &rec);
 		snaps = json_object_object_get(rec.root, "snapshots");
 		if (snaps)
@@ -653,6 +828,8 @@ print:
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
 out:
+	if (ssm_ready)
+		awsapi_client_free(&ssm);
 	if (iam_ready)
 		awsapi_client_free(&iam);
 	if (ec2_ready)

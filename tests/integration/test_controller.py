@@ -440,6 +440,47 @@ def case_release_without_record(moto):
     one_error(p, EXIT_RECORD, "no case record", iid)
 
 
+def case_memory_through_ssm(moto):
+    """The agent sent by SSM Run Command with writer-role credentials narrowed by a session
+    policy to the case's prefix; no long-lived key on the instance; the invocation polled."""
+    ssm, iam = moto.client("ssm"), moto.client("iam")
+    iid = launch(moto)
+    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    writer = iam.get_role(RoleName="writer")["Role"]["Arn"]
+    prefix = f"cases/IR-7/{iid}/"
+    with FaultProxy(moto.endpoint) as proxy:
+        p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
+                    "--writer-role-arn", writer, "--agent", "/opt/forensics/forensics-agent",
+                    endpoint=proxy.endpoint)
+        assume = [r for r in proxy.records(op="AssumeRole")]
+        polls = len(proxy.records(op="GetCommandInvocation"))
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    from urllib.parse import parse_qs
+    form = parse_qs(assume[0].body.decode())
+    policy = json.loads(form["Policy"][0])
+    check(form["RoleArn"] == [writer] and policy["Statement"][0]["Resource"] ==
+          f"arn:aws:s3:::forensics-evidence/{prefix}*" and
+          "s3:PutObject" in policy["Statement"][0]["Action"], f"session policy: {form}")
+    cmds = ssm.list_commands(InstanceId=iid)["Commands"]
+    check(len(cmds) == 1 and cmds[0]["DocumentName"] == "AWS-RunShellScript", f"{cmds}")
+    line = cmds[0]["Parameters"]["commands"][0]
+    check(line.endswith(f"'/opt/forensics/forensics-agent' acquire --case 'IR-7' "
+                        f"--output 's3://forensics-evidence/{prefix}'"), f"command: {line}")
+    check("AWS_SESSION_TOKEN='" in line and moto.access_key not in line and
+          moto.secret_key not in line, "long-lived keys (or no session) in the command")
+    rec = record(p)
+    mem = rec["memory"]
+    check(mem["command_id"] == cmds[0]["CommandId"] and mem["invocation"]["status"] == "Success"
+          and mem["output"] == f"s3://forensics-evidence/{prefix}", f"memory: {mem}")
+    check("AWS_SECRET" not in json.dumps(rec) and "AWS_SECRET" not in p.stderr.decode(),
+          "the writer's secret leaked into the record or the log")
+    check(polls >= 1, "the invocation was never asked for")
+    names = [st for st, _ in steps(rec)]
+    check(names.index("memory-acquired") < names.index("snapshots"), f"order: {names}")
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -564,7 +605,7 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_profile_and_eip, case_unknown_instance,
+                   case_memory_through_ssm, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_not_assumed):

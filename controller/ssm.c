@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "ssm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void pause_jittered(long *pause_ms, long cap_ms, unsigned int *seed)
+{
+	usleep((useconds_t)(*pause_ms / 2 + rand_r(seed) % (*pause_ms / 2 + 1)) * 1000);
+	*pause_ms *= 2;
+	if (*pause_ms > cap_ms)
+		*pause_ms = cap_ms;
+}
+
+int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *command,
+	     const char *comment, long execution_timeout_s, time_t register_deadline,
+	     char **command_id, struct awsapi_error *err)
+{
+	json_object *req = json_object_new_object(), *params = json_object_new_object();
+	json_object *ids = json_object_new_array(), *cmds = json_object_new_array(), *timeout;
+	json_object *answer = NULL, *cmd, *id;
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	long pause_ms = SSM_POLL_FIRST_MS;
+	char text[24];
+	int ret;
+
+	*command_id = NULL;
+	json_object_array_add(ids, json_object_new_string(instance_id));
+	json_object_array_add(cmds, json_object_new_string(command));
+	snprintf(text, sizeof(text), "%ld", execution_timeout_s);
+	timeout = json_object_new_array();
+	json_object_array_add(timeout, json_object_new_string(text));
+	json_object_object_add(params, "commands", cmds);
+	json_object_object_add(params, "executionTimeout", timeout);
+	json_object_object_add(req, "DocumentName", json_object_new_string(SSM_DOCUMENT));
+	json_object_object_add(req, "InstanceIds", ids);
+	json_object_object_add(req, "Parameters", params);
+	json_object_object_add(req, "Comment", json_object_new_string(comment));
+	for (;;) {
+		ret = awsapi_json(ssm, "SendCommand", req, &answer, err);
+		if (ret != -ENOENT || strcmp(err->code, "InvalidInstanceId") ||
+		    time(NULL) + pause_ms / 1000 > register_deadline)
+			break;
+		pause_jittered(&pause_ms, SSM_POLL_CAP_MS, &seed);
+	}
+	json_object_put(req);
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(answer, "Command", &cmd) ||
+	    !json_object_object_get_ex(cmd, "CommandId", &id) ||
+	    !(*command_id = strdup(json_object_get_string(id)))) {
+		snprintf(err->text, sizeof(err->text),
+			 "SSM SendCommand: no CommandId in the answer");
+		ret = -EIO;
+	}
+	json_object_put(answer);
+	return ret;
+}
+
+static void copy_field(json_object *to, const char *key, json_object *from, const char *name)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(from, name, &v))
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+int ssm_wait(struct awsapi_client *ssm, const char *command_id, const char *instance_id,
+	     time_t deadline, json_object **out, struct awsapi_error *err)
+{
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	long pause_ms = SSM_POLL_FIRST_MS;
+	json_object *req = json_object_new_object();
+	int ret;
+
+	*out = NULL;
+	json_object_object_add(req, "CommandId", json_object_new_string(command_id));
+	json_object_object_add(req, "InstanceId", json_object_new_string(instance_id));
+	for (;;) {
+		json_object *answer = NULL, *v;
+		const char *status;
+
+		ret = awsapi_json(ssm, "GetCommandInvocation", req, &answer, err);
+		/* Right after SendCommand the invocation may not exist yet. */
+		if (ret && strcmp(err->code, "InvocationDoesNotExist"))
+			break;
+		if (!ret) {
+			json_object_put(*out);
+			*out = json_object_new_object();
+			copy_field(*out, "status", answer, "Status");
+			copy_field(*out, "status_details", answer, "StatusDetails");
+			copy_field(*out, "response_code", answer, "ResponseCode");
+			copy_field(*out, "stdout_tail", answer, "StandardOutputContent");
+			copy_field(*out, "stderr_tail", answer, "StandardErrorContent");
+			status = json_object_object_get_ex(answer, "Status", &v) ?
+				 json_object_get_string(v) : "";
+			if (strcmp(status, "Pending") && strcmp(status, "InProgress") &&
+			    strcmp(status, "Delayed")) {
+				if (strcmp(status, "Success")) {
+					snprintf(err->text, sizeof(err->text),
+						 "SSM GetCommandInvocation: the agent ended %s",
+						 status[0] ? status : "without a status");
+					ret = -EIO;
+				}
+				json_object_put(answer);
+				break;
+			}
+		}
+		json_object_put(answer);
+		if (time(NULL) + pause_ms / 1000 > deadline) {
+			snprintf(err->text, sizeof(err->text),
+				 "SSM GetCommandInvocation: %s still running at the deadline",
+				 command_id);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		pause_jittered(&pause_ms, SSM_POLL_CAP_MS, &seed);
+	}
+	json_object_put(req);
+	return ret;
+}

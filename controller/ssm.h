@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Memory acquisition through SSM Run Command: the agent run on the instance
+ * by AWS-RunShellScript, then GetCommandInvocation polled with growing,
+ * jittered intervals until the command ends or the deadline passes. The
+ * agent's last line of output is its manifest.
+ */
+#ifndef FORENSICS_SSM_H
+#define FORENSICS_SSM_H
+
+#include "awsapi.h"
+
+#include <json-c/json.h>
+#include <time.h>
+
+#define SSM_DOCUMENT "AWS-RunShellScript"
+#define SSM_POLL_FIRST_MS 1000
+#define SSM_POLL_CAP_MS 30000
+#define SSM_DEFAULT_TIMEOUT_S (4 * 3600)
+/* How long an instance may take to show up in SSM (a profile just attached). */
+#define SSM_REGISTER_TIMEOUT_S 300
+
+/*
+ * SendCommand of one shell command line to the instance; *command_id
+ * malloc'd. An instance not (yet) registered with SSM (InvalidInstanceId)
+ * is asked again until register_deadline: a profile just attached takes a
+ * few minutes to show.
+ */
+int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *command,
+	     const char *comment, long execution_timeout_s, time_t register_deadline,
+	     char **command_id, struct awsapi_error *err);
+/*
+ * Until the invocation ends: *out {"status", "status_details", "response_code",
+ * "stdout_tail", "stderr_tail"}; 0 for Success, -EIO for another end,
+ * -ETIMEDOUT at the deadline (with *out as last seen).
+ */
+int ssm_wait(struct awsapi_client *ssm, const char *command_id, const char *instance_id,
+	     time_t deadline, json_object **out, struct awsapi_error *err);
+
+#endif
