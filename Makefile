@@ -117,7 +117,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER) $(CONTROLLER_SRCS)
 # library code directly.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
-$(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER)
+$(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER) $(CONTROLLER_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) \
 		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread

@@ -583,6 +583,28 @@ def case_assume_role(moto):
     check(steps(rec)[0] == ("assume-role", "ok"), f"{steps(rec)}")
 
 
+def case_role_refreshed(moto):
+    """The assumed role's credentials are fetched again once within 5 minutes of expiring,
+    not before (driven by tests/tools/role-refresh with a clock it chooses)."""
+    tool = os.path.join(BUILD, "tools", "role-refresh")
+    check(os.access(tool, os.X_OK), "missing: build it with `make unit`")
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/ForensicsResponse"  # made by case_assume_role
+    with FaultProxy(moto.endpoint) as proxy:
+        p = subprocess.run([tool, moto.region, arn, "ext-42", "--", "-900", "-301", "-299"],
+                           env=moto.env(AWS_ENDPOINT_URL=proxy.endpoint),
+                           capture_output=True, timeout=60)
+        calls = len(proxy.records(op="AssumeRole"))
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stdout!r} {p.stderr!r}")
+    lines = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    check(all(x["ret"] == 0 for x in lines), f"{lines}")
+    keys = [x["key_sha256"] for x in lines]
+    # start, 15 min and 301 s before it expires: the first session; 299 s before: a new one.
+    check(keys[0] == keys[1] == keys[2] and keys[3] != keys[2], f"keys: {keys}")
+    check(calls == 2, f"{calls} AssumeRole calls, want 2")
+    check(lines[3]["source"].startswith("assumed role ") and
+          lines[3]["expiration"] >= lines[0]["expiration"], f"{lines}")
+
+
 def case_role_not_assumed(moto):
     """A wrong external id: refused by the trust policy, not retried, nothing touched."""
     iid = launch(moto)
@@ -608,7 +630,7 @@ def main():
                    case_memory_through_ssm, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
-                   case_role_not_assumed):
+                   case_role_refreshed, case_role_not_assumed):
             suite.run(fn.__name__.removeprefix("case_").replace("_", " "), fn, moto)
     return suite.finish()
 
