@@ -20,6 +20,7 @@ enum controller_exit {
 	CTL_EXIT_WRONG_ACCOUNT = 25, /* the credentials are for another account than --account */
 	CTL_EXIT_STEP_FAILED = 26, /* a step failed, the rest still ran; the record says which */
 	CTL_EXIT_RECORD = 27,      /* the stored case record cannot be read or is another's */
+	CTL_EXIT_EVENT = 28,       /* the event is not one we know, or lacks what we need */
 };
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
 	{ "respond", respond_main, "preserve, snapshot and contain; print the case record" },
 	{ "contain", contain_main, "isolate the instance only, print the case record" },
 	{ "release", release_main, "restore what a response changed, from the case record" },
+	{ "event", event_main, "act on an EventBridge, Security Hub or manual event (stdin)" },
 };
 
 static void usage(FILE *out)
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n'%s <command> --help' describes a command's options.\n"
 		     "Exit codes: 0 ok, 1 internal, 2 usage, 10 no credentials, 20 denied,\n"
 		     "21 no such instance, 22 throttled, 23 AWS error, 24 role not assumed,\n"
-		     "25 wrong account, 26 a step failed, 27 case record unusable.\n",
+		     "25 wrong account, 26 a step failed, 27 case record unusable,\n"
+		     "28 event not understood.\n",
 		CONTROLLER_NAME);
 }
 

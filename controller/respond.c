@@ -8,6 +8,7 @@
  */
 #include "contain.h"
 #include "ec2.h"
+#include "events.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "notify.h"
@@ -857,4 +858,85 @@ int contain_main(int argc, char *argv[])
 int release_main(int argc, char *argv[])
 {
 	return run(argc, argv, "release", RUN_RELEASE);
+}
+
+#define EVENT_MAX_ARGS 64
+
+/*
+ * event [--role-name NAME] [--event FILE] [respond options]: the event (stdin
+ * by default) says which instance, account, region and case, and whether to
+ * respond or only contain; the member role is arn:aws:iam::<account>:role/NAME.
+ */
+int event_main(int argc, char *argv[])
+{
+	const char *role_name = NULL, *file = NULL;
+	char *args[EVENT_MAX_ARGS], *buf = NULL, why[256] = "", role_arn[160];
+	struct event_request ev;
+	size_t len = 0, n = 0;
+	FILE *in = stdin;
+	int i;
+
+	args[n++] = argv[0];
+	args[n++] = NULL;  /* the instance, once known */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: %s event [--role-name NAME] [--event FILE] [options]\n\n"
+			       "Respond to (or only contain, for SecurityIncidentStatus=Contain)\n"
+			       "the instance an EventBridge tag change, Security Hub custom action\n"
+			       "or manual event names; read from FILE or stdin. Other options as\n"
+			       "for respond.\n", CONTROLLER_NAME);
+			return CTL_EXIT_OK;
+		}
+		if ((!strcmp(argv[i], "--role-name") || !strcmp(argv[i], "--event")) &&
+		    i + 1 < argc) {
+			*(argv[i][2] == 'r' ? &role_name : &file) = argv[i + 1];
+			i++;
+		} else if (n + 10 < EVENT_MAX_ARGS) {
+			args[n++] = argv[i];
+		} else {
+			log_error("usage", "event: too many options");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (file && !(in = fopen(file, "r"))) {
+		log_error("usage", "event: cannot open %s: %m", file);
+		return CTL_EXIT_USAGE;
+	}
+	buf = malloc(EVENT_MAX + 1);
+	if (buf)
+		len = fread(buf, 1, EVENT_MAX + 1, in);
+	if (in != stdin)
+		fclose(in);
+	if (!buf)
+		return CTL_EXIT_INTERNAL;
+	if (event_parse(buf, len, &ev, why, sizeof(why))) {
+		free(buf);
+		log_error("event", "%s", why);
+		return CTL_EXIT_EVENT;
+	}
+	free(buf);
+	if (ev.action == EVENT_IGNORE) {
+		log_info("event", "%s event for %s: not Analyze or Contain, nothing to do", ev.kind,
+			 ev.instance_id);
+		return CTL_EXIT_OK;
+	}
+	log_info("event", "%s event: %s %s in %s/%s, case %s", ev.kind,
+		 ev.action == EVENT_CONTAIN ? "contain" : "respond to", ev.instance_id, ev.account,
+		 ev.region, ev.case_id);
+	args[1] = ev.instance_id;
+	args[n++] = "--case";
+	args[n++] = ev.case_id;
+	args[n++] = "--region";
+	args[n++] = ev.region;
+	args[n++] = "--account";
+	args[n++] = ev.account;
+	if (role_name) {
+		snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", ev.account,
+			 role_name);
+		args[n++] = "--role-arn";
+		args[n++] = role_arn;
+	}
+	args[n] = NULL;
+	return ev.action == EVENT_CONTAIN ? run((int)n, args, "contain", RUN_CONTAIN) :
+					    run((int)n, args, "respond", RUN_RESPOND);
 }

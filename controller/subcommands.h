@@ -8,5 +8,6 @@
 int respond_main(int argc, char *argv[]);
 int contain_main(int argc, char *argv[]);
 int release_main(int argc, char *argv[]);
+int event_main(int argc, char *argv[]);
 
 #endif

@@ -12,7 +12,8 @@ rules, the Elastic IP off, a deny-all profile, older role sessions denied,
 the Contain tag (also by `contain` alone). A refused step is recorded with
 its code and the later ones, containment included, still run. The record
 kept in S3 is written at each milestone, a rerun resumes from it, and
-`release` puts back from it what the response changed. Bad input gives one clear error line and
+`release` puts back from it what the response changed. Events on stdin (tag
+change, Security Hub, manual) start the same runs. Bad input gives one clear error line and
 its own exit code: an unknown instance, a wrong secret, a role that cannot
 be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
@@ -31,6 +32,7 @@ from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
 CONTROLLER = os.path.join(BUILD, "forensics-controller")
 EXIT_USAGE, EXIT_DENIED, EXIT_NO_INSTANCE, EXIT_THROTTLED = 2, 20, 21, 22
 EXIT_ASSUME_ROLE, EXIT_WRONG_ACCOUNT, EXIT_STEP_FAILED, EXIT_RECORD = 24, 25, 26, 27
+EXIT_EVENT = 28
 FORENSICS_ACCOUNT = "210987654321"
 # moto 5.2.1 honours a trust policy naming the caller's own ARN (not the account's
 # :root, which it refuses; "*" gets HTTP 500), refuses a wrong ExternalId but
@@ -481,6 +483,62 @@ def case_memory_through_ssm(moto):
     check(names.index("memory-acquired") < names.index("snapshots"), f"order: {names}")
 
 
+def event(moto, body, *args):
+    return subprocess.run([CONTROLLER, "event", *args], input=body.encode(),
+                          env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                          timeout=120)
+
+
+def tag_event(moto, iid, status, **tags):
+    return json.dumps({
+        "version": "0", "id": "7f3c", "detail-type": "Tag Change on Resource",
+        "source": "aws.tag", "account": ACCOUNT_ID, "time": "2026-11-28T17:00:00Z",
+        "region": moto.region,
+        "resources": [f"arn:aws:ec2:{moto.region}:{ACCOUNT_ID}:instance/{iid}"],
+        "detail": {"changed-tag-keys": ["SecurityIncidentStatus"], "service": "ec2",
+                   "resource-type": "instance",
+                   "tags": {"SecurityIncidentStatus": status, **tags}}})
+
+
+def case_events(moto):
+    """Events on stdin: a tag set to Analyze responds, Contain only contains, anything else
+    is ignored; a manual event with --role-name acts through the member role; nonsense: 28."""
+    ec2, iam = moto.client("ec2"), moto.client("iam")
+    iid = launch(moto)
+    p = event(moto, tag_event(moto, iid, "Analyze"))
+    check(p.returncode == 0, f"Analyze: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check(rec["command"] == "respond" and rec["case_id"] == f"{iid}-20261128" and
+          len(rec["snapshots"]) == 2 and rec["containment"]["tagged"], f"{steps(rec)}")
+
+    iid = launch(moto)
+    p = event(moto, tag_event(moto, iid, "Contain", ForensicsCaseId="IR-9"))
+    check(p.returncode == 0, f"Contain: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check(rec["command"] == "contain" and rec["case_id"] == "IR-9" and "snapshots" not in rec
+          and rec["containment"]["enis_isolated"], f"{steps(rec)}")
+
+    iid = launch(moto)
+    p = event(moto, tag_event(moto, iid, "Released"))
+    check(p.returncode == 0 and not p.stdout, f"Released: exit {p.returncode} {p.stdout!r}")
+    tags = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0].get(
+        "Tags", [])
+    check(tags == [], f"an ignored event touched the instance: {tags}")
+
+    response_role(moto)
+    manual = json.dumps({"CaseId": "IR-10", "InstanceId": iid, "Account": ACCOUNT_ID,
+                         "Region": moto.region, "Action": "Contain"})
+    p = event(moto, manual, "--role-name", "ForensicsResponse", "--external-id", "ext-42")
+    check(p.returncode == 0, f"manual: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check(rec["role_arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/ForensicsResponse" and
+          ":assumed-role/ForensicsResponse/" in rec["identity"]["arn"] and
+          rec["case_id"] == "IR-10", f"{rec.get('identity')}")
+
+    p = event(moto, '{"source": "aws.ec2"}')
+    one_error(p, EXIT_EVENT, "not a tag change")
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -559,13 +617,20 @@ def case_throttled_to_the_end(moto):
     check(n == 8, f"{n} attempts, want the bounded 8")
 
 
+def response_role(moto):
+    """The member account's response role (made once): trusts us with ext-42, may do all."""
+    iam = moto.client("iam")
+    if "ForensicsResponse" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="ForensicsResponse", AssumeRolePolicyDocument=TRUST)
+        # moto checks the role's own permissions on every call made with its session.
+        iam.put_role_policy(RoleName="ForensicsResponse", PolicyName="respond",
+                            PolicyDocument=ALLOW_ALL)
+    return iam.get_role(RoleName="ForensicsResponse")["Role"]
+
+
 def case_assume_role(moto):
     iid = launch(moto)
-    iam = moto.client("iam")
-    role = iam.create_role(RoleName="ForensicsResponse", AssumeRolePolicyDocument=TRUST)["Role"]
-    # moto checks the role's own permissions on every call made with its session.
-    iam.put_role_policy(RoleName="ForensicsResponse", PolicyName="respond",
-                        PolicyDocument=ALLOW_ALL)
+    role = response_role(moto)
     with FaultProxy(moto.endpoint) as proxy:
         p = respond(moto, iid, "--role-arn", role["Arn"], "--external-id", "ext-42",
                     endpoint=proxy.endpoint)
@@ -588,7 +653,7 @@ def case_role_refreshed(moto):
     not before (driven by tests/tools/role-refresh with a clock it chooses)."""
     tool = os.path.join(BUILD, "tools", "role-refresh")
     check(os.access(tool, os.X_OK), "missing: build it with `make unit`")
-    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/ForensicsResponse"  # made by case_assume_role
+    arn = response_role(moto)["Arn"]
     with FaultProxy(moto.endpoint) as proxy:
         p = subprocess.run([tool, moto.region, arn, "ext-42", "--", "-900", "-301", "-299"],
                            env=moto.env(AWS_ENDPOINT_URL=proxy.endpoint),
@@ -608,7 +673,7 @@ def case_role_refreshed(moto):
 def case_role_not_assumed(moto):
     """A wrong external id: refused by the trust policy, not retried, nothing touched."""
     iid = launch(moto)
-    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/ForensicsResponse"  # made by case_assume_role
+    arn = response_role(moto)["Arn"]
     with FaultProxy(moto.endpoint) as proxy:
         p = respond(moto, iid, "--role-arn", arn, "--external-id", "wrong",
                     endpoint=proxy.endpoint)
@@ -627,7 +692,7 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_memory_through_ssm, case_profile_and_eip, case_unknown_instance,
+                   case_memory_through_ssm, case_events, case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_refreshed, case_role_not_assumed):

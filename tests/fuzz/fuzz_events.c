@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* libFuzzer: the events that start a response (EventBridge, Security Hub, manual). */
+#include "../../controller/events.c"
+
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct event_request ev;
+	char why[256];
+
+	event_parse((const char *)data, size, &ev, why, sizeof(why));
+	return 0;
+}
