@@ -21,6 +21,7 @@ static const struct {
 	{ "contain", contain_main, "isolate the instance only, print the case record" },
 	{ "release", release_main, "restore what a response changed, from the case record" },
 	{ "event", event_main, "act on an EventBridge, Security Hub or manual event (stdin)" },
+	{ "lambda", lambda_main, "run as a Lambda custom runtime (events from the Runtime API)" },
 };
 
 static void usage(FILE *out)

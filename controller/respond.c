@@ -178,6 +178,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	int c;
 
 	opterr = 0;
+	optind = 0;  /* a fresh scan: the Lambda runtime runs many events in one process */
 	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->case_id = optarg; break;
@@ -870,8 +871,7 @@ int release_main(int argc, char *argv[])
 int event_main(int argc, char *argv[])
 {
 	const char *role_name = NULL, *file = NULL;
-	char *args[EVENT_MAX_ARGS], *buf = NULL, why[256] = "", role_arn[160];
-	struct event_request ev;
+	char *args[EVENT_MAX_ARGS], *buf = NULL;
 	size_t len = 0, n = 0;
 	FILE *in = stdin;
 	int i;
@@ -882,9 +882,9 @@ int event_main(int argc, char *argv[])
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("Usage: %s event [--role-name NAME] [--event FILE] [options]\n\n"
 			       "Respond to (or only contain, for SecurityIncidentStatus=Contain)\n"
-			       "the instance an EventBridge tag change, Security Hub custom action\n"
-			       "or manual event names; read from FILE or stdin. Other options as\n"
-			       "for respond.\n", CONTROLLER_NAME);
+			       "the instance an EventBridge tag change, Security Hub custom\n"
+			       "action or manual event names; read from FILE or stdin. Other\n"
+			       "options as for respond.\n", CONTROLLER_NAME);
 			return CTL_EXIT_OK;
 		}
 		if ((!strcmp(argv[i], "--role-name") || !strcmp(argv[i], "--event")) &&
@@ -909,12 +909,27 @@ int event_main(int argc, char *argv[])
 		fclose(in);
 	if (!buf)
 		return CTL_EXIT_INTERNAL;
-	if (event_parse(buf, len, &ev, why, sizeof(why))) {
-		free(buf);
+	i = event_run(buf, len, role_name, (int)n, args);
+	free(buf);
+	return i;
+}
+
+int event_run(const char *body, size_t len, const char *role_name, int argc, char *argv[])
+{
+	struct event_request ev;
+	char *args[EVENT_MAX_ARGS], why[256] = "", role_arn[160];
+	size_t n = 0;
+
+	if (argc + 10 > EVENT_MAX_ARGS) {
+		log_error("usage", "event: too many options");
+		return CTL_EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	if (event_parse(body, len, &ev, why, sizeof(why))) {
 		log_error("event", "%s", why);
 		return CTL_EXIT_EVENT;
 	}
-	free(buf);
 	if (ev.action == EVENT_IGNORE) {
 		log_info("event", "%s event for %s: not Analyze or Contain, nothing to do", ev.kind,
 			 ev.instance_id);

@@ -539,6 +539,77 @@ def case_events(moto):
     one_error(p, EXIT_EVENT, "not a tag change")
 
 
+class FakeRuntime:
+    """The Lambda Runtime API, serving the events given and keeping what comes back."""
+
+    def __init__(self, events):
+        import http.server
+        import threading
+        self.events = list(events)
+        self.answers = []  # (request id, "response" or "error", body)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path != "/2018-06-01/runtime/invocation/next" or not outer.events:
+                    self.send_error(404)
+                    return
+                n = len(outer.answers) + len(outer.events)
+                body = outer.events.pop(0).encode()
+                self.send_response(200)
+                self.send_header("Lambda-Runtime-Aws-Request-Id", f"req-{n}")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = self.path.split("/")
+                outer.answers.append((parts[-2], parts[-1], json.loads(body)))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def case_lambda_runtime(moto):
+    """As a custom runtime: the event from the Runtime API runs, with the function's
+    FORENSICS_* configuration; success answers a response, a failure an error."""
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    rt = FakeRuntime([tag_event(moto, iid, "Contain", ForensicsCaseId="IR-11"),
+                      '{"source": "nonsense"}'])
+    try:
+        env = moto.env(AWS_ENDPOINT_URL=moto.endpoint, AWS_LAMBDA_RUNTIME_API=rt.address,
+                       FORENSICS_ROLE_NAME="ForensicsResponse",
+                       FORENSICS_OPTIONS="--external-id ext-42  --log-format json")
+        response_role(moto)
+        for _ in range(2):
+            p = subprocess.run([CONTROLLER, "lambda", "--once"], env=env, capture_output=True,
+                               timeout=120)
+            check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        answers = rt.answers
+    finally:
+        rt.close()
+    check(answers[0][1] == "response" and answers[0][2] == {"exit_code": 0}, f"{answers}")
+    check(answers[1][1] == "error" and answers[1][2]["errorType"] == "ExitCode28", f"{answers}")
+    tags = {t["Key"]: t["Value"] for t in ec2.describe_instances(InstanceIds=[iid])[
+        "Reservations"][0]["Instances"][0].get("Tags", [])}
+    check(tags.get("SecurityIncidentStatus") == "Contain" and tags.get("ForensicsCaseId") ==
+          "IR-11", f"tags: {tags}")
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -692,7 +763,8 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_memory_through_ssm, case_events, case_profile_and_eip, case_unknown_instance,
+                   case_memory_through_ssm, case_events, case_lambda_runtime,
+                   case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
                    case_role_refreshed, case_role_not_assumed):
