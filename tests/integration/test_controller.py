@@ -610,6 +610,53 @@ def case_lambda_runtime(moto):
           "IR-11", f"tags: {tags}")
 
 
+FAULT_ACTIONS = ["ModifyInstanceAttribute", "GetConsoleOutput", "SendCommand",
+                 "GetCommandInvocation", "CreateSnapshots", "DescribeSnapshots", "CopySnapshot",
+                 "ModifySnapshotAttribute", "DescribeSecurityGroups", "ModifyNetworkInterfaceAttribute",
+                 "DisassociateAddress", "GetInstanceProfile", "PutRolePolicy",
+                 "ReplaceIamInstanceProfileAssociation", "Publish", "CreateTags"]
+
+
+def case_refused_at_each_step(moto):
+    """Each API refused in turn (403, every call of it): the run goes on, the record names the
+    failed step with AWS's code, exit 26, and the instance still ends contained."""
+    iam = moto.client("iam")
+    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    key = moto.client("kms").create_key(Description="forensics")["KeyMetadata"]["Arn"]
+    topic, _ = topic_queue(moto, "refusals")
+    bad = []
+    for action in FAULT_ACTIONS:
+        iid, _, _, deny = contained_instance(moto)
+        with FaultProxy(moto.endpoint) as proxy:
+            proxy.add_rule(Rule(error(403, "UnauthorizedOperation", f"no {action}"),
+                                action=action, nth=1, count=None))
+            p = respond(moto, iid, "--kms-key", key, "--share-with", FORENSICS_ACCOUNT,
+                        "--deny-profile", deny, "--topic-arn", topic,
+                        "--evidence", "s3://forensics-evidence/cases/",
+                        "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
+                        endpoint=proxy.endpoint)
+            hit = len([r for r in proxy.records() if r.fault])
+        try:
+            rec = record(p)
+        except ValueError:
+            bad.append(f"{action}: no record ({p.returncode})")
+            continue
+        failed = [t for t in rec["timeline"] if t["result"] == "failed"]
+        tags = {t["Key"]: t["Value"] for t in moto.client("ec2").describe_instances(
+            InstanceIds=[iid])["Reservations"][0]["Instances"][0].get("Tags", [])}
+        contained = tags.get("SecurityIncidentStatus") == "Contain"
+        if (p.returncode != EXIT_STEP_FAILED or not hit or not failed or
+                any(t.get("code") != "UnauthorizedOperation" or action not in t["error"]
+                    for t in failed) or
+                (action != "CreateTags" and not contained) or
+                (action == "CreateTags" and contained) or rec["finished"] is not False):
+            bad.append(f"{action}: exit {p.returncode}, {hit} faults, failed "
+                       f"{[(t['step'], t.get('code')) for t in failed]}, tags {tags}")
+    check(not bad, "; ".join(bad))
+
+
 def case_profile_and_eip(moto):
     """The instance profile association and the Elastic IP are recorded (containment's input)."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
@@ -764,6 +811,7 @@ def main():
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
                    case_memory_through_ssm, case_events, case_lambda_runtime,
+                   case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
                    case_throttling_retried, case_throttled_to_the_end, case_assume_role,
