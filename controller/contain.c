@@ -183,6 +183,50 @@ static int profile_role(struct awsapi_client *iam, const char *profile_arn, char
 	return 0;  /* a profile without a role: nothing to revoke */
 }
 
+/*
+ * The profile associations now (memory acquisition may have attached one since
+ * the instance was described), as the record's instance lists them; the
+ * description's when they cannot be read. Owned by out's caller via rec.
+ */
+static json_object *current_associations(struct awsapi_client *ec2, const char *instance_id,
+					 json_object *instance, struct case_record *rec)
+{
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	struct awsapi_error err;
+	json_object *a, *v;
+	int ret;
+
+	awsapi_params_add(&p, "Filter.1.Name", "instance-id");
+	awsapi_params_add(&p, "Filter.1.Value.1", "%s", instance_id);
+	ret = awsapi_query(ec2, "DescribeIamInstanceProfileAssociations", &p, &root, &err);
+	awsapi_params_free(&p);
+	if (case_record_step(rec, "profile-associations",
+			     "EC2 DescribeIamInstanceProfileAssociations", ret, &err))
+		return json_object_object_get_ex(instance, "profile_associations", &v) ? v : NULL;
+	a = json_object_new_array();
+	awsxml_for_each(x, awsxml_child(root, "iamInstanceProfileAssociationSet"), "item") {
+		const char *state = awsxml_text(x, "state");
+		json_object *e;
+
+		if (state && strcmp(state, "associated") && strcmp(state, "associating"))
+			continue;
+		e = json_object_new_object();
+		if (awsxml_text(x, "associationId"))
+			json_object_object_add(e, "association_id", json_object_new_string(
+						       awsxml_text(x, "associationId")));
+		if (awsxml_text(x, "iamInstanceProfile/arn"))
+			json_object_object_add(e, "profile_arn", json_object_new_string(
+						       awsxml_text(x, "iamInstanceProfile/arn")));
+		json_object_array_add(a, e);
+	}
+	awsxml_free(root);
+	/* Kept in the record: what containment acted on. */
+	json_object_object_add(json_object_object_get(rec->root, "containment"),
+			       "profile_associations_found", a);
+	return a;
+}
+
 /* Deny everything to the sessions of the profile's role issued before now. */
 static void revoke_sessions(struct awsapi_client *iam, const char *profile_arn,
 			   struct case_record *rec, json_object *out)
@@ -268,13 +312,15 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 				json_object_array_add(a, json_object_new_string(assoc));
 		}
 	}
-	if (json_object_object_get_ex(instance, "profile_associations", &list)) {
+	list = current_associations(ec2, o->instance_id, instance, rec);
+	if (list) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			json_object *x = json_object_array_get_idx(list, i);
 			const char *assoc = get(x, "association_id"), *arn = get(x, "profile_arn");
 
 			/* Revoke first: the role must not keep its live sessions either way. */
-			if (arn)
+			/* Our own SSM profile's role serves other instances too. */
+			if (arn && !(o->own_profile_arn && !strcmp(arn, o->own_profile_arn)))
 				revoke_sessions(iam, arn, rec, out);
 			if (o->deny_profile_arn && assoc)
 				deny_profile(ec2, o, assoc, rec, out);

@@ -25,6 +25,7 @@ struct contain_options {
 	const char *instance_id;
 	const char *case_id;
 	const char *deny_profile_arn;  /* NULL: the profile is left, its role still revoked */
+	const char *own_profile_arn;   /* ours (attached for SSM): its role is not revoked */
 };
 
 /*

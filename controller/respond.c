@@ -46,6 +46,7 @@ struct respond_options {
 	const char *evidence_uri;
 	const char *writer_role;
 	const char *agent_path;
+	const char *ssm_profile;
 	long acquire_timeout_s;
 	bool no_contain;
 	bool contain_only;   /* the `contain` command: describe and isolate */
@@ -95,6 +96,8 @@ static void usage(FILE *out, const struct respond_options *o)
 		"  --writer-role-arn ARN role the agent writes with, narrowed by a session\n"
 		"                        policy to that prefix (required with --evidence)\n"
 		"  --agent PATH          the agent on the instance (forensics-agent)\n"
+		"  --ssm-profile ARN     instance profile to attach for SSM when the instance\n"
+		"                        has none\n"
 		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
@@ -170,6 +173,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "evidence", required_argument, NULL, 'e' },
 		{ "writer-role-arn", required_argument, NULL, 'W' },
 		{ "agent", required_argument, NULL, 'A' },
+		{ "ssm-profile", required_argument, NULL, 'P' },
 		{ "acquire-timeout", required_argument, NULL, 'Q' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -196,6 +200,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'e': o->evidence_uri = optarg; break;
 		case 'W': o->writer_role = optarg; break;
 		case 'A': o->agent_path = optarg; break;
+		case 'P': o->ssm_profile = optarg; break;
 		case 'Q': {
 			char *end;
 
@@ -603,8 +608,43 @@ static int writer_credentials(const struct respond_options *o, const char *home,
 }
 
 /* The agent through SSM, writing into <evidence><case>/<instance>/. */
-static void acquire_memory(struct awsapi_client *ssm, const struct respond_options *o,
-			   const char *region, struct case_record *rec)
+/*
+ * SSM needs an instance profile with its permissions: attach ours when the
+ * instance has none (one with its own profile is taken as SSM-capable; the
+ * registration wait in ssm_send() tells otherwise).
+ */
+static void ssm_profile(struct awsapi_client *ec2, const struct respond_options *o,
+			json_object *instance, struct case_record *rec, json_object *mem)
+{
+	json_object *assoc = json_object_object_get(instance, "profile_associations");
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	struct awsapi_error err;
+	int ret;
+
+	if (!o->ssm_profile || (assoc && json_object_array_length(assoc)))
+		return;
+	awsapi_params_add(&p, "InstanceId", "%s", o->instance_id);
+	awsapi_params_add(&p, "IamInstanceProfile.Arn", "%s", o->ssm_profile);
+	ret = awsapi_query(ec2, "AssociateIamInstanceProfile", &p, &root, &err);
+	awsapi_params_free(&p);
+	if (!ret) {
+		const char *id = awsxml_text(root, "iamInstanceProfileAssociation/associationId");
+
+		/* The instance as found stays as found; containment reads the live state. */
+		json_object_object_add(mem, "ssm_profile_attached",
+				       json_object_new_string(o->ssm_profile));
+		if (id)
+			json_object_object_add(mem, "ssm_profile_association",
+					       json_object_new_string(id));
+	}
+	awsxml_free(root);
+	case_record_step(rec, "ssm-profile", "EC2 AssociateIamInstanceProfile", ret, &err);
+}
+
+static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
+			   const struct respond_options *o, const char *region,
+			   json_object *instance, struct case_record *rec)
 {
 	struct aws_credentials cred = { 0 };
 	json_object *mem = json_object_new_object(), *inv = NULL;
@@ -615,6 +655,7 @@ static void acquire_memory(struct awsapi_client *ssm, const struct respond_optio
 	int ret;
 
 	case_record_set(rec, "memory", mem);
+	ssm_profile(ec2, o, instance, rec, mem);
 	home = home_region(o, region);
 	ret = s3_uri_parse(o->evidence_uri, &bucket, &prefix, why, sizeof(why));
 	if (!ret && (!home || asprintf(&key, "%s%s%s/%s/", prefix,
@@ -787,7 +828,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 			  "preservation incomplete: see the case record");
 		if (o.evidence_uri) {
 			failures = rec.failures;
-			acquire_memory(&ssm, &o, region, &rec);
+			acquire_memory(&ssm, &ec2, &o, region, instance, &rec);
 			milestone(&note, &rec, "memory", NULL, "%s", rec.failures == failures ?
 				  "memory acquired by the agent" : "memory acquisition failed");
 		}
@@ -803,7 +844,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	if (!o.no_contain) {
 		struct contain_options co = {
 			.instance_id = o.instance_id, .case_id = o.case_id,
-			.deny_profile_arn = o.deny_profile,
+			.deny_profile_arn = o.deny_profile, .own_profile_arn = o.ssm_profile,
 		};
 
 		failures = rec.failures;

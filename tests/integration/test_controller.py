@@ -500,6 +500,41 @@ def tag_event(moto, iid, status, **tags):
                    "tags": {"SecurityIncidentStatus": status, **tags}}})
 
 
+def case_ssm_profile(moto):
+    """An instance with no profile gets ours for SSM before the command; containment then
+    replaces it with the deny-all one, without revoking our role's sessions; the record's
+    instance still says it had none, so release would take it off again."""
+    ec2, iam = moto.client("ec2"), moto.client("iam")
+    iid = launch(moto)
+    if "ssm-role" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="ssm-role", AssumeRolePolicyDocument=TRUST)
+        iam.create_instance_profile(InstanceProfileName="forensics-ssm")
+        iam.add_role_to_instance_profile(InstanceProfileName="forensics-ssm", RoleName="ssm-role")
+        iam.create_instance_profile(InstanceProfileName="deny-all-ssm")
+    ssm_prof = iam.get_instance_profile(InstanceProfileName="forensics-ssm")["InstanceProfile"]
+    deny = iam.get_instance_profile(InstanceProfileName="deny-all-ssm")["InstanceProfile"]["Arn"]
+    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    with FaultProxy(moto.endpoint) as proxy:
+        p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
+                    "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
+                    "--ssm-profile", ssm_prof["Arn"], "--deny-profile", deny,
+                    endpoint=proxy.endpoint)
+        ops = [r.op for r in proxy.records()]
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check(ops.index("AssociateIamInstanceProfile") < ops.index("SendCommand") <
+          ops.index("ReplaceIamInstanceProfileAssociation"), f"order: {ops}")
+    assoc = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [iid]}])["IamInstanceProfileAssociations"]
+    check([a["IamInstanceProfile"]["Arn"] for a in assoc] == [deny], f"profile: {assoc}")
+    check(iam.list_role_policies(RoleName="ssm-role")["PolicyNames"] == [],
+          "our SSM role's sessions were revoked")
+    rec = record(p)
+    check(rec["instance"]["profile_associations"] == [] and
+          rec["memory"]["ssm_profile_attached"] == ssm_prof["Arn"], f"{rec['memory']}")
+
+
 def case_events(moto):
     """Events on stdin: a tag set to Analyze responds, Contain only contains, anything else
     is ignored; a manual event with --role-name acts through the member role; nonsense: 28."""
@@ -810,7 +845,7 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_memory_through_ssm, case_events, case_lambda_runtime,
+                   case_memory_through_ssm, case_ssm_profile, case_events, case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
