@@ -221,6 +221,30 @@ static void read_error(struct s3_response *resp)
 	awsxml_free(root);
 }
 
+/*
+ * Our clock is off: EC2 says RequestExpired, STS and the JSON services a
+ * signature that "expired" (or is not yet current).
+ */
+static bool clock_skewed(const char *code, const char *message)
+{
+	if (!strcmp(code, "RequestExpired") || !strcmp(code, "RequestTimeTooSkewed"))
+		return true;
+	return (!strcmp(code, "SignatureDoesNotMatch") || !strcmp(code, "AuthFailure") ||
+		!strcmp(code, "InvalidSignatureException")) && message &&
+	       (strcasestr(message, "expired") || strcasestr(message, "not yet current"));
+}
+
+/* The server's Date header ("Sat, 28 Nov 2026 17:20:00 GMT") sets our offset. */
+static bool correct_clock(struct s3_client *c, const struct s3_response *resp)
+{
+	struct tm tm = { 0 };
+
+	if (!resp->date || !strptime(resp->date, "%a, %d %b %Y %H:%M:%S", &tm))
+		return false;
+	c->clock_offset = (long)(timegm(&tm) - time(NULL));
+	return true;
+}
+
 static enum s3_verdict classify(struct s3_client *c, struct s3_response *resp, char *why,
 				size_t whylen)
 {
@@ -239,6 +263,8 @@ static enum s3_verdict classify(struct s3_client *c, struct s3_response *resp, c
 	snprintf(why, whylen, "%s%s%s (HTTP %ld)", code[0] ? code : "no error code",
 		 resp->xml.message ? ": " : "", resp->xml.message ? resp->xml.message : "",
 		 resp->status);
+	if (clock_skewed(code, resp->xml.message) && correct_clock(c, resp))
+		return S3_RETRY_NOW;
 	if (!strcmp(code, "ExpiredToken") || !strcmp(code, "ExpiredTokenException")) {
 		aws_credentials_invalidate(c->credentials);
 		return S3_RETRY_NOW;

@@ -647,8 +647,8 @@ def case_lambda_runtime(moto):
 
 FAULT_ACTIONS = ["ModifyInstanceAttribute", "GetConsoleOutput", "SendCommand",
                  "GetCommandInvocation", "CreateSnapshots", "DescribeSnapshots", "CopySnapshot",
-                 "ModifySnapshotAttribute", "DescribeSecurityGroups", "ModifyNetworkInterfaceAttribute",
-                 "DisassociateAddress", "GetInstanceProfile", "PutRolePolicy",
+                 "ModifySnapshotAttribute", "DescribeSecurityGroups",
+                 "ModifyNetworkInterfaceAttribute", "DisassociateAddress", "GetInstanceProfile", "PutRolePolicy",
                  "ReplaceIamInstanceProfileAssociation", "Publish", "CreateTags"]
 
 
@@ -759,6 +759,26 @@ def case_throttling_retried(moto):
     check(all(s[1] == "ok" for s in steps(record(p))), f"{steps(record(p))}")
 
 
+def case_clock_corrected(moto):
+    """RequestExpired with the server's Date an hour ahead: the clock is corrected and the
+    call sent again at once (moto itself does not check request times)."""
+    import time
+    from faultproxy import Fault
+    iid = launch(moto)
+    skew = Fault("error", "body", "400 RequestExpired", status=400, code="RequestExpired",
+                 message="Request has expired.", server_time=lambda: time.time() + 3600)
+    with FaultProxy(moto.endpoint) as proxy:
+        proxy.add_rule(Rule(skew, action="DescribeInstances", nth=1, count=1))
+        p = respond(moto, iid, "--no-contain", endpoint=proxy.endpoint)
+        recs = proxy.records(op="DescribeInstances")
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check([r.fault for r in recs] == ["400 RequestExpired", None], f"{recs}")
+    dates = [r.headers.get("x-amz-date") for r in recs]
+    check(dates[1] > dates[0] and dates[1][:8] + dates[1][9:11] != dates[0][:8] + dates[0][9:11],
+          f"the resend was not signed an hour later: {dates}")
+    check(recs[1].started - recs[0].started < 1.0, "the resend waited for a backoff")
+
+
 def case_throttled_to_the_end(moto):
     iid = launch(moto)
     with FaultProxy(moto.endpoint) as proxy:
@@ -849,7 +869,8 @@ def main():
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
-                   case_throttling_retried, case_throttled_to_the_end, case_assume_role,
+                   case_throttling_retried, case_clock_corrected, case_throttled_to_the_end,
+                   case_assume_role,
                    case_role_refreshed, case_role_not_assumed):
             suite.run(fn.__name__.removeprefix("case_").replace("_", " "), fn, moto)
     return suite.finish()

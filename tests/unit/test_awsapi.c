@@ -163,6 +163,41 @@ static void test_transport_retried(void **state)
 	assert_non_null(strstr(why, "transport"));
 }
 
+static void test_clock_corrected(void **state)
+{
+	static const char *const bodies[] = {
+		"<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired."
+		"</Message></Error></Errors></Response>",
+		"<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>Signature expired: "
+		"20261128T170000Z is now earlier than 20261128T171500Z</Message></Error>"
+		"</ErrorResponse>",
+		"{\"__type\":\"InvalidSignatureException\",\"message\":\"Signature expired\"}",
+	};
+	char date[64], why[256];
+	time_t later = time(NULL) + 3600;
+	struct tm tm;
+
+	gmtime_r(&later, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct s3_client c = { 0 };
+		struct s3_response resp = { .status = i ? 403 : 400 };
+
+		resp.body = strdup(bodies[i]);
+		resp.body_len = strlen(bodies[i]);
+		resp.date = strdup(date);
+		assert_int_equal(classify(&c, &resp, why, sizeof(why)), S3_RETRY_NOW);
+		assert_true(c.clock_offset > 3590 && c.clock_offset < 3610);
+		s3_response_reset(&resp);
+		/* Without the server's time there is nothing to correct with. */
+		resp.status = 400;
+		resp.body = strdup(bodies[i]);
+		resp.body_len = strlen(bodies[i]);
+		assert_int_equal(classify(&c, &resp, why, sizeof(why)), S3_FATAL);
+		s3_response_reset(&resp);
+	}
+}
+
 static void test_endpoints(void **state)
 {
 	struct s3_endpoint e;
@@ -237,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_tree_hostile),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transport_retried),
+		cmocka_unit_test(test_clock_corrected),
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_params_and_form),
 		cmocka_unit_test(test_sts_time),
