@@ -648,8 +648,8 @@ def case_lambda_runtime(moto):
 FAULT_ACTIONS = ["ModifyInstanceAttribute", "GetConsoleOutput", "SendCommand",
                  "GetCommandInvocation", "CreateSnapshots", "DescribeSnapshots", "CopySnapshot",
                  "ModifySnapshotAttribute", "DescribeSecurityGroups",
-                 "ModifyNetworkInterfaceAttribute", "DisassociateAddress", "GetInstanceProfile", "PutRolePolicy",
-                 "ReplaceIamInstanceProfileAssociation", "Publish", "CreateTags"]
+                 "ModifyNetworkInterfaceAttribute", "DisassociateAddress", "GetInstanceProfile",
+                 "PutRolePolicy", "ReplaceIamInstanceProfileAssociation", "Publish", "CreateTags"]
 
 
 def case_refused_at_each_step(moto):
