@@ -11,6 +11,7 @@
 #include "events.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "manifest.h"
 #include "notify.h"
 #include "record.h"
 #include "release.h"
@@ -642,6 +643,44 @@ static void ssm_profile(struct awsapi_client *ec2, const struct respond_options 
 	case_record_step(rec, "ssm-profile", "EC2 AssociateIamInstanceProfile", ret, &err);
 }
 
+/*
+ * The agent's manifest out of the evidence bucket (the security account's own
+ * credentials, in its home region), checked against what the agent logged
+ * last and against the image object; a missing manifest or a mismatch is a
+ * failed memory step.
+ */
+static void collect_manifest(const char *home, const char *bucket, const char *prefix,
+			     json_object *inv, struct case_record *rec, json_object *mem)
+{
+	static const char *const outputs[] = { "stdout_tail", "stderr_tail" };
+	struct aws_credentials_provider *cred = NULL;
+	json_object *logged = NULL, *summary = NULL, *text;
+	struct awsapi_error err = { 0 };
+	struct s3_client s3;
+	int ret;
+
+	for (size_t i = 0; !logged && i < sizeof(outputs) / sizeof(outputs[0]); i++)
+		if (json_object_object_get_ex(inv, outputs[i], &text) &&
+		    json_object_is_type(text, json_type_string))
+			logged = manifest_from_output(json_object_get_string(text));
+	ret = aws_credentials_provider_new(NULL, &cred, err.text, sizeof(err.text));
+	/* Takes cred, also on failure. */
+	if (!ret)
+		ret = s3_client_init(&s3, home, bucket, false, cred, err.text, sizeof(err.text));
+	if (!ret) {
+		char why[AWSAPI_ERROR_MAX] = "";
+
+		ret = manifest_collect(&s3, bucket, prefix, logged, &summary, why, sizeof(why));
+		if (ret)
+			snprintf(err.text, sizeof(err.text), "memory manifest: %s", why);
+		s3_client_free(&s3);
+	}
+	if (summary)
+		json_object_object_add(mem, "manifest", summary);
+	json_object_put(logged);
+	case_record_step(rec, "memory-manifest", "S3 ListObjectsV2", ret, &err);
+}
+
 static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 			   const struct respond_options *o, const char *region,
 			   json_object *instance, struct case_record *rec)
@@ -680,8 +719,8 @@ static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 		goto out;
 	/* The secrets go to the instance only, never into the record or the log. */
 	if (asprintf(&command, "AWS_ACCESS_KEY_ID='%s' AWS_SECRET_ACCESS_KEY='%s' "
-		     "AWS_SESSION_TOKEN='%s' AWS_REGION='%s' '%s' acquire --case '%s' "
-		     "--output 's3://%s/%s'", cred.access_key_id, cred.secret_access_key,
+		     "AWS_SESSION_TOKEN='%s' AWS_REGION='%s' '%s' acquire --log-format json "
+		     "--case '%s' --output 's3://%s/%s'", cred.access_key_id, cred.secret_access_key,
 		     cred.session_token, home, o->agent_path, o->case_id, bucket, key) < 0) {
 		command = NULL;
 		case_record_step(rec, "memory-command", "SSM SendCommand", -ENOMEM, NULL);
@@ -696,7 +735,9 @@ static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 	ret = ssm_wait(ssm, command_id, o->instance_id, now + o->acquire_timeout_s, &inv, &err);
 	if (inv)
 		json_object_object_add(mem, "invocation", inv);
-	case_record_step(rec, "memory-acquired", "SSM GetCommandInvocation", ret, &err);
+	if (case_record_step(rec, "memory-acquired", "SSM GetCommandInvocation", ret, &err))
+		goto out;
+	collect_manifest(home, bucket, key, inv, rec, mem);
 out:
 	if (command)
 		memset(command, 0, strlen(command));

@@ -264,3 +264,104 @@ int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, 
 	s3_response_reset(&resp);
 	return ret;
 }
+
+int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why,
+	    size_t whylen)
+{
+	struct s3_response resp = { 0 };
+	struct s3_request r = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->size = -1;
+	r.method = "HEAD";
+	r.key = key;
+	s3_request_set_body(&r, NULL, 0);
+	ret = s3_perform(c, &r, &resp, why, whylen);
+	if (ret && resp.status == 404) {
+		snprintf(why, whylen, "no such object");
+		ret = -ENOENT;
+	}
+	if (!ret) {
+		out->size = resp.content_length;
+		out->etag = resp.etag;
+		out->version_id = resp.version_id;
+		resp.etag = NULL;
+		resp.version_id = NULL;
+	}
+	s3_response_reset(&resp);
+	return ret;
+}
+
+void s3_head_free(struct s3_head *h)
+{
+	free(h->etag);
+	free(h->version_id);
+	memset(h, 0, sizeof(*h));
+}
+
+/* One more page's objects appended to all (taken from page). */
+static int list_append(struct s3xml_list *all, struct s3xml_list *page)
+{
+	struct s3xml_object *grown;
+
+	if (!page->count)
+		return 0;
+	grown = realloc(all->objects, (all->count + page->count) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + all->count, page->objects, page->count * sizeof(*grown));
+	all->objects = grown;
+	all->count += page->count;
+	free(page->objects);
+	page->objects = NULL;
+	page->count = 0;
+	return 0;
+}
+
+int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_list *out,
+	    char *why, size_t whylen)
+{
+	char *token = NULL;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->root, sizeof(out->root), "ListBucketResult");
+	do {
+		struct s3_response resp = { 0 };
+		struct s3_request r = { .method = "GET" };
+		struct s3xml_list page;
+
+		r.query[r.query_count++] = (struct sigv4_pair){ "list-type", "2" };
+		r.query[r.query_count++] = (struct sigv4_pair){ "prefix", prefix };
+		if (token)
+			r.query[r.query_count++] = (struct sigv4_pair){ "continuation-token", token };
+		s3_request_set_body(&r, NULL, 0);
+		ret = s3_perform(c, &r, &resp, why, whylen);
+		if (!ret) {
+			ret = resp.body && !resp.body_overflow ?
+			      s3xml_parse_list(resp.body, resp.body_len, &page) : -EBADMSG;
+			if (ret)
+				snprintf(why, whylen, "ListObjectsV2: not a ListBucketResult");
+		}
+		s3_response_reset(&resp);
+		free(token);
+		token = NULL;
+		if (ret)
+			break;
+		ret = list_append(out, &page);
+		if (!ret && page.truncated && page.next_token) {
+			token = page.next_token;
+			page.next_token = NULL;
+		}
+		s3xml_list_free(&page);
+		if (!ret && token && out->count >= max) {
+			snprintf(why, whylen, "more than %zu objects under %s", max, prefix);
+			ret = -EFBIG;
+		}
+	} while (!ret && token);
+	free(token);
+	if (ret)
+		s3xml_list_free(out);
+	return ret;
+}

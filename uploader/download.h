@@ -34,4 +34,21 @@ int s3_download_finish(struct s3_download *d);
 int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, size_t *len,
 		 char *why, size_t whylen);
 
+struct s3_head {
+	char *etag;             /* as S3 gives it, quotes included */
+	char *version_id;
+	long long size;         /* -1 unless the answer said */
+};
+
+/* HEAD of one object; -ENOENT if there is none. */
+int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why,
+	    size_t whylen);
+void s3_head_free(struct s3_head *h);
+/*
+ * ListObjectsV2 of everything under prefix (continuation tokens followed),
+ * at most about max objects (-EFBIG beyond); out freed with s3xml_list_free().
+ */
+int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_list *out,
+	    char *why, size_t whylen);
+
 #endif

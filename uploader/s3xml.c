@@ -170,3 +170,193 @@ void s3xml_free(struct s3xml *x)
 	free(x->key);
 	memset(x, 0, sizeof(*x));
 }
+
+/*
+ * ListObjectsV2: ListBucketResult/Contents/{Key,ETag,Size}, IsTruncated and
+ * NextContinuationToken. Same bounds and refusals as above.
+ */
+struct list_state {
+	struct s3xml_list *out;
+	unsigned int depth;
+	char *text;             /* the current depth-2 or depth-3 element's text */
+	size_t text_len;
+	bool collecting;
+	bool in_contents;
+	bool failed;
+	int error;
+};
+
+static void list_fail(struct list_state *st, int error)
+{
+	st->failed = true;
+	if (!st->error)
+		st->error = error;
+}
+
+static void XMLCALL list_start(void *data, const XML_Char *name, const XML_Char **attrs)
+{
+	struct list_state *st = data;
+	const char *local = local_name(name);
+
+	if (++st->depth > S3XML_MAX_DEPTH) {
+		list_fail(st, -EBADMSG);
+		return;
+	}
+	if (st->depth == 1) {
+		size_t n = strlen(local);
+
+		if (n >= sizeof(st->out->root))
+			n = sizeof(st->out->root) - 1;
+		memcpy(st->out->root, local, n);
+		st->out->root[n] = '\0';
+		return;
+	}
+	if (st->depth == 2 && !strcmp(local, "Contents")) {
+		struct s3xml_object *grown;
+
+		if (st->out->count >= S3XML_LIST_MAX) {
+			list_fail(st, -EBADMSG);
+			return;
+		}
+		grown = realloc(st->out->objects, (st->out->count + 1) * sizeof(*grown));
+		if (!grown) {
+			list_fail(st, -ENOMEM);
+			return;
+		}
+		st->out->objects = grown;
+		memset(&grown[st->out->count++], 0, sizeof(*grown));
+		grown[st->out->count - 1].size = -1;
+		st->in_contents = true;
+		return;
+	}
+	free(st->text);
+	st->text = NULL;
+	st->text_len = 0;
+	st->collecting = st->depth == 2 || (st->depth == 3 && st->in_contents);
+}
+
+static char *take_text(struct list_state *st)
+{
+	char *t = st->text ? st->text : strdup("");
+
+	st->text = NULL;
+	st->text_len = 0;
+	if (!t)
+		list_fail(st, -ENOMEM);
+	return t;
+}
+
+static void XMLCALL list_end(void *data, const XML_Char *name)
+{
+	struct list_state *st = data;
+	const char *local = local_name(name);
+
+	if (st->failed)
+		goto out;
+	if (st->depth == 2 && st->in_contents && !strcmp(local, "Contents")) {
+		st->in_contents = false;
+	} else if (st->depth == 2 && st->collecting) {
+		char *t = take_text(st);
+
+		if (t && !strcmp(local, "IsTruncated"))
+			st->out->truncated = !strcmp(t, "true");
+		if (t && !strcmp(local, "NextContinuationToken") && !st->out->next_token) {
+			st->out->next_token = t;
+			t = NULL;
+		}
+		free(t);
+	} else if (st->depth == 3 && st->in_contents && st->collecting) {
+		struct s3xml_object *o = &st->out->objects[st->out->count - 1];
+		char *t = take_text(st);
+
+		if (t && !strcmp(local, "Key") && !o->key) {
+			o->key = t;
+			t = NULL;
+		} else if (t && !strcmp(local, "ETag") && !o->etag) {
+			o->etag = t;
+			t = NULL;
+		} else if (t && !strcmp(local, "Size")) {
+			char *end;
+			long long v = strtoll(t, &end, 10);
+
+			if (end == t || *end || v < 0)
+				list_fail(st, -EBADMSG);
+			o->size = v;
+		}
+		free(t);
+	}
+out:
+	st->collecting = false;
+	st->depth--;
+}
+
+static void XMLCALL list_text(void *data, const XML_Char *s, int len)
+{
+	struct list_state *st = data;
+	char *grown;
+
+	if (!st->collecting || len <= 0 || st->failed)
+		return;
+	if (st->text_len + (size_t)len > S3XML_VALUE_MAX) {
+		list_fail(st, -EBADMSG);
+		return;
+	}
+	grown = realloc(st->text, st->text_len + (size_t)len + 1);
+	if (!grown) {
+		list_fail(st, -ENOMEM);
+		return;
+	}
+	memcpy(grown + st->text_len, s, (size_t)len);
+	st->text_len += (size_t)len;
+	grown[st->text_len] = '\0';
+	st->text = grown;
+}
+
+static void XMLCALL list_entity_decl(void *data, const XML_Char *entity_name,
+				     int is_parameter_entity, const XML_Char *value,
+				     int value_length, const XML_Char *base,
+				     const XML_Char *system_id, const XML_Char *public_id,
+				     const XML_Char *notation_name)
+{
+	list_fail(data, -EBADMSG);
+}
+
+int s3xml_parse_list(const char *body, size_t len, struct s3xml_list *out)
+{
+	struct list_state st = { .out = out };
+	XML_Parser parser;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len > S3XML_BODY_MAX)
+		return -EBADMSG;
+	parser = XML_ParserCreateNS(NULL, '|');
+	if (!parser)
+		return -ENOMEM;
+	XML_SetUserData(parser, &st);
+	XML_SetElementHandler(parser, list_start, list_end);
+	XML_SetCharacterDataHandler(parser, list_text);
+	XML_SetEntityDeclHandler(parser, list_entity_decl);
+	if (XML_Parse(parser, body, (int)len, XML_TRUE) != XML_STATUS_OK || st.failed ||
+	    strcmp(out->root, "ListBucketResult"))
+		ret = st.error ? st.error : -EBADMSG;
+	for (size_t i = 0; !ret && i < out->count; i++)
+		if (!out->objects[i].key)
+			ret = -EBADMSG;
+	XML_ParserFree(parser);
+	free(st.text);
+	if (ret)
+		s3xml_list_free(out);
+	return ret;
+}
+
+void s3xml_list_free(struct s3xml_list *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		free(l->objects[i].key);
+		free(l->objects[i].etag);
+	}
+	free(l->objects);
+	free(l->next_token);
+	memset(l, 0, sizeof(*l));
+}

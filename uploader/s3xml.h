@@ -29,9 +29,29 @@ struct s3xml {
 	char *key;
 };
 
+/* One ListObjectsV2 answer (ListBucketResult), bounded to S3XML_LIST_MAX objects. */
+#define S3XML_LIST_MAX 1000
+
+struct s3xml_object {
+	char *key;
+	char *etag;             /* as S3 gives it, quotes included */
+	long long size;         /* -1 when absent */
+};
+
+struct s3xml_list {
+	char root[64];
+	struct s3xml_object *objects;
+	size_t count;
+	bool truncated;
+	char *next_token;       /* NextContinuationToken */
+};
+
 /* 0, or -EBADMSG (not XML, too deep, too large), -ENOMEM. */
 int s3xml_parse(const char *body, size_t len, struct s3xml *out);
 void s3xml_free(struct s3xml *x);
+/* 0, or -EBADMSG (not a ListBucketResult, a Contents without Key, bounds), -ENOMEM. */
+int s3xml_parse_list(const char *body, size_t len, struct s3xml_list *out);
+void s3xml_list_free(struct s3xml_list *l);
 static inline bool s3xml_is_error(const struct s3xml *x)
 {
 	return x->root[0] == 'E' && x->root[1] == 'r' && x->root[2] == 'r' && x->root[3] == 'o' &&

@@ -23,9 +23,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BUILD, Suite, check, one_error  # noqa: E402
+from common import AGENT, BUILD, Suite, check, log_records, one_error  # noqa: E402
 from faultproxy import FaultProxy, Rule, error  # noqa: E402
 from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
 
@@ -442,6 +443,46 @@ def case_release_without_record(moto):
     one_error(p, EXIT_RECORD, "no case record", iid)
 
 
+EVIDENCE = "forensics-evidence"
+
+
+def play_agent(moto, iid, case_id="IR-7"):
+    """What the SSM command would have done (moto's SSM runs nothing): the real agent, on a
+    small file source, writing image, manifest and bundle into the case/instance prefix the
+    controller names. Returns the manifest the agent logged."""
+    if EVIDENCE not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket(EVIDENCE)
+    with tempfile.TemporaryDirectory() as tmp:
+        mem, iomem = os.path.join(tmp, "mem"), os.path.join(tmp, "iomem")
+        with open(mem, "wb") as f:
+            f.write(os.urandom(2 << 20))
+        with open(iomem, "w") as f:
+            f.write("00001000-0009fbff : System RAM\n00100000-001fffff : System RAM\n")
+        p = subprocess.run([AGENT, "acquire", "--source", "file", "--source-path", mem,
+                            "--iomem", iomem, "--log-format", "json", "--case", case_id,
+                            "--path-style", "--output",
+                            f"s3://{EVIDENCE}/cases/{case_id}/{iid}/"],
+                           env=moto.env(), capture_output=True, timeout=120, cwd=tmp)
+    check(p.returncode == 0, f"agent: exit {p.returncode}: {p.stderr.decode()[-600:]}")
+    return [r for r in log_records(p.stderr) if r["event"] == "manifest"][-1]["manifest"]
+
+
+def check_manifest(rec, logged, iid):
+    """The record's manifest is the agent's, read back from the bucket and its image there."""
+    got = rec["memory"]["manifest"]
+    img = logged["image"]
+    want = {"key": img["s3"]["key"] + ".manifest.json",
+            "image": {k: img["s3"][k] for k in ("bucket", "key", "etag", "version_id")},
+            "sha256_uncompressed": img["sha256_uncompressed"],
+            "sha256_compressed": img["sha256_compressed"], "ram_bytes": img["ram_bytes"],
+            "source": "file", "image_exists": True, "image_etag_matches": True,
+            "from": "object", "manifests_found": 1}
+    check({k: got.get(k) for k in want} == want, f"manifest {got} != {want}")
+    check(got["image"]["key"].startswith(f"cases/IR-7/{iid}/") and
+          got["image"]["bucket"] == EVIDENCE, f"image: {got['image']}")
+    check(("memory-manifest", "ok") in steps(rec), f"{steps(rec)}")
+
+
 def case_memory_through_ssm(moto):
     """The agent sent by SSM Run Command with writer-role credentials narrowed by a session
     policy to the case's prefix; no long-lived key on the instance; the invocation polled."""
@@ -452,6 +493,7 @@ def case_memory_through_ssm(moto):
         iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
     writer = iam.get_role(RoleName="writer")["Role"]["Arn"]
     prefix = f"cases/IR-7/{iid}/"
+    logged = play_agent(moto, iid)
     with FaultProxy(moto.endpoint) as proxy:
         p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
                     "--writer-role-arn", writer, "--agent", "/opt/forensics/forensics-agent",
@@ -468,8 +510,9 @@ def case_memory_through_ssm(moto):
     cmds = ssm.list_commands(InstanceId=iid)["Commands"]
     check(len(cmds) == 1 and cmds[0]["DocumentName"] == "AWS-RunShellScript", f"{cmds}")
     line = cmds[0]["Parameters"]["commands"][0]
-    check(line.endswith(f"'/opt/forensics/forensics-agent' acquire --case 'IR-7' "
-                        f"--output 's3://forensics-evidence/{prefix}'"), f"command: {line}")
+    check(line.endswith(f"'/opt/forensics/forensics-agent' acquire --log-format json "
+                        f"--case 'IR-7' --output 's3://forensics-evidence/{prefix}'"),
+          f"command: {line}")
     check("AWS_SESSION_TOKEN='" in line and moto.access_key not in line and
           moto.secret_key not in line, "long-lived keys (or no session) in the command")
     rec = record(p)
@@ -480,7 +523,51 @@ def case_memory_through_ssm(moto):
           "the writer's secret leaked into the record or the log")
     check(polls >= 1, "the invocation was never asked for")
     names = [st for st, _ in steps(rec)]
-    check(names.index("memory-acquired") < names.index("snapshots"), f"order: {names}")
+    check(names.index("memory-acquired") < names.index("memory-manifest") <
+          names.index("snapshots"), f"order: {names}")
+    check_manifest(rec, logged, iid)
+
+
+def case_memory_manifest_missing(moto):
+    """The command succeeded but no manifest is under the prefix (or its image is not the one
+    it names): a failed memory step with a clear message; snapshots and containment go on."""
+    iam = moto.client("iam")
+    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    if EVIDENCE not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket(EVIDENCE)
+    ec2 = moto.client("ec2")
+    for broken in ("missing", "image-replaced"):
+        iid = launch(moto)
+        if broken == "image-replaced":
+            logged = play_agent(moto, iid)
+            moto.s3().put_object(Bucket=EVIDENCE, Key=logged["image"]["s3"]["key"],
+                                 Body=b"not the image")
+        p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/",
+                    "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer")
+        check(p.returncode == EXIT_STEP_FAILED, f"{broken}: exit {p.returncode}: "
+              f"{p.stderr.decode()[-1500:]}")
+        rec = record(p)
+        failed = [t for t in rec["timeline"] if t["result"] == "failed"]
+        words = {"missing": f"no *.manifest.json under s3://{EVIDENCE}/cases/IR-7/{iid}/",
+                 "image-replaced": "its manifest says"}[broken]
+        check([t["step"] for t in failed] == ["memory-manifest"] and
+              words in failed[0]["error"] and words in p.stderr.decode(),
+              f"{broken}: failed {failed}")
+        names = [st for st, _ in steps(rec)]
+        check(names.index("memory-manifest") < names.index("snapshots") and
+              len(rec["snapshots"]) == 2 and rec["containment"]["tagged"], f"{broken}: {names}")
+        tags = {t["Key"]: t["Value"] for t in ec2.describe_instances(InstanceIds=[iid])
+                ["Reservations"][0]["Instances"][0].get("Tags", [])}
+        check(tags.get("SecurityIncidentStatus") == "Contain", f"{broken}: tags {tags}")
+        if broken == "image-replaced":
+            got = rec["memory"]["manifest"]
+            check(got["sha256_uncompressed"] == logged["image"]["sha256_uncompressed"] and
+                  got["image_exists"] is True and got["image_etag_matches"] is False,
+                  f"manifest {got}")
+        else:
+            check("manifest" not in rec["memory"], f"{rec['memory']}")
 
 
 def event(moto, body, *args):
@@ -516,6 +603,7 @@ def case_ssm_profile(moto):
     if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
         iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
         iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    play_agent(moto, iid)
     with FaultProxy(moto.endpoint) as proxy:
         p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
                     "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
@@ -664,6 +752,7 @@ def case_refused_at_each_step(moto):
     bad = []
     for action in FAULT_ACTIONS:
         iid, _, _, deny = contained_instance(moto)
+        play_agent(moto, iid)
         with FaultProxy(moto.endpoint) as proxy:
             proxy.add_rule(Rule(error(403, "UnauthorizedOperation", f"no {action}"),
                                 action=action, nth=1, count=None))
@@ -865,7 +954,8 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_memory_through_ssm, case_ssm_profile, case_events, case_lambda_runtime,
+                   case_memory_through_ssm, case_memory_manifest_missing, case_ssm_profile,
+                   case_events, case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,

@@ -106,11 +106,57 @@ static void test_value_bound(void **state)
 	free(body);
 }
 
+/* ListObjectsV2: the objects, the continuation, and what is refused. */
+static void test_list(void **state)
+{
+	static const char page[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix>cases/IR-7/i-1/</Prefix><KeyCount>2</KeyCount>"
+		"<IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>"
+		"<Contents><Key>cases/IR-7/i-1/h-1.lime.zst</Key>"
+		"<ETag>&quot;abc-3&quot;</ETag><Size>17</Size><StorageClass>STANDARD</StorageClass>"
+		"</Contents><Contents><Key>cases/IR-7/i-1/h-1.lime.zst.manifest.json</Key>"
+		"<ETag>&quot;def&quot;</ETag><Size>0</Size></Contents></ListBucketResult>";
+	static const char *const refused[] = {
+		"<Error><Code>NoSuchBucket</Code></Error>",
+		"<ListBucketResult><Contents><ETag>x</ETag></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>",
+		"<!DOCTYPE l [<!ENTITY e \"x\">]><ListBucketResult><Contents><Key>&e;</Key>"
+		"</Contents></ListBucketResult>",
+		"<ListBucketResult><Contents>",
+	};
+	struct s3xml_list l;
+
+	assert_int_equal(s3xml_parse_list(page, strlen(page), &l), 0);
+	assert_int_equal(l.count, 2);
+	assert_true(l.truncated);
+	assert_string_equal(l.next_token, "t&1");
+	assert_string_equal(l.objects[0].key, "cases/IR-7/i-1/h-1.lime.zst");
+	assert_string_equal(l.objects[0].etag, "\"abc-3\"");
+	assert_int_equal(l.objects[0].size, 17);
+	assert_string_equal(l.objects[1].key, "cases/IR-7/i-1/h-1.lime.zst.manifest.json");
+	assert_int_equal(l.objects[1].size, 0);
+	s3xml_list_free(&l);
+
+	assert_int_equal(s3xml_parse_list("<ListBucketResult><IsTruncated>false</IsTruncated>"
+					  "</ListBucketResult>", 69, &l), 0);
+	assert_int_equal(l.count, 0);
+	assert_false(l.truncated);
+	assert_null(l.next_token);
+	s3xml_list_free(&l);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(s3xml_parse_list(refused[i], strlen(refused[i]), &l), -EBADMSG);
+		assert_null(l.objects);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_value_bound),
+		cmocka_unit_test(test_list),
 	};
 
 	return cmocka_run_group_tests_name("s3xml", tests, NULL, NULL);

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The agent's manifest as the controller reads it: out of SSM's output, summarised, compared. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "../../controller/manifest.c"
+
+static const char manifest[] =
+	"{\"schema\":\"m\",\"source\":{\"name\":\"lime\",\"path\":\"/dev/x\"},"
+	"\"image\":{\"ram_bytes\":1048576,\"sha256_uncompressed\":\"aa\","
+	"\"sha256_compressed\":\"bb\",\"s3\":{\"bucket\":\"ev\",\"key\":\"c/i/h.lime.zst\","
+	"\"etag\":\"\\\"e-2\\\"\",\"version_id\":null}}}";
+
+static void test_from_output(void **state)
+{
+	char *text = NULL;
+	json_object *m;
+
+	assert_null(manifest_from_output(""));
+	assert_null(manifest_from_output("capture complete\n{\"event\":\"image\"}\n{not json}\n"));
+	/* The last manifest line wins; other lines, broken ones and CRs are passed over. */
+	assert_true(asprintf(&text, "{\"event\":\"start\"}\n{\"event\":\"manifest\",\"manifest\":"
+			     "{\"image\":{\"sha256_uncompressed\":\"old\"}}}\n"
+			     "{\"event\":\"manifest\",\"manifest\":%s}\r\n"
+			     "{\"event\":\"manifest\",\"manifest\":{\"image\":{}\n"
+			     "{\"event\":\"manifest\",\"manifest\":\"not an object\"}", manifest) > 0);
+	m = manifest_from_output(text);
+	assert_non_null(m);
+	assert_string_equal(text_at(m, "image/sha256_uncompressed"), "aa");
+	json_object_put(m);
+	free(text);
+}
+
+static void test_summary_and_compare(void **state)
+{
+	json_object *m = json_tokener_parse(manifest), *a, *b, *c;
+	char why[256] = "";
+
+	assert_non_null(m);
+	a = manifest_summary(m, "c/i/h.lime.zst.manifest.json");
+	assert_string_equal(text_at(a, "key"), "c/i/h.lime.zst.manifest.json");
+	assert_string_equal(text_at(a, "image/bucket"), "ev");
+	assert_string_equal(text_at(a, "image/key"), "c/i/h.lime.zst");
+	assert_string_equal(text_at(a, "image/etag"), "\"e-2\"");
+	assert_null(member(a, "image/version_id"));
+	assert_string_equal(text_at(a, "sha256_uncompressed"), "aa");
+	assert_string_equal(text_at(a, "sha256_compressed"), "bb");
+	assert_int_equal(json_object_get_int64(member(a, "ram_bytes")), 1048576);
+	assert_string_equal(text_at(a, "source"), "lime");
+	b = manifest_summary(m, "other key");
+	assert_int_equal(manifest_compare(a, b, why, sizeof(why)), 0);
+
+	json_object_object_add(json_object_object_get(m, "image"), "sha256_compressed",
+			       json_object_new_string("cc"));
+	c = manifest_summary(m, NULL);
+	assert_int_equal(manifest_compare(a, c, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "sha256_compressed: \"bb\" in one, \"cc\" in the other"));
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
+
+	/* Not a manifest at all: a summary of nothing, unequal to a real one. */
+	c = json_object_new_string("x");
+	a = manifest_summary(c, NULL);
+	json_object_put(c);
+	assert_null(member(a, "sha256_uncompressed"));
+	b = manifest_summary(m, NULL);
+	assert_int_equal(manifest_compare(a, b, why, sizeof(why)), -EBADMSG);
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(m);
+}
+
+static void test_etag(void **state)
+{
+	assert_true(manifest_etag_equal("\"abc-2\"", "abc-2"));
+	assert_true(manifest_etag_equal("\"abc\"", "\"abc\""));
+	assert_false(manifest_etag_equal("\"abc\"", "\"abd\""));
+	assert_false(manifest_etag_equal("abc", NULL));
+	assert_false(manifest_etag_equal("\"abc\"", "\"abc-1\""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_from_output),
+		cmocka_unit_test(test_summary_and_compare),
+		cmocka_unit_test(test_etag),
+	};
+
+	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
+}
