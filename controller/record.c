@@ -74,6 +74,28 @@ int case_record_resume(struct case_record *r, json_object *stored)
 	return 0;
 }
 
+bool case_record_done(const struct case_record *r, const char *step)
+{
+	bool done = false;
+	size_t n = json_object_array_length(r->timeline);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(r->timeline, i), *v;
+
+		if (!json_object_object_get_ex(e, "run", &v) || json_object_get_int(v) >= r->run ||
+		    !json_object_object_get_ex(e, "step", &v) ||
+		    strcmp(json_object_get_string(v), step) ||
+		    !json_object_object_get_ex(e, "result", &v))
+			continue;
+		/* The latest outcome counts; a skip keeps what it skipped. */
+		if (!strcmp(json_object_get_string(v), "ok"))
+			done = true;
+		else if (!strcmp(json_object_get_string(v), "failed"))
+			done = false;
+	}
+	return done;
+}
+
 void case_record_skip(struct case_record *r, const char *step, const char *why)
 {
 	json_object *e = json_object_new_object();

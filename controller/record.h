@@ -34,6 +34,8 @@ int case_record_step(struct case_record *r, const char *step, const char *api, i
  * is another case's.
  */
 int case_record_resume(struct case_record *r, json_object *stored);
+/* Whether an earlier run of this case recorded step as done ("ok" last). */
+bool case_record_done(const struct case_record *r, const char *step);
 /* A step not taken, and why (e.g. done by an earlier run). */
 void case_record_skip(struct case_record *r, const char *step, const char *why);
 /* root[key] = value (consumed). */

@@ -522,6 +522,18 @@ static void preserve(struct awsapi_client *ec2, const char *id, json_object *ins
 }
 
 /* Member-account credentials: the chain, then the role when asked; the exit code on failure. */
+static bool preserved_before(const struct case_record *rec)
+{
+	static const char *const steps[] = {
+		"termination-protection", "shutdown-behavior", "keep-volumes", "console-output",
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (!case_record_done(rec, steps[i]))
+			return false;
+	return true;
+}
+
 static int credentials(const struct respond_options *o, const char *region,
 		       struct case_record *rec, struct aws_credentials_provider **cred)
 {
@@ -863,11 +875,22 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	}
 	if (mode == RUN_RESPOND) {
 		failures = rec.failures;
-		preserve(&ec2, o.instance_id, instance, &rec);
-		milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
-			  "termination protection on, shutdown stop, volumes kept, console saved" :
-			  "preservation incomplete: see the case record");
-		if (o.evidence_uri) {
+		/*
+		 * A rerun goes on from the record: finished steps are not
+		 * repeated. Containment is the exception: it is idempotent, and
+		 * a rerun is often wanted because someone loosened it.
+		 */
+		if (preserved_before(&rec)) {
+			case_record_skip(&rec, "preserve", "done by an earlier run of this case");
+		} else {
+			preserve(&ec2, o.instance_id, instance, &rec);
+			milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
+				  "termination protection on, shutdown stop, volumes kept, console saved" :
+				  "preservation incomplete: see the case record");
+		}
+		if (o.evidence_uri && case_record_done(&rec, "memory-manifest")) {
+			case_record_skip(&rec, "memory", "acquired by an earlier run of this case");
+		} else if (o.evidence_uri) {
 			failures = rec.failures;
 			acquire_memory(&ssm, &ec2, &o, region, instance, &rec);
 			milestone(&note, &rec, "memory", NULL, "%s", rec.failures == failures ?

@@ -345,9 +345,11 @@ def case_record_resumed(moto):
     rec = record(p)
     check(rec["runs"] == 2 and "resumed" in rec, f"runs: {rec.get('runs')}")
     skipped = [(t["step"], t["run"]) for t in rec["timeline"] if t["result"] == "skipped"]
-    check(skipped == [("snapshots", 2)], f"skipped: {skipped}")
+    check(skipped == [("preserve", 2), ("snapshots", 2)], f"skipped: {skipped}")
     run2 = [t["step"] for t in rec["timeline"] if t["run"] == 2]
     check("copy" not in run2 and "share" not in run2, f"copied or shared again: {run2}")
+    check("termination-protection" not in run2 and "console-output" not in run2,
+          f"preserved again: {run2}")
     check(rec["instance"]["disable_api_termination"] is False and
           rec["instance"]["shutdown_behavior"] == "terminate", "the first-found state is lost")
     iso = rec["containment"]["isolation_group"]
