@@ -602,9 +602,15 @@ static int writer_credentials(const struct respond_options *o, const char *home,
 		aws_credentials_provider_free(base);
 		return ret;
 	}
+	/*
+	 * The agent also HEADs its image key before writing (evidence is never
+	 * overwritten; HEAD needs s3:GetObject) and tags the finished objects
+	 * with their digests: both only under this case's instance prefix.
+	 */
 	if (asprintf(&policy, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
 		     "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\","
-		     "\"s3:ListMultipartUploadParts\"],\"Resource\":\"arn:aws:s3:::%s/%s*\"}]}",
+		     "\"s3:ListMultipartUploadParts\",\"s3:GetObject\",\"s3:PutObjectTagging\"],"
+		     "\"Resource\":\"arn:aws:s3:::%s/%s*\"}]}",
 		     bucket, key) < 0)
 		policy = NULL;
 	snprintf(session, sizeof(session), "forensics-writer-%s", o->case_id);

@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import AGENT, BUILD, Suite, check, log_records, one_error  # noqa: E402
@@ -448,7 +449,7 @@ def case_release_without_record(moto):
 EVIDENCE = "forensics-evidence"
 
 
-def play_agent(moto, iid, case_id="IR-7"):
+def play_agent(moto, iid, case_id="IR-7", env=None):
     """What the SSM command would have done (moto's SSM runs nothing): the real agent, on a
     small file source, writing image, manifest and bundle into the case/instance prefix the
     controller names. Returns the manifest the agent logged."""
@@ -464,7 +465,7 @@ def play_agent(moto, iid, case_id="IR-7"):
                             "--iomem", iomem, "--log-format", "json", "--case", case_id,
                             "--path-style", "--output",
                             f"s3://{EVIDENCE}/cases/{case_id}/{iid}/"],
-                           env=moto.env(), capture_output=True, timeout=120, cwd=tmp)
+                           env=env or moto.env(), capture_output=True, timeout=120, cwd=tmp)
     check(p.returncode == 0, f"agent: exit {p.returncode}: {p.stderr.decode()[-600:]}")
     return [r for r in log_records(p.stderr) if r["event"] == "manifest"][-1]["manifest"]
 
@@ -509,6 +510,17 @@ def case_memory_through_ssm(moto):
     check(form["RoleArn"] == [writer] and policy["Statement"][0]["Resource"] ==
           f"arn:aws:s3:::forensics-evidence/{prefix}*" and
           "s3:PutObject" in policy["Statement"][0]["Action"], f"session policy: {form}")
+    check(sorted(policy["Statement"][0]["Action"]) ==
+          ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts",
+           "s3:PutObject", "s3:PutObjectTagging"], f"session policy actions: {policy}")
+    # Exactly that policy is enough for the real agent (it HEADs before writing and tags
+    # after; moto enforces a session policy's actions, without the two it exits 4).
+    creds = moto.client("sts").assume_role(RoleArn=writer, RoleSessionName="agent-check",
+                                           Policy=form["Policy"][0])["Credentials"]
+    time.sleep(1.1)  # a new second: the agent names its image after the time
+    play_agent(moto, iid, env=dict(moto.env(), AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+                                   AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                                   AWS_SESSION_TOKEN=creds["SessionToken"]))
     cmds = ssm.list_commands(InstanceId=iid)["Commands"]
     check(len(cmds) == 1 and cmds[0]["DocumentName"] == "AWS-RunShellScript", f"{cmds}")
     line = cmds[0]["Parameters"]["commands"][0]
