@@ -4,7 +4,7 @@
 # `make check` runs every test; `make demo` captures a QEMU guest;
 # `make bench` measures the pipeline; `make modules` builds the capture
 # module for a set of kernels; `make dkms-install` installs its DKMS source
-# tree. See README.md.
+# tree; `make deb` packages agent and module sources. See README.md.
 
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -49,7 +49,7 @@ CONTROLLER_SRCS := $(wildcard controller/*.c)
 CONTROLLER_OBJS := $(CONTROLLER_SRCS:%.c=$(BUILD)/obj/%.o)
 CONTROLLER := $(BUILD)/forensics-controller
 
-.PHONY: all agent controller check unit fuzz demo bench install modules dkms-install clean
+.PHONY: all agent controller check unit fuzz demo bench install modules dkms-install deb clean
 all: agent controller
 
 agent: $(AGENT)
@@ -159,6 +159,10 @@ modules:
 
 dkms-install:
 	bash scripts/install-kmod-source.sh $(DESTDIR)/usr/src/forensics-mem-$(KMOD_VERSION)
+
+# A Debian package: the agent, the module's DKMS sources, the docs.
+deb: agent
+	bash delivery/deb/build-deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
