@@ -8,13 +8,59 @@
 
 #define S3XML_MAX_DEPTH 16
 
+/* What each parse's state begins with, so the shared handler can fail it. */
+struct xml_status {
+	bool failed;
+	int error;
+};
+
+/* Internal DTD subsets and entity declarations have no place in an S3 answer. */
+static void XMLCALL refuse_entity_decl(void *data, const XML_Char *entity_name,
+				       int is_parameter_entity, const XML_Char *value,
+				       int value_length, const XML_Char *base,
+				       const XML_Char *system_id, const XML_Char *public_id,
+				       const XML_Char *notation_name)
+{
+	struct xml_status *status = data;
+
+	status->failed = true;
+	if (!status->error)
+		status->error = -EBADMSG;
+}
+
+/*
+ * One hardened expat run over body: bounded size, namespaces split at '|',
+ * entity declarations refused. state begins with its struct xml_status.
+ * 0, or the handlers' error (-EBADMSG when the XML itself is bad).
+ */
+static int xml_run(const char *body, size_t len, struct xml_status *state,
+		   XML_StartElementHandler start, XML_EndElementHandler end,
+		   XML_CharacterDataHandler text)
+{
+	XML_Parser parser;
+	int ret = 0;
+
+	if (len > S3XML_BODY_MAX)
+		return -EBADMSG;
+	parser = XML_ParserCreateNS(NULL, '|');
+	if (!parser)
+		return -ENOMEM;
+	XML_SetUserData(parser, state);
+	XML_SetElementHandler(parser, start, end);
+	XML_SetCharacterDataHandler(parser, text);
+	XML_SetEntityDeclHandler(parser, refuse_entity_decl);
+	if (XML_Parse(parser, body, (int)len, XML_TRUE) != XML_STATUS_OK || state->failed)
+		ret = state->error ? state->error : -EBADMSG;
+	XML_ParserFree(parser);
+	return ret;
+}
+
 struct parse_state {
+	struct xml_status status;  /* first: see xml_run() */
 	struct s3xml *out;
 	unsigned int depth;
 	char **target;          /* field the current depth-1 element fills */
 	size_t target_len;
-	bool failed;
-	int error;
 };
 
 static char **field_for(struct s3xml *x, const char *name)
@@ -56,8 +102,8 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 	const char *local = local_name(name);
 
 	if (++st->depth > S3XML_MAX_DEPTH) {
-		st->failed = true;
-		st->error = -EBADMSG;
+		st->status.failed = true;
+		st->status.error = -EBADMSG;
 		return;
 	}
 	if (st->depth == 1) {
@@ -78,8 +124,8 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 			*st->target = calloc(1, 1);
 			st->target_len = 0;
 			if (!*st->target) {
-				st->failed = true;
-				st->error = -ENOMEM;
+				st->status.failed = true;
+				st->status.error = -ENOMEM;
 			}
 		}
 	}
@@ -102,14 +148,14 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
 	if (!st->target || st->depth != 2 || len <= 0)
 		return;
 	if (st->target_len + (size_t)len > S3XML_VALUE_MAX) {
-		st->failed = true;
-		st->error = -EBADMSG;
+		st->status.failed = true;
+		st->status.error = -EBADMSG;
 		return;
 	}
 	grown = realloc(*st->target, st->target_len + (size_t)len + 1);
 	if (!grown) {
-		st->failed = true;
-		st->error = -ENOMEM;
+		st->status.failed = true;
+		st->status.error = -ENOMEM;
 		return;
 	}
 	memcpy(grown + st->target_len, s, (size_t)len);
@@ -118,38 +164,15 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
 	*st->target = grown;
 }
 
-/* Internal DTD subsets and entity declarations have no place in an S3 answer. */
-static void XMLCALL on_entity_decl(void *data, const XML_Char *entity_name,
-				   int is_parameter_entity, const XML_Char *value, int value_length,
-				   const XML_Char *base, const XML_Char *system_id,
-				   const XML_Char *public_id, const XML_Char *notation_name)
-{
-	struct parse_state *st = data;
-
-	st->failed = true;
-	st->error = -EBADMSG;
-}
-
 int s3xml_parse(const char *body, size_t len, struct s3xml *out)
 {
 	struct parse_state st = { .out = out };
-	XML_Parser parser;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (len > S3XML_BODY_MAX)
-		return -EBADMSG;
-	parser = XML_ParserCreateNS(NULL, '|');
-	if (!parser)
-		return -ENOMEM;
-	XML_SetUserData(parser, &st);
-	XML_SetElementHandler(parser, on_start, on_end);
-	XML_SetCharacterDataHandler(parser, on_text);
-	XML_SetEntityDeclHandler(parser, on_entity_decl);
-	if (XML_Parse(parser, body, (int)len, XML_TRUE) != XML_STATUS_OK || st.failed ||
-	    !out->root[0])
-		ret = st.error ? st.error : -EBADMSG;
-	XML_ParserFree(parser);
+	ret = xml_run(body, len, &st.status, on_start, on_end, on_text);
+	if (!ret && !out->root[0])
+		ret = -EBADMSG;
 	if (ret)
 		s3xml_free(out);
 	return ret;
@@ -176,21 +199,20 @@ void s3xml_free(struct s3xml *x)
  * NextContinuationToken. Same bounds and refusals as above.
  */
 struct list_state {
+	struct xml_status status;  /* first: see xml_run() */
 	struct s3xml_list *out;
 	unsigned int depth;
 	char *text;             /* the current depth-2 or depth-3 element's text */
 	size_t text_len;
 	bool collecting;
 	bool in_contents;
-	bool failed;
-	int error;
 };
 
 static void list_fail(struct list_state *st, int error)
 {
-	st->failed = true;
-	if (!st->error)
-		st->error = error;
+	st->status.failed = true;
+	if (!st->status.error)
+		st->status.error = error;
 }
 
 static void XMLCALL list_start(void *data, const XML_Char *name, const XML_Char **attrs)
@@ -251,7 +273,7 @@ static void XMLCALL list_end(void *data, const XML_Char *name)
 	struct list_state *st = data;
 	const char *local = local_name(name);
 
-	if (st->failed)
+	if (st->status.failed)
 		goto out;
 	if (st->depth == 2 && st->in_contents && !strcmp(local, "Contents")) {
 		st->in_contents = false;
@@ -295,7 +317,7 @@ static void XMLCALL list_text(void *data, const XML_Char *s, int len)
 	struct list_state *st = data;
 	char *grown;
 
-	if (!st->collecting || len <= 0 || st->failed)
+	if (!st->collecting || len <= 0 || st->status.failed)
 		return;
 	if (st->text_len + (size_t)len > S3XML_VALUE_MAX) {
 		list_fail(st, -EBADMSG);
@@ -312,38 +334,18 @@ static void XMLCALL list_text(void *data, const XML_Char *s, int len)
 	st->text = grown;
 }
 
-static void XMLCALL list_entity_decl(void *data, const XML_Char *entity_name,
-				     int is_parameter_entity, const XML_Char *value,
-				     int value_length, const XML_Char *base,
-				     const XML_Char *system_id, const XML_Char *public_id,
-				     const XML_Char *notation_name)
-{
-	list_fail(data, -EBADMSG);
-}
-
 int s3xml_parse_list(const char *body, size_t len, struct s3xml_list *out)
 {
 	struct list_state st = { .out = out };
-	XML_Parser parser;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (len > S3XML_BODY_MAX)
-		return -EBADMSG;
-	parser = XML_ParserCreateNS(NULL, '|');
-	if (!parser)
-		return -ENOMEM;
-	XML_SetUserData(parser, &st);
-	XML_SetElementHandler(parser, list_start, list_end);
-	XML_SetCharacterDataHandler(parser, list_text);
-	XML_SetEntityDeclHandler(parser, list_entity_decl);
-	if (XML_Parse(parser, body, (int)len, XML_TRUE) != XML_STATUS_OK || st.failed ||
-	    strcmp(out->root, "ListBucketResult"))
-		ret = st.error ? st.error : -EBADMSG;
+	ret = xml_run(body, len, &st.status, list_start, list_end, list_text);
+	if (!ret && strcmp(out->root, "ListBucketResult"))
+		ret = -EBADMSG;
 	for (size_t i = 0; !ret && i < out->count; i++)
 		if (!out->objects[i].key)
 			ret = -EBADMSG;
-	XML_ParserFree(parser);
 	free(st.text);
 	if (ret)
 		s3xml_list_free(out);
