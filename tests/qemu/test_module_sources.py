@@ -47,6 +47,13 @@ FAITHFUL_MARGIN = 0.003
 # RAM it has already read: measured 97.9% on 6.1 where forensics_mem, read
 # through its device, got 99.1%. The module's bar stays 99%.
 LIME_MIN_IDENTICAL = 0.97
+# Stable pages (equal before and after the capture) that the capture saw
+# differently are nearly all zero in both dumps and full in the capture, and
+# lie in the same few MiB of physical memory in the module's and LiME's runs:
+# memory used while the capture ran and zeroed again after (A-B-A).  LiME's
+# run keeps more of it busy (the loader thread, the TCP reader): 0.9947 seen
+# on 6.12 where the module's run had 0.9975.  The module keeps the 0.995 bar.
+LIME_MIN_STABLE = 0.99
 
 
 def pins_of(sums):
@@ -58,10 +65,12 @@ def sha256(path):
     return test_capture_kcore.sha256_file(path)
 
 
-def capture(series, mem, workdir, agent_args, extra, append="", min_identical=0.99):
+def capture(series, mem, workdir, agent_args, extra, append="", min_identical=0.99,
+            min_stable=0.995):
     args = test_capture_kcore.make_parser().parse_args(
         ["--series", series, "--mem", str(mem), "--agent-args", agent_args,
-         "--workdir", workdir, "--min-identical", str(min_identical)])
+         "--workdir", workdir, "--min-identical", str(min_identical),
+         "--min-stable", str(min_stable)])
     args.extra = extra
     args.append = append
     os.makedirs(workdir, exist_ok=True)
@@ -104,7 +113,8 @@ def one_kernel(series, mem, work, lockdown):
         report, figures, timings, fails, _ = capture(
             series, mem, os.path.join(work, name), agent_args, extra,
             "lockdown=integrity" if name == "lockdown" else "",
-            LIME_MIN_IDENTICAL if name == "lime" else 0.99)
+            LIME_MIN_IDENTICAL if name == "lime" else 0.99,
+            LIME_MIN_STABLE if name == "lime" else 0.995)
         used, tried = attempts(figures)
         identical[name] = report["identical_fraction"]
         lines.append("  %s %s: source %s, %.3f%% identical pages, %d/%d planted, %.0f s"
