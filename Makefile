@@ -144,9 +144,10 @@ demo: agent
 bench: agent $(BUILD)/tools/ebpf-read
 	BUILD=$(BUILD) bash bench/run.sh
 
+# The agent in $(PREFIX)/sbin, the module's DKMS tree in /usr/src, the docs in
+# $(PREFIX)/share/doc/forensics-agent: the packages' layout (PREFIX=/usr).
 install: agent
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/bin/forensics-agent
+	bash scripts/install-tree.sh $(AGENT) "$(DESTDIR)" $(PREFIX)
 
 # ---- kernel module ----
 # KERNEL_TREES: kernel build directories (or fetch-kernel.sh --headers

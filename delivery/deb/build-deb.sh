@@ -3,11 +3,12 @@
 #
 # build-deb.sh BUILD
 #
-# BUILD/forensics-agent_<version>_amd64.deb with dpkg-deb alone: the static
-# agent as /usr/sbin/forensics-agent, the module's DKMS source tree in
-# /usr/src/forensics-mem-<version>/ (scripts/install-kmod-source.sh), the
-# docs in /usr/share/doc/forensics-agent/, and maintainer scripts that run
-# DKMS only where it and the running kernel's headers are present.
+# BUILD/forensics-agent_<version>_amd64.deb with dpkg-deb alone: what
+# scripts/install-tree.sh installs under /usr (the static agent as
+# /usr/sbin/forensics-agent, the module's DKMS source tree in
+# /usr/src/forensics-mem-<version>/, the docs in /usr/share/doc/forensics-agent/),
+# and maintainer scripts that run DKMS only where it and the running kernel's
+# headers are present (delivery/dkms-hooks.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,14 +25,10 @@ stage=$build/deb/$pkg
 rm -rf "$stage"
 mkdir -p "$stage/DEBIAN"
 
-install -D -m 0755 "$agent" "$stage/usr/sbin/forensics-agent"
-bash scripts/install-kmod-source.sh "$stage/usr/src/forensics-mem-$version"
+# The layout `make install` has (scripts/install-tree.sh), under /usr, and
+# the copyright file Debian's policy asks for.
+bash scripts/install-tree.sh "$agent" "$stage" /usr
 doc=$stage/usr/share/doc/$pkg
-install -d "$doc"
-install -m 0644 README.md "$doc/README.md"
-install -m 0644 dkms/README.md "$doc/README.dkms.md"
-install -m 0644 delivery/README.md "$doc/README.delivery.md"
-for f in docs/*.md; do install -m 0644 "$f" "$doc/"; done
 cat >"$doc/copyright" <<EOT
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: ec2-forensics
@@ -42,8 +39,9 @@ License: GPL-2.0-only
  version 2 is in /usr/share/common-licenses/GPL-2.
 EOT
 
+# The DKMS logic the RPM's scriptlets share (delivery/dkms-hooks.sh).
 for s in postinst prerm postrm; do
-	sed "s/@VERSION@/$version/" "delivery/deb/$s" >"$stage/DEBIAN/$s"
+	bash delivery/render-script.sh "delivery/deb/$s" "$version" >"$stage/DEBIAN/$s"
 	chmod 0755 "$stage/DEBIAN/$s"
 done
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
