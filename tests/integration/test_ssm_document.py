@@ -15,38 +15,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import AGENT, ROOT, Suite, read, write  # noqa: E402
+from common import AGENT, Suite, read, write  # noqa: E402
 from s3env import MotoServer  # noqa: E402
+from ssmdoc import DOC, PARAM, load, run_script, script  # noqa: E402
 
-DOC = os.path.join(ROOT, "delivery", "ssm", "forensics-acquire.json")
-MIB = 1 << 20
 TOOLS, EVIDENCE = "forensics-tools", "forensics-evidence"
-PARAM = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-
-
-def load():
-    with open(DOC) as f:
-        return json.load(f)
-
-
-def script(doc, values):
-    """The runShellScript body with SSM's {{ Name }} substitution (defaults filled)."""
-    params = doc["parameters"]
-    full = {k: v.get("default") for k, v in params.items()}
-    full.update(values)
-    for k, v in full.items():
-        assert v is not None, f"parameter {k} has no default and no value"
-        spec = params[k]
-        if "allowedPattern" in spec:
-            assert re.fullmatch(spec["allowedPattern"], v), f"{k}={v!r} fails its pattern"
-        if "allowedValues" in spec:
-            assert v in spec["allowedValues"], f"{k}={v!r} not allowed"
-    body = "\n".join(doc["mainSteps"][0]["inputs"]["runCommand"]) + "\n"
-    return PARAM.sub(lambda m: full[m.group(1)], body)
-
-
-def shm_entries():
-    return {n for n in os.listdir("/dev/shm") if n.startswith("forensics-agent.")}
+MIB = 1 << 20
 
 
 def main():
@@ -130,11 +104,7 @@ def main():
         extra = f"--source file --source-path {mem} --iomem {iomem} --path-style"
 
         def run(values, shell="bash"):
-            before = shm_entries()
-            p = subprocess.run([shell], input=script(doc, values).encode(), env=aws.env(),
-                               capture_output=True, timeout=180, cwd=tmp)
-            assert shm_entries() == before, "the agent was left in /dev/shm"
-            return p
+            return run_script(doc, values, aws.env(), tmp, shell=shell)
 
         def check_uploaded(p, prefix):
             assert p.returncode == 0, p.stderr.decode()[-1500:]
@@ -195,8 +165,7 @@ def main():
                      ExtraArgs=f"--source file --source-path {mem} --iomem {iomem} --path-style")
             env = aws.env()
             env["PATH"] = "/usr/bin:/bin"  # no aws CLI needed for an https URL
-            p = subprocess.run(["bash"], input=script(doc, v).encode(), env=env,
-                               capture_output=True, timeout=180, cwd=tmp)
+            p = run_script(doc, v, env, tmp)
             assert p.returncode == 0, p.stderr.decode()[-1500:]
             keys = aws.list_keys(EVIDENCE, "cases/IR-7/presigned/")
             assert any(k.endswith(".lime.zst.manifest.json") for k in keys), keys
