@@ -17,6 +17,7 @@
 #include "release.h"
 #include "snapshots.h"
 #include "ssm.h"
+#include "ssmdoc.h"
 #include "store.h"
 #include "sts.h"
 #include "subcommands.h"
@@ -45,8 +46,12 @@ struct respond_options {
 	const char *record_uri;
 	const char *record_region;
 	const char *evidence_uri;
-	const char *writer_role;
-	const char *agent_path;
+	const char *writer_role;     /* none: the agent writes with the instance's profile */
+	const char *document;
+	const char *agent_url;
+	const char *agent_sha256;
+	const char *source;
+	char extra_args[SSMDOC_EXTRA_MAX + 1];  /* the document's ExtraArgs */
 	const char *ssm_profile;
 	long acquire_timeout_s;
 	bool no_contain;
@@ -93,10 +98,17 @@ static void usage(FILE *out, const struct respond_options *o)
 		"                        at each milestone; a rerun resumes from it)\n"
 		"  --record-region R     the buckets' region (default: the environment's)\n"
 		"  --evidence S3URI      acquire memory with the agent through SSM into\n"
-		"                        <S3URI><case>/<instance>/\n"
+		"                        <S3URI><case>/<instance>/ (needs --agent-url and\n"
+		"                        --agent-sha256)\n"
+		"  --document NAME       the SSM Command document to send (forensics-acquire)\n"
+		"  --agent-url URL       where the instance fetches the agent: s3://… or https://\n"
+		"  --agent-sha256 HEX    the agent's SHA-256; on a mismatch nothing runs\n"
 		"  --writer-role-arn ARN role the agent writes with, narrowed by a session\n"
-		"                        policy to that prefix (required with --evidence)\n"
-		"  --agent PATH          the agent on the instance (forensics-agent)\n"
+		"                        policy to that prefix (else the instance's profile)\n"
+		"  --source NAME         memory source to force (auto: the agent's order)\n"
+		"  --module-store S3URI  the agent's --module-store (modules per kernel)\n"
+		"  --module-pins S3URI   the agent's --module-pins (their SHA-256 list)\n"
+		"  --agent-args ARGS     more acquire options, split at spaces (repeatable)\n"
 		"  --ssm-profile ARN     instance profile to attach for SSM when the instance\n"
 		"                        has none\n"
 		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
@@ -154,6 +166,122 @@ static bool account_ok(const char *s)
 	return n == 12 && strspn(s, "0123456789") == n;
 }
 
+/* Appends "[option ]words" to the document's ExtraArgs; -1 when it would not fit. */
+static int add_agent_args(struct respond_options *o, const char *option, const char *words)
+{
+	size_t n = strlen(o->extra_args);
+	int w;
+
+	w = snprintf(o->extra_args + n, sizeof(o->extra_args) - n, "%s%s%s%s", n ? " " : "",
+		     option ? option : "", option ? " " : "", words);
+	if (w < 0 || (size_t)w >= sizeof(o->extra_args) - n) {
+		o->extra_args[n] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* s3://bucket/<evidence prefix><case>/<instance>/: *bucket and *key malloc'd. */
+static int evidence_location(const struct respond_options *o, char **bucket, char **key,
+			     char *why, size_t whylen)
+{
+	char *prefix = NULL;
+	int ret;
+
+	*key = NULL;
+	ret = s3_uri_parse(o->evidence_uri, bucket, &prefix, why, whylen);
+	if (ret) {
+		char reason[AWSAPI_ERROR_MAX];
+
+		snprintf(reason, sizeof(reason), "--evidence: %s", why);
+		snprintf(why, whylen, "%s", reason);
+		return ret;
+	}
+	if (asprintf(key, "%s%s%s/%s/", prefix, *prefix && prefix[strlen(prefix) - 1] != '/' ?
+		     "/" : "", o->case_id, o->instance_id) < 0) {
+		*key = NULL;
+		free(*bucket);
+		*bucket = NULL;
+		ret = -ENOMEM;
+	}
+	free(prefix);
+	return ret;
+}
+
+/*
+ * The document's parameters: region and cred may be NULL (not known yet);
+ * with cred the agent writes with those session credentials, else with the
+ * instance's profile.
+ */
+static json_object *document_params(const struct respond_options *o, const char *bucket,
+				    const char *key, const char *region,
+				    const struct aws_credentials *cred)
+{
+	json_object *p = json_object_new_object();
+	char timeout[24];
+
+	snprintf(timeout, sizeof(timeout), "%ld", o->acquire_timeout_s);
+	json_object_object_add(p, "EvidenceBucket", json_object_new_string(bucket));
+	json_object_object_add(p, "EvidencePrefix", json_object_new_string(key));
+	json_object_object_add(p, "CaseId", json_object_new_string(o->case_id));
+	if (region)
+		json_object_object_add(p, "Region", json_object_new_string(region));
+	json_object_object_add(p, "AgentUrl", json_object_new_string(o->agent_url));
+	json_object_object_add(p, "AgentSha256", json_object_new_string(o->agent_sha256));
+	json_object_object_add(p, "CredentialsMode", json_object_new_string(
+		o->writer_role ? "session" : "instance-profile"));
+	if (cred) {
+		json_object_object_add(p, "SessionAccessKeyId",
+				       json_object_new_string(cred->access_key_id));
+		json_object_object_add(p, "SessionSecretAccessKey",
+				       json_object_new_string(cred->secret_access_key));
+		json_object_object_add(p, "SessionToken", json_object_new_string(
+			cred->session_token ? cred->session_token : ""));
+	}
+	json_object_object_add(p, "Source", json_object_new_string(o->source ? o->source :
+								   "auto"));
+	json_object_object_add(p, "ExtraArgs", json_object_new_string(o->extra_args));
+	json_object_object_add(p, "ExecutionTimeout", json_object_new_string(timeout));
+	return p;
+}
+
+/*
+ * Everything the document will be sent that the options decide, checked
+ * against its patterns now: a value SSM would refuse is a usage error, before
+ * anything is touched. (Region and the session credentials are checked again
+ * with the rest when they are known.)
+ */
+static int check_document_options(const struct respond_options *o)
+{
+	char why[AWSAPI_ERROR_MAX] = "", *bucket = NULL, *key = NULL;
+	json_object *params = NULL;
+	int ret;
+
+	if (!o->agent_url || !o->agent_sha256) {
+		log_error("usage", "%s: --evidence needs --agent-url and --agent-sha256 (the "
+			  "document fetches the agent and checks it)", o->command);
+		return -1;
+	}
+	if (!ssmdoc_name_ok(o->document)) {
+		log_error("usage", "%s: --document: '%.140s' is not an SSM document name",
+			  o->command, o->document);
+		return -1;
+	}
+	ret = evidence_location(o, &bucket, &key, why, sizeof(why));
+	if (ret) {
+		log_error("usage", "%s: %s", o->command, why[0] ? why : strerror(-ret));
+		return -1;
+	}
+	params = document_params(o, bucket, key, NULL, NULL);
+	ret = ssmdoc_params_check(params, why, sizeof(why));
+	if (ret)
+		log_error("usage", "%s: document %s: %s", o->command, o->document, why);
+	json_object_put(params);
+	free(bucket);
+	free(key);
+	return ret;
+}
+
 static int parse(int argc, char *argv[], struct respond_options *o)
 {
 	static const struct option longs[] = {
@@ -173,7 +301,13 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		{ "record-region", required_argument, NULL, 'G' },
 		{ "evidence", required_argument, NULL, 'e' },
 		{ "writer-role-arn", required_argument, NULL, 'W' },
-		{ "agent", required_argument, NULL, 'A' },
+		{ "document", required_argument, NULL, 'd' },
+		{ "agent-url", required_argument, NULL, 'U' },
+		{ "agent-sha256", required_argument, NULL, 'H' },
+		{ "source", required_argument, NULL, 'y' },
+		{ "module-store", required_argument, NULL, 'M' },
+		{ "module-pins", required_argument, NULL, 'p' },
+		{ "agent-args", required_argument, NULL, 'X' },
 		{ "ssm-profile", required_argument, NULL, 'P' },
 		{ "acquire-timeout", required_argument, NULL, 'Q' },
 		{ "log-format", required_argument, NULL, 'L' },
@@ -200,7 +334,20 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'G': o->record_region = optarg; break;
 		case 'e': o->evidence_uri = optarg; break;
 		case 'W': o->writer_role = optarg; break;
-		case 'A': o->agent_path = optarg; break;
+		case 'd': o->document = optarg; break;
+		case 'U': o->agent_url = optarg; break;
+		case 'H': o->agent_sha256 = optarg; break;
+		case 'y': o->source = optarg; break;
+		case 'M':
+		case 'p':
+		case 'X':
+			if (add_agent_args(o, c == 'M' ? "--module-store" :
+					   c == 'p' ? "--module-pins" : NULL, optarg)) {
+				log_error("usage", "%s: the agent's options exceed the document's "
+					  "%d characters of ExtraArgs", o->command, SSMDOC_EXTRA_MAX);
+				return CTL_EXIT_USAGE;
+			}
+			break;
 		case 'P': o->ssm_profile = optarg; break;
 		case 'Q': {
 			char *end;
@@ -262,20 +409,12 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	}
 	if (!o->snapshot_timeout_s)
 		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
-	if (o->evidence_uri && (!o->writer_role || strchr(o->evidence_uri, '\'') ||
-				strncmp(o->evidence_uri, "s3://", 5))) {
-		log_error("usage", "%s: --evidence wants an s3:// URI (no quotes) and "
-			  "--writer-role-arn", o->command);
-		return CTL_EXIT_USAGE;
-	}
-	if (o->agent_path && strchr(o->agent_path, '\'')) {
-		log_error("usage", "%s: --agent: no quotes", o->command);
-		return CTL_EXIT_USAGE;
-	}
-	if (!o->agent_path)
-		o->agent_path = "forensics-agent";
 	if (!o->acquire_timeout_s)
 		o->acquire_timeout_s = SSM_DEFAULT_TIMEOUT_S;
+	if (!o->document)
+		o->document = SSMDOC_DEFAULT_NAME;
+	if (o->evidence_uri && check_document_options(o))
+		return CTL_EXIT_USAGE;
 	if (o->release && !o->record_uri) {
 		log_error("usage", "%s: --record is required: the case record says what to restore",
 			  o->command);
@@ -699,14 +838,34 @@ static void collect_manifest(const char *home, const char *bucket, const char *p
 	case_record_step(rec, "memory-manifest", "S3 ListObjectsV2", ret, &err);
 }
 
+static const char *const session_params[] = {
+	"SessionAccessKeyId", "SessionSecretAccessKey", "SessionToken",
+};
+
+/* The parameters as the record keeps them: everything but the session credentials. */
+static json_object *params_for_record(json_object *params)
+{
+	json_object *kept = json_object_new_object();
+
+	json_object_object_foreach(params, name, value) {
+		bool secret = false;
+
+		for (size_t i = 0; i < sizeof(session_params) / sizeof(session_params[0]); i++)
+			secret |= !strcmp(name, session_params[i]);
+		if (!secret)
+			json_object_object_add(kept, name, json_object_get(value));
+	}
+	return kept;
+}
+
 static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 			   const struct respond_options *o, const char *region,
 			   json_object *instance, struct case_record *rec)
 {
 	struct aws_credentials cred = { 0 };
-	json_object *mem = json_object_new_object(), *inv = NULL;
-	char *bucket = NULL, *prefix = NULL, *key = NULL, *command = NULL, *home;
-	char *command_id = NULL, why[AWS_REASON_MAX] = "", comment[100];
+	json_object *mem = json_object_new_object(), *inv = NULL, *params = NULL;
+	char *bucket = NULL, *key = NULL, *output = NULL, *home;
+	char *command_id = NULL, comment[100], why[AWSAPI_ERROR_MAX / 2] = "";
 	struct awsapi_error err = { 0 };
 	time_t now = time(NULL);
 	int ret;
@@ -714,39 +873,33 @@ static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 	case_record_set(rec, "memory", mem);
 	ssm_profile(ec2, o, instance, rec, mem);
 	home = home_region(o, region);
-	ret = s3_uri_parse(o->evidence_uri, &bucket, &prefix, why, sizeof(why));
-	if (!ret && (!home || asprintf(&key, "%s%s%s/%s/", prefix,
-				       *prefix && prefix[strlen(prefix) - 1] != '/' ? "/" : "",
-				       o->case_id, o->instance_id) < 0)) {
-		key = NULL;
-		ret = -ENOMEM;
-	}
+	ret = home ? evidence_location(o, &bucket, &key, err.text, sizeof(err.text)) : -ENOMEM;
 	if (ret) {
-		snprintf(err.text, sizeof(err.text), "--evidence: %s",
-			 why[0] ? why : "out of memory");
 		case_record_step(rec, "memory", "S3 URI", ret, &err);
 		goto out;
 	}
-	if (asprintf(&command, "s3://%s/%s", bucket, key) >= 0)
-		json_object_object_add(mem, "output", json_object_new_string(command));
-	free(command);
-	command = NULL;
-	json_object_object_add(mem, "writer_role", json_object_new_string(o->writer_role));
-	ret = writer_credentials(o, home, bucket, key, &cred, &err);
-	if (case_record_step(rec, "writer-credentials", "STS AssumeRole", ret, &err))
-		goto out;
-	/* The secrets go to the instance only, never into the record or the log. */
-	if (asprintf(&command, "AWS_ACCESS_KEY_ID='%s' AWS_SECRET_ACCESS_KEY='%s' "
-		     "AWS_SESSION_TOKEN='%s' AWS_REGION='%s' '%s' acquire --log-format json "
-		     "--case '%s' --output 's3://%s/%s'", cred.access_key_id, cred.secret_access_key,
-		     cred.session_token, home, o->agent_path, o->case_id, bucket, key) < 0) {
-		command = NULL;
-		case_record_step(rec, "memory-command", "SSM SendCommand", -ENOMEM, NULL);
-		goto out;
+	if (asprintf(&output, "s3://%s/%s", bucket, key) >= 0)
+		json_object_object_add(mem, "output", json_object_new_string(output));
+	json_object_object_add(mem, "document", json_object_new_string(o->document));
+	if (o->writer_role) {
+		json_object_object_add(mem, "writer_role",
+				       json_object_new_string(o->writer_role));
+		ret = writer_credentials(o, home, bucket, key, &cred, &err);
+		if (case_record_step(rec, "writer-credentials", "STS AssumeRole", ret, &err))
+			goto out;
 	}
-	snprintf(comment, sizeof(comment), "forensics case %s: memory", o->case_id);
-	ret = ssm_send(ssm, o->instance_id, command, comment, o->acquire_timeout_s,
-		       now + SSM_REGISTER_TIMEOUT_S, &command_id, &err);
+	/* The secrets go to the instance only, never into the record or the log. */
+	params = document_params(o, bucket, key, home, o->writer_role ? &cred : NULL);
+	ret = ssmdoc_params_check(params, why, sizeof(why));
+	if (ret)
+		snprintf(err.text, sizeof(err.text), "SSM SendCommand: document %.128s: %.500s",
+			 o->document, why);
+	json_object_object_add(mem, "parameters", params_for_record(params));
+	if (!ret) {
+		snprintf(comment, sizeof(comment), "forensics case %s: memory", o->case_id);
+		ret = ssm_send(ssm, o->instance_id, o->document, params, comment,
+			       now + SSM_REGISTER_TIMEOUT_S, &command_id, &err);
+	}
 	if (case_record_step(rec, "memory-command", "SSM SendCommand", ret, &err))
 		goto out;
 	json_object_object_add(mem, "command_id", json_object_new_string(command_id));
@@ -757,12 +910,16 @@ static void acquire_memory(struct awsapi_client *ssm, struct awsapi_client *ec2,
 		goto out;
 	collect_manifest(home, bucket, key, inv, rec, mem);
 out:
-	if (command)
-		memset(command, 0, strlen(command));
-	free(command);
+	for (size_t i = 0; params && i < sizeof(session_params) / sizeof(session_params[0]); i++) {
+		json_object *v = json_object_object_get(params, session_params[i]);
+
+		if (v && json_object_get_string_len(v))
+			memset((char *)json_object_get_string(v), 0, json_object_get_string_len(v));
+	}
+	json_object_put(params);
+	free(output);
 	free(command_id);
 	free(bucket);
-	free(prefix);
 	free(key);
 	free(home);
 	free(cred.access_key_id);

@@ -15,29 +15,28 @@ static void pause_jittered(long *pause_ms, long cap_ms, unsigned int *seed)
 		*pause_ms = cap_ms;
 }
 
-int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *command,
-	     const char *comment, long execution_timeout_s, time_t register_deadline,
+int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *document,
+	     json_object *params, const char *comment, time_t register_deadline,
 	     char **command_id, struct awsapi_error *err)
 {
-	json_object *req = json_object_new_object(), *params = json_object_new_object();
-	json_object *ids = json_object_new_array(), *cmds = json_object_new_array(), *timeout;
+	json_object *req = json_object_new_object(), *lists = json_object_new_object();
+	json_object *ids = json_object_new_array();
 	json_object *answer = NULL, *cmd, *id;
 	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	long pause_ms = SSM_POLL_FIRST_MS;
-	char text[24];
 	int ret;
 
 	*command_id = NULL;
 	json_object_array_add(ids, json_object_new_string(instance_id));
-	json_object_array_add(cmds, json_object_new_string(command));
-	snprintf(text, sizeof(text), "%ld", execution_timeout_s);
-	timeout = json_object_new_array();
-	json_object_array_add(timeout, json_object_new_string(text));
-	json_object_object_add(params, "commands", cmds);
-	json_object_object_add(params, "executionTimeout", timeout);
-	json_object_object_add(req, "DocumentName", json_object_new_string(SSM_DOCUMENT));
+	json_object_object_foreach(params, name, value) {
+		json_object *one = json_object_new_array();
+
+		json_object_array_add(one, json_object_get(value));
+		json_object_object_add(lists, name, one);
+	}
+	json_object_object_add(req, "DocumentName", json_object_new_string(document));
 	json_object_object_add(req, "InstanceIds", ids);
-	json_object_object_add(req, "Parameters", params);
+	json_object_object_add(req, "Parameters", lists);
 	json_object_object_add(req, "Comment", json_object_new_string(comment));
 	for (;;) {
 		ret = awsapi_json(ssm, "SendCommand", req, &answer, err);
@@ -47,6 +46,11 @@ int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *com
 		pause_jittered(&pause_ms, SSM_POLL_CAP_MS, &seed);
 	}
 	json_object_put(req);
+	if (ret && !strcmp(err->code, "InvalidDocument"))
+		snprintf(err->text, sizeof(err->text),
+			 "SSM SendCommand: InvalidDocument: no document %.128s in this account "
+			 "and region (create it from delivery/ssm/forensics-acquire.json, or name "
+			 "another with --document): %.200s", document, err->message);
 	if (ret)
 		return ret;
 	if (!json_object_object_get_ex(answer, "Command", &cmd) ||

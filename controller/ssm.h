@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Memory acquisition through SSM Run Command: the agent run on the instance
- * by AWS-RunShellScript, then GetCommandInvocation polled with growing,
- * jittered intervals until the command ends or the deadline passes. The
- * agent's last line of output is its manifest.
+ * Memory acquisition through SSM Run Command: the project's Command document
+ * (forensics-acquire, see ssmdoc.h) sent to the instance with its parameters,
+ * then GetCommandInvocation polled with growing, jittered intervals until the
+ * command ends or the deadline passes. The agent's last line of output is its
+ * manifest.
  */
 #ifndef FORENSICS_SSM_H
 #define FORENSICS_SSM_H
@@ -13,7 +14,6 @@
 #include <json-c/json.h>
 #include <time.h>
 
-#define SSM_DOCUMENT "AWS-RunShellScript"
 #define SSM_POLL_FIRST_MS 1000
 #define SSM_POLL_CAP_MS 30000
 #define SSM_DEFAULT_TIMEOUT_S (4 * 3600)
@@ -21,13 +21,14 @@
 #define SSM_REGISTER_TIMEOUT_S 300
 
 /*
- * SendCommand of one shell command line to the instance; *command_id
- * malloc'd. An instance not (yet) registered with SSM (InvalidInstanceId)
- * is asked again until register_deadline: a profile just attached takes a
- * few minutes to show.
+ * SendCommand of the document to the instance, params {"Name": "value", ...}
+ * (sent as SSM's {"Name": ["value"]}); *command_id malloc'd. An instance not
+ * (yet) registered with SSM (InvalidInstanceId) is asked again until
+ * register_deadline: a profile just attached takes a few minutes to show. A
+ * document the account does not have (InvalidDocument) is named in err.
  */
-int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *command,
-	     const char *comment, long execution_timeout_s, time_t register_deadline,
+int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *document,
+	     json_object *params, const char *comment, time_t register_deadline,
 	     char **command_id, struct awsapi_error *err);
 /*
  * Until the invocation ends: *out {"status", "status_details", "response_code",

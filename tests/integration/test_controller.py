@@ -19,6 +19,7 @@ be assumed, the wrong account, throttling that does not stop. Throttling
 that stops (EC2's RequestLimitExceeded, STS's Throttling) is retried,
 injected by faultproxy.py, which reads the Query API's Action from the body.
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -30,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import AGENT, BUILD, Suite, check, log_records, one_error  # noqa: E402
 from faultproxy import FaultProxy, Rule, error  # noqa: E402
 from s3env import ACCOUNT_ID, ALLOW_ALL, MotoServer  # noqa: E402
+import ssmdoc  # noqa: E402
 
 CONTROLLER = os.path.join(BUILD, "forensics-controller")
 EXIT_USAGE, EXIT_DENIED, EXIT_NO_INSTANCE, EXIT_THROTTLED = 2, 20, 21, 22
@@ -446,25 +448,87 @@ def case_release_without_record(moto):
     one_error(p, EXIT_RECORD, "no case record", iid)
 
 
-EVIDENCE = "forensics-evidence"
+EVIDENCE, TOOLS = "forensics-evidence", "forensics-tools"
+AGENT_URL = f"s3://{TOOLS}/agent/forensics-agent"
+
+
+def agent_options():
+    """The controller's options naming the agent the document fetches (the real one)."""
+    with open(AGENT, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    return ["--agent-url", AGENT_URL, "--agent-sha256", sha]
+
+
+def memory_ready(moto):
+    """The evidence and tools buckets, the agent in the tools bucket, the project's document
+    in moto's SSM and the writer role."""
+    buckets = [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]
+    for name in (EVIDENCE, TOOLS):
+        if name not in buckets:
+            moto.create_bucket(name)
+    if TOOLS not in buckets:
+        with open(AGENT, "rb") as f:
+            moto.put(TOOLS, "agent/forensics-agent", f.read())
+    ssm, iam = moto.client("ssm"), moto.client("iam")
+    if not ssm.list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])[
+            "DocumentIdentifiers"]:
+        with open(ssmdoc.DOC) as f:
+            ssm.create_document(Content=f.read(), Name=ssmdoc.NAME, DocumentType="Command",
+                                DocumentFormat="JSON")
+    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
+        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
+        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
+    return iam.get_role(RoleName="writer")["Role"]["Arn"]
+
+
+class SsmAtProxy:
+    """What moto's SSM leaves out, played at the proxy on each SendCommand: a document the
+    account does not have is answered InvalidDocument (as SSM does; moto accepts any name),
+    and with `run`, the document's script is run here with the parameters sent, as SSM
+    Agent would on the instance, before the command is accepted (moto's SSM runs nothing
+    and reports Success at once)."""
+
+    def __init__(self, moto, proxy, run=None):
+        self.ssm = moto.client("ssm")
+        self.moto, self.run, self.sent, self.runs = moto, run, [], []
+        self.missing = error(400, "InvalidDocument", "The specified SSM document does not exist.")
+        proxy.add_rule(Rule(self.missing, action="SendCommand", when=self.hook, count=None))
+
+    def hook(self, rec):
+        req = json.loads(rec.body)
+        self.sent.append(req)
+        try:
+            self.ssm.describe_document(Name=req["DocumentName"])
+        except self.ssm.exceptions.InvalidDocument:
+            return True
+        if self.run:
+            values = {k: v[0] for k, v in req["Parameters"].items()}
+            self.runs.append(ssmdoc.run_script(ssmdoc.load(), values, self.moto.env(),
+                                               self.run))
+        return False
+
+
+def source_files(tmp):
+    """A small file source for the agent (2 MiB of RAM) and the options that select it."""
+    mem, iomem = os.path.join(tmp, "mem"), os.path.join(tmp, "iomem")
+    with open(mem, "wb") as f:
+        f.write(os.urandom(2 << 20))
+    with open(iomem, "w") as f:
+        f.write("00001000-0009fbff : System RAM\n00100000-001fffff : System RAM\n")
+    return f"--source file --source-path {mem} --iomem {iomem} --path-style"
 
 
 def play_agent(moto, iid, case_id="IR-7", env=None):
-    """What the SSM command would have done (moto's SSM runs nothing): the real agent, on a
-    small file source, writing image, manifest and bundle into the case/instance prefix the
-    controller names. Returns the manifest the agent logged."""
+    """What the SSM command would have done, for the cases that are not about it (moto's
+    SSM runs nothing): the real agent, on a small file source, writing image, manifest
+    and bundle into the case/instance prefix the controller names. Returns the manifest
+    the agent logged."""
     if EVIDENCE not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
         moto.create_bucket(EVIDENCE)
     with tempfile.TemporaryDirectory() as tmp:
-        mem, iomem = os.path.join(tmp, "mem"), os.path.join(tmp, "iomem")
-        with open(mem, "wb") as f:
-            f.write(os.urandom(2 << 20))
-        with open(iomem, "w") as f:
-            f.write("00001000-0009fbff : System RAM\n00100000-001fffff : System RAM\n")
-        p = subprocess.run([AGENT, "acquire", "--source", "file", "--source-path", mem,
-                            "--iomem", iomem, "--log-format", "json", "--case", case_id,
-                            "--path-style", "--output",
-                            f"s3://{EVIDENCE}/cases/{case_id}/{iid}/"],
+        args = source_files(tmp).split()
+        p = subprocess.run([AGENT, "acquire", *args, "--log-format", "json", "--case", case_id,
+                            "--output", f"s3://{EVIDENCE}/cases/{case_id}/{iid}/"],
                            env=env or moto.env(), capture_output=True, timeout=120, cwd=tmp)
     check(p.returncode == 0, f"agent: exit {p.returncode}: {p.stderr.decode()[-600:]}")
     return [r for r in log_records(p.stderr) if r["event"] == "manifest"][-1]["manifest"]
@@ -487,19 +551,20 @@ def check_manifest(rec, logged, iid):
 
 
 def case_memory_through_ssm(moto):
-    """The agent sent by SSM Run Command with writer-role credentials narrowed by a session
-    policy to the case's prefix; no long-lived key on the instance; the invocation polled."""
-    ssm, iam = moto.client("ssm"), moto.client("iam")
+    """The project's document sent by SSM Run Command with exactly its parameters, the
+    writer-role credentials narrowed by a session policy to the case's prefix (no long-lived
+    key on the instance), every value within the document's allowedPattern; its script, run
+    here with those very parameters, fetches and checks the real agent, which writes the
+    evidence with those credentials; the controller then collects that manifest."""
+    writer = memory_ready(moto)
+    ssm = moto.client("ssm")
     iid = launch(moto)
-    if "writer" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]:
-        iam.create_role(RoleName="writer", AssumeRolePolicyDocument=TRUST)
-        iam.put_role_policy(RoleName="writer", PolicyName="put", PolicyDocument=ALLOW_ALL)
-    writer = iam.get_role(RoleName="writer")["Role"]["Arn"]
     prefix = f"cases/IR-7/{iid}/"
-    logged = play_agent(moto, iid)
-    with FaultProxy(moto.endpoint) as proxy:
+    with tempfile.TemporaryDirectory() as tmp, FaultProxy(moto.endpoint) as proxy:
+        extra = source_files(tmp)
+        instance = SsmAtProxy(moto, proxy, run=tmp)
         p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
-                    "--writer-role-arn", writer, "--agent", "/opt/forensics/forensics-agent",
+                    "--writer-role-arn", writer, *agent_options(), "--agent-args", extra,
                     endpoint=proxy.endpoint)
         assume = [r for r in proxy.records(op="AssumeRole")]
         polls = len(proxy.records(op="GetCommandInvocation"))
@@ -513,33 +578,92 @@ def case_memory_through_ssm(moto):
     check(sorted(policy["Statement"][0]["Action"]) ==
           ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts",
            "s3:PutObject", "s3:PutObjectTagging"], f"session policy actions: {policy}")
-    # Exactly that policy is enough for the real agent (it HEADs before writing and tags
-    # after; moto enforces a session policy's actions, without the two it exits 4).
-    creds = moto.client("sts").assume_role(RoleArn=writer, RoleSessionName="agent-check",
-                                           Policy=form["Policy"][0])["Credentials"]
-    time.sleep(1.1)  # a new second: the agent names its image after the time
-    play_agent(moto, iid, env=dict(moto.env(), AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-                                   AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-                                   AWS_SESSION_TOKEN=creds["SessionToken"]))
     cmds = ssm.list_commands(InstanceId=iid)["Commands"]
-    check(len(cmds) == 1 and cmds[0]["DocumentName"] == "AWS-RunShellScript", f"{cmds}")
-    line = cmds[0]["Parameters"]["commands"][0]
-    check(line.endswith(f"'/opt/forensics/forensics-agent' acquire --log-format json "
-                        f"--case 'IR-7' --output 's3://forensics-evidence/{prefix}'"),
-          f"command: {line}")
-    check("AWS_SESSION_TOKEN='" in line and moto.access_key not in line and
-          moto.secret_key not in line, "long-lived keys (or no session) in the command")
+    # moto adds every instance of the region to a command sent without Targets: what was
+    # asked for is read at the proxy.
+    check(len(cmds) == 1 and cmds[0]["DocumentName"] == "forensics-acquire" and
+          instance.sent[0]["InstanceIds"] == [iid] and
+          instance.sent[0]["DocumentName"] == "forensics-acquire", f"{cmds}")
+    sent = cmds[0]["Parameters"]
+    check(all(isinstance(v, list) and len(v) == 1 for v in sent.values()), f"{sent}")
+    values = {k: v[0] for k, v in sent.items()}
+    session = {k: values.pop(k, None) for k in
+               ("SessionAccessKeyId", "SessionSecretAccessKey", "SessionToken")}
+    want = {"EvidenceBucket": EVIDENCE, "EvidencePrefix": prefix, "CaseId": "IR-7",
+            "Region": moto.region, "AgentUrl": AGENT_URL,
+            "AgentSha256": agent_options()[3], "CredentialsMode": "session",
+            "Source": "auto", "ExtraArgs": extra, "ExecutionTimeout": "14400"}
+    check(values == want, f"parameters {values} != {want}")
+    check(all(session.values()) and moto.access_key not in session.values() and
+          moto.secret_key not in session.values(), "long-lived keys (or no session) sent")
+    ssmdoc.check_values(ssmdoc.load(), {k: v[0] for k, v in sent.items()})
+    check(instance.sent[0]["Parameters"] == sent, "moto kept other parameters than were sent")
+    # The script ran with those parameters; the agent wrote with the session credentials.
+    check(len(instance.runs) == 1 and instance.runs[0].returncode == 0,
+          f"script: {[(r.returncode, r.stderr.decode()[-800:]) for r in instance.runs]}")
+    logged = [r for r in log_records(instance.runs[0].stderr)
+              if r["event"] == "manifest"][-1]["manifest"]
     rec = record(p)
     mem = rec["memory"]
     check(mem["command_id"] == cmds[0]["CommandId"] and mem["invocation"]["status"] == "Success"
-          and mem["output"] == f"s3://forensics-evidence/{prefix}", f"memory: {mem}")
-    check("AWS_SECRET" not in json.dumps(rec) and "AWS_SECRET" not in p.stderr.decode(),
-          "the writer's secret leaked into the record or the log")
+          and mem["output"] == f"s3://forensics-evidence/{prefix}" and
+          mem["document"] == "forensics-acquire" and mem["parameters"] == want,
+          f"memory: {mem}")
+    blob = json.dumps(rec) + p.stderr.decode()
+    check(not any(v in blob for v in session.values()),
+          "the writer's session credentials leaked into the record or the log")
     check(polls >= 1, "the invocation was never asked for")
     names = [st for st, _ in steps(rec)]
     check(names.index("memory-acquired") < names.index("memory-manifest") <
           names.index("snapshots"), f"order: {names}")
     check_manifest(rec, logged, iid)
+
+
+def case_memory_document_missing(moto):
+    """A document the account does not have: SSM's InvalidDocument, one error line naming
+    the document; snapshots and containment still done (exit 26)."""
+    memory_ready(moto)
+    iid = launch(moto)
+    with FaultProxy(moto.endpoint) as proxy:
+        SsmAtProxy(moto, proxy)
+        p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/", *agent_options(),
+                    "--document", "forensics-acquire-v9", endpoint=proxy.endpoint)
+        sends = proxy.records(op="SendCommand")
+    one_error(p, EXIT_STEP_FAILED, "SSM SendCommand", "InvalidDocument",
+              "forensics-acquire-v9")
+    check(len(sends) == 1 and sends[0].fault, f"SendCommand: {sends}")
+    rec = record(p)
+    check([t["step"] for t in rec["timeline"] if t["result"] == "failed"] == ["memory-command"]
+          and "memory-acquired" not in [st for st, _ in steps(rec)] and
+          len(rec["snapshots"]) == 2 and rec["containment"]["tagged"], f"{steps(rec)}")
+    # Without a writer role the agent would use the instance's profile.
+    check(rec["memory"]["parameters"]["CredentialsMode"] == "instance-profile" and
+          "writer-credentials" not in [st for st, _ in steps(rec)], f"{rec['memory']}")
+
+
+def case_memory_values_refused(moto):
+    """A value the document's allowedPattern would refuse is a usage error naming the
+    parameter, before anything is touched."""
+    memory_ready(moto)
+    iid = launch(moto)
+    good = agent_options()
+    for args, words in (
+            (["--case", "_IR-7"], ("CaseId",)),
+            (["--agent-url", "s3://forensics-tools/a b"], ("AgentUrl",)),
+            (["--agent-sha256", "abc"], ("AgentSha256",)),
+            (["--source", "file"], ("Source", "allowedValues")),
+            (["--agent-args", "--x;id"], ("ExtraArgs",)),
+            (["--acquire-timeout", "1000000"], ("ExecutionTimeout",)),
+            (["--evidence", "s3://forensics-evidence/cases'x/"], ("EvidencePrefix",)),
+            (["--document", "a b"], ("--document",))):
+        with FaultProxy(moto.endpoint) as proxy:
+            p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/", *good, *args,
+                        endpoint=proxy.endpoint)
+            calls = proxy.records()
+        one_error(p, EXIT_USAGE, *words)
+        check(calls == [], f"{args}: calls made: {calls}")
+    p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/")
+    one_error(p, EXIT_USAGE, "--agent-url", "--agent-sha256")
 
 
 def case_memory_manifest_missing(moto):
@@ -559,7 +683,8 @@ def case_memory_manifest_missing(moto):
             moto.s3().put_object(Bucket=EVIDENCE, Key=logged["image"]["s3"]["key"],
                                  Body=b"not the image")
         p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/",
-                    "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer")
+                    "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
+                    *agent_options())
         check(p.returncode == EXIT_STEP_FAILED, f"{broken}: exit {p.returncode}: "
               f"{p.stderr.decode()[-1500:]}")
         rec = record(p)
@@ -621,7 +746,7 @@ def case_ssm_profile(moto):
     with FaultProxy(moto.endpoint) as proxy:
         p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
                     "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
-                    "--ssm-profile", ssm_prof["Arn"], "--deny-profile", deny,
+                    *agent_options(), "--ssm-profile", ssm_prof["Arn"], "--deny-profile", deny,
                     endpoint=proxy.endpoint)
         ops = [r.op for r in proxy.records()]
     check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
@@ -774,7 +899,7 @@ def case_refused_at_each_step(moto):
                         "--deny-profile", deny, "--topic-arn", topic,
                         "--evidence", "s3://forensics-evidence/cases/",
                         "--writer-role-arn", f"arn:aws:iam::{ACCOUNT_ID}:role/writer",
-                        endpoint=proxy.endpoint)
+                        *agent_options(), endpoint=proxy.endpoint)
             hit = len([r for r in proxy.records() if r.fault])
         try:
             rec = record(p)
@@ -968,7 +1093,8 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
-                   case_memory_through_ssm, case_memory_manifest_missing, case_ssm_profile,
+                   case_memory_through_ssm, case_memory_document_missing,
+                   case_memory_values_refused, case_memory_manifest_missing, case_ssm_profile,
                    case_events, case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
