@@ -165,6 +165,11 @@ dkms-install:
 deb: agent
 	bash delivery/deb/build-deb.sh $(BUILD)
 
+# The same files as an RPM, built with rpmbuild (Debian's rpm package).
+.PHONY: rpm
+rpm: agent
+	bash delivery/rpm/build-rpm.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)
 

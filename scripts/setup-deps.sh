@@ -13,6 +13,7 @@ packages=(
 	zstd gzip coreutils
 	qemu-system-x86 busybox-static kmod cpio
 	dkms dwarves openssl
+	rpm
 	python3
 )
 missing=()
