@@ -170,6 +170,11 @@ deb: agent
 rpm: agent
 	bash delivery/rpm/build-rpm.sh $(BUILD)
 
+# The controller's Lambda code (security.yaml): bootstrap and the static controller.
+.PHONY: lambda-zip
+lambda-zip: controller
+	bash delivery/lambda/build-zip.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)
 
