@@ -475,16 +475,15 @@ static const char *s3_key_of(const struct destination *d, const char *uri)
 	return uri + 5 + strlen(d->bucket) + 1;
 }
 
-/* 1 if the object exists, 0 if not, negative if S3 could not say. */
-static int s3_object_exists(struct destination *d, const char *key)
+/* 1 if the object exists, 0 if not, negative if S3 could not say (why says). */
+static int s3_object_exists(struct destination *d, const char *key, char *why, size_t whylen)
 {
 	struct s3_request r = { .method = "HEAD", .key = key };
 	struct s3_response resp = { 0 };
-	char why[S3_REASON_MAX];
 	int ret;
 
 	s3_request_set_body(&r, NULL, 0);
-	ret = s3_perform(&d->client, &r, &resp, why, sizeof(why));
+	ret = s3_perform(&d->client, &r, &resp, why, whylen);
 	if (!ret)
 		ret = 1;
 	else if (resp.status == 404)
@@ -812,11 +811,23 @@ int acquire_main(int argc, char *argv[])
 	}
 
 	/* As with files, evidence already in the bucket is never replaced. */
-	if (dest.s3 && s3_object_exists(&dest, s3_key_of(&dest, image_path)) != 0) {
-		log_error("output", "acquire: %s: object exists or cannot be checked "
-			  "(evidence is never overwritten)", image_path);
-		code = EXIT_OUTPUT;
-		goto out;
+	if (dest.s3) {
+		char why[S3_REASON_MAX] = "";
+
+		ret = s3_object_exists(&dest, s3_key_of(&dest, image_path), why, sizeof(why));
+		if (ret > 0) {
+			log_error("output", "acquire: %s: object exists (evidence is never overwritten)",
+				  image_path);
+			code = EXIT_OUTPUT;
+			goto out;
+		}
+		/* Not knowing whether it exists is an S3 failure, not an existing object. */
+		if (ret < 0) {
+			log_error("output", "acquire: %s: cannot check that the object does not exist "
+				  "(evidence is never overwritten): %s", image_path, why);
+			code = output_exit_code(&dest, ret);
+			goto out;
+		}
 	}
 	/* The LiME stream's exact size sizes the upload's parts and is known now. */
 	lime_size = range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE;
