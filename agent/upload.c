@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,7 +284,8 @@ int upload_main(int argc, char *argv[])
 	if (!buf)
 		goto out;
 	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
+		/* Waits in short polls: a signal is seen even on a quiet pipe. */
+		ssize_t n = wait_ready(fd, POLLIN) ? -1 : read(fd, buf, READ_CHUNK);
 
 		if (stop_requested) {
 			log_error("interrupted", "upload: stopped by signal %d; upload aborted",

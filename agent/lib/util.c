@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,16 +66,36 @@ out:
 
 volatile sig_atomic_t stop_requested;
 
+#define READY_POLL_MS 200
+
+int wait_ready(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	for (;;) {
+		int n;
+
+		if (stop_requested)
+			return -EINTR;
+		n = poll(&p, 1, READY_POLL_MS);
+		if (n > 0)
+			return 0;  /* ready, or an error or hang-up the next call reports */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len) {
 		ssize_t n;
+		int ret = wait_ready(fd, POLLOUT);
 
-		/* A signal that cut a write short is seen here, before blocking again. */
-		if (stop_requested)
-			return -EINTR;
+		/* A signal that cut a write short is seen there, before blocking again. */
+		if (ret)
+			return ret;
 		n = write(fd, p, len);
 
 		if (n < 0) {

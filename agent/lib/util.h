@@ -24,6 +24,13 @@ int read_whole_file(const char *path, size_t max, char **data, size_t *len);
  */
 extern volatile sig_atomic_t stop_requested;
 
+/*
+ * Wait until fd is ready for events (POLLIN, POLLOUT); -EINTR once
+ * stop_requested is set. A flag checked just before a blocking read or
+ * write misses a signal that lands in between, and the call then blocks for
+ * as long as the other end stays quiet: waiting here in short polls does not.
+ */
+int wait_ready(int fd, short events);
 /* Full-length write/pread that retries on EINTR and short counts. */
 int write_all(int fd, const void *buf, size_t len);
 ssize_t pread_full(int fd, void *buf, size_t len, uint64_t offset);
