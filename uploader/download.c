@@ -213,14 +213,20 @@ int s3_download_start(struct s3_download *d, struct s3_client *c, const char *ke
 		if (resp.status == 404)
 			snprintf(d->why, sizeof(d->why), "no such object");
 		s3_response_reset(&resp);
-		d->error = ret;
-		return ret;
+		goto fail;
 	}
 	d->size = (uint64_t)resp.content_length;
 	s3_response_reset(&resp);
 	ret = -pthread_create(&d->thread, NULL, download_thread, d);
-	if (!ret)
-		d->started = true;
+	if (ret)
+		goto fail;
+	d->started = true;
+	return 0;
+fail:
+	/* A download that never started needs no s3_download_finish(). */
+	free(d->key);
+	d->key = NULL;
+	d->error = ret;
 	return ret;
 }
 
