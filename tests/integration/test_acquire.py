@@ -268,7 +268,7 @@ def test_signals():
         # And to a file: the image keeps its .partial name.
         p = subprocess.Popen([AGENT, *BASE, "--no-compress", "--chunk-size", "4096",
                               "--output", out], stderr=subprocess.PIPE)
-        time.sleep(0.05)
+        p.stderr.readline()  # the handlers are in place once it logs (slower under ASan)
         p.send_signal(sig)
         p.stderr.read()
         rc = p.wait(timeout=30)

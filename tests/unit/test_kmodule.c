@@ -691,6 +691,8 @@ static void test_decompress(void **state)
 		assert_memory_equal(plain, im->bytes, im->len);
 		assert_int_equal(kmodule_parse(plain, plain_len, &info, why, sizeof(why)), 0);
 		assert_string_equal(info.name, "forensics_mem");
+		free(plain);
+		plain = NULL;
 	} else {
 		assert_null(plain);
 		assert_true(why[0] != '\0');
