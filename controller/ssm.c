@@ -55,6 +55,7 @@ int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *doc
 		return ret;
 	if (!json_object_object_get_ex(answer, "Command", &cmd) ||
 	    !json_object_object_get_ex(cmd, "CommandId", &id) ||
+	    !json_object_is_type(id, json_type_string) ||
 	    !(*command_id = strdup(json_object_get_string(id)))) {
 		snprintf(err->text, sizeof(err->text),
 			 "SSM SendCommand: no CommandId in the answer");
@@ -99,7 +100,9 @@ int ssm_wait(struct awsapi_client *ssm, const char *command_id, const char *inst
 			copy_field(*out, "response_code", answer, "ResponseCode");
 			copy_field(*out, "stdout_tail", answer, "StandardOutputContent");
 			copy_field(*out, "stderr_tail", answer, "StandardErrorContent");
-			status = json_object_object_get_ex(answer, "Status", &v) ?
+			/* A null Status has no string: json-c gives NULL for it. */
+			status = json_object_object_get_ex(answer, "Status", &v) &&
+				 json_object_is_type(v, json_type_string) ?
 				 json_object_get_string(v) : "";
 			if (strcmp(status, "Pending") && strcmp(status, "InProgress") &&
 			    strcmp(status, "Delayed")) {
