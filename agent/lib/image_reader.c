@@ -511,7 +511,7 @@ static json_object *parse_json(struct manifest_parse *p, const char *text, size_
 	json_tokener *tok = json_tokener_new();
 	enum json_tokener_error jerr;
 	json_object *root;
-	size_t end;
+	size_t end, rest;
 
 	if (!tok) {
 		bad(p, "out of memory");
@@ -526,7 +526,11 @@ static json_object *parse_json(struct manifest_parse *p, const char *text, size_
 			json_tokener_error_desc(jerr));
 		return NULL;
 	}
-	if (strspn(text + end, " \t\r\n") != len - end) {
+	rest = end;
+	while (rest < len && (text[rest] == ' ' || text[rest] == '\t' || text[rest] == '\r' ||
+			      text[rest] == '\n'))
+		rest++;
+	if (rest != len) {
 		json_object_put(root);
 		bad(p, "not JSON: unexpected data after byte %zu", end);
 		return NULL;
@@ -534,34 +538,23 @@ static json_object *parse_json(struct manifest_parse *p, const char *text, size_
 	return root;
 }
 
-int image_manifest_load(const char *path, struct image_manifest *m, char *err, size_t errlen)
+int image_manifest_parse(const char *text, size_t len, struct image_manifest *m, char *err,
+			 size_t errlen)
 {
 	struct manifest_parse p = { err, errlen };
 	json_object *root = NULL, *schema;
-	char *text = NULL;
-	size_t len;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
 	range_list_init(&m->ranges);
 	err[0] = '\0';
-	ret = read_whole_file(path, IMAGE_MANIFEST_MAX_BYTES, &text, &len);
-	/* Too big to be a manifest is a malformed manifest, not an I/O error. */
-	if (ret == -EFBIG)
+	if (len > IMAGE_MANIFEST_MAX_BYTES)
 		return bad(&p, "over %u MiB, too big to be a manifest", IMAGE_MANIFEST_MAX_BYTES >> 20);
-	if (ret) {
-		snprintf(err, errlen, "cannot read manifest: %s", strerror(-ret));
-		return ret;
-	}
-	if (strlen(text) != len) {
-		ret = bad(&p, "not JSON: contains a NUL byte");
-		goto out;
-	}
+	if (strnlen(text, len) != len)
+		return bad(&p, "not JSON: contains a NUL byte");
 	root = parse_json(&p, text, len);
-	if (!root) {
-		ret = -EBADMSG;
-		goto out;
-	}
+	if (!root)
+		return -EBADMSG;
 	if (!json_object_is_type(root, json_type_object)) {
 		ret = bad(&p, "not a JSON object");
 		goto out;
@@ -577,9 +570,31 @@ int image_manifest_load(const char *path, struct image_manifest *m, char *err, s
 		ret = parse_unreadable(&p, root, m);
 out:
 	json_object_put(root);
-	free(text);
 	if (ret)
 		image_manifest_free(m);
+	return ret;
+}
+
+int image_manifest_load(const char *path, struct image_manifest *m, char *err, size_t errlen)
+{
+	struct manifest_parse p = { err, errlen };
+	char *text = NULL;
+	size_t len;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	range_list_init(&m->ranges);
+	err[0] = '\0';
+	ret = read_whole_file(path, IMAGE_MANIFEST_MAX_BYTES, &text, &len);
+	/* Too big to be a manifest is a malformed manifest, not an I/O error. */
+	if (ret == -EFBIG)
+		return bad(&p, "over %u MiB, too big to be a manifest", IMAGE_MANIFEST_MAX_BYTES >> 20);
+	if (ret) {
+		snprintf(err, errlen, "cannot read manifest: %s", strerror(-ret));
+		return ret;
+	}
+	ret = image_manifest_parse(text, len, m, err, errlen);
+	free(text);
 	return ret;
 }
 

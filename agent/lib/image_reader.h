@@ -105,6 +105,9 @@ struct image_manifest {
  * what is wrong, for the caller to prefix).
  */
 int image_manifest_load(const char *path, struct image_manifest *m, char *err, size_t errlen);
+/* The same checks on len bytes already in memory (no NUL needed after them): 0 or -EBADMSG. */
+int image_manifest_parse(const char *text, size_t len, struct image_manifest *m, char *err,
+			 size_t errlen);
 void image_manifest_free(struct image_manifest *m);
 
 #endif

@@ -617,6 +617,28 @@ static void test_manifest_details(void **state)
 	free(path);
 }
 
+/* From memory: only len bytes are read, so a buffer needs no NUL and may go on. */
+static void test_manifest_in_memory(void **state)
+{
+	size_t len = strlen(base_manifest);
+	char *text = malloc(len + 8);
+	struct image_manifest m;
+	char err[IMAGE_ERROR_MAX];
+
+	assert_non_null(text);
+	memcpy(text, base_manifest, len);
+	memcpy(text + len, "garbage!", 8);
+	assert_int_equal(image_manifest_parse(text, len, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.ranges.count, 2);
+	image_manifest_free(&m);
+	assert_int_equal(image_manifest_parse(text, len + 8, &m, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "unexpected data"));
+	text[10] = '\0';
+	assert_int_equal(image_manifest_parse(text, len, &m, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "NUL"));
+	free(text);
+}
+
 static void test_manifest_missing(void **state)
 {
 	struct image_manifest m;
@@ -657,6 +679,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(manifest_cases) / sizeof(manifest_cases[0]); i++)
 		add_test(manifest_cases[i].name, test_manifest, &manifest_cases[i]);
 	add_test("manifest/uppercase hash, unreadable totals", test_manifest_details, NULL);
+	add_test("manifest/in memory, unterminated", test_manifest_in_memory, NULL);
 	add_test("manifest/missing file", test_manifest_missing, NULL);
 	failed = _cmocka_run_group_tests("image_reader", tests, test_count, NULL, NULL);
 	rmdir(tmpdir);
