@@ -161,12 +161,26 @@ static const char *pick(const struct s3xml_list *l, json_object *logged, size_t 
 	return best;
 }
 
+int manifest_parse(const char *body, json_object **out)
+{
+	json_object *image;
+
+	*out = json_tokener_parse(body);
+	if (!*out || !json_object_is_type(*out, json_type_object) ||
+	    !json_object_object_get_ex(*out, "image", &image) ||
+	    !json_object_is_type(image, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int read_manifest(struct s3_client *c, const char *key, json_object **out, char *why,
 			 size_t whylen)
 {
 	char *body = NULL;
 	size_t len = 0;
-	json_object *image;
 	int ret;
 
 	*out = NULL;
@@ -175,14 +189,50 @@ static int read_manifest(struct s3_client *c, const char *key, json_object **out
 		snprintf(why, whylen, "s3://%s/%s: gone after the listing", c->bucket, key);
 	if (ret)
 		return ret;
-	*out = json_tokener_parse(body);
+	ret = manifest_parse(body, out);
 	free(body);
-	if (!*out || !json_object_is_type(*out, json_type_object) ||
-	    !json_object_object_get_ex(*out, "image", &image) ||
-	    !json_object_is_type(image, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
+	if (ret)
 		snprintf(why, whylen, "s3://%s/%s is not an agent's manifest", c->bucket, key);
+	return ret;
+}
+
+int manifest_agree(json_object *stored, const char *key, json_object *logged, const char *bucket,
+		   const char *prefix, size_t found, json_object **summary, char *why,
+		   size_t whylen)
+{
+	json_object *s = manifest_summary(stored, key);
+	const char *image_bucket, *image_key;
+	char detail[256];
+
+	*summary = NULL;
+	if (logged) {
+		json_object *l = manifest_summary(logged, key);
+
+		if (manifest_compare(l, s, detail, sizeof(detail))) {
+			snprintf(why, whylen, "the manifest the agent logged and s3://%s/%s differ: %s",
+				 bucket, key, detail);
+			json_object_object_add(l, "from", json_object_new_string("output"));
+			json_object_object_add(l, "object", s);
+			*summary = l;
+			return -EBADMSG;
+		}
+		/* The logged one preferred; the object said the same. */
+		json_object_put(s);
+		s = l;
+		json_object_object_add(s, "from", json_object_new_string("output"));
+		json_object_object_add(s, "checked_against_object", json_object_new_boolean(1));
+	} else {
+		json_object_object_add(s, "from", json_object_new_string("object"));
+	}
+	json_object_object_add(s, "manifests_found", json_object_new_int64((int64_t)found));
+	*summary = s;
+	image_bucket = text_at(s, "image/bucket");
+	image_key = text_at(s, "image/key");
+	if (!image_bucket || strcmp(image_bucket, bucket) || !image_key ||
+	    strncmp(image_key, prefix, strlen(prefix))) {
+		snprintf(why, whylen, "s3://%s/%s names an image outside s3://%s/%s: s3://%s/%s",
+			 bucket, key, bucket, prefix, image_bucket ? image_bucket : "?",
+			 image_key ? image_key : "?");
 		return -EBADMSG;
 	}
 	return 0;
@@ -193,9 +243,8 @@ int manifest_collect(struct s3_client *c, const char *bucket, const char *prefix
 {
 	struct s3xml_list list;
 	struct s3_head head = { 0 };
-	json_object *stored = NULL, *s = NULL;
-	const char *key, *image_bucket, *image_key, *etag;
-	char detail[256];
+	json_object *stored = NULL, *s;
+	const char *key, *image_key, *etag;
 	size_t found;
 	int ret;
 
@@ -218,41 +267,12 @@ int manifest_collect(struct s3_client *c, const char *bucket, const char *prefix
 	ret = read_manifest(c, key, &stored, why, whylen);
 	if (ret)
 		goto out;
-	s = manifest_summary(stored, key);
-	if (logged) {
-		json_object *l = manifest_summary(logged, key);
-
-		ret = manifest_compare(l, s, detail, sizeof(detail));
-		if (ret) {
-			snprintf(why, whylen, "the manifest the agent logged and s3://%s/%s differ: %s",
-				 bucket, key, detail);
-			json_object_object_add(l, "from", json_object_new_string("output"));
-			json_object_object_add(l, "object", s);
-			*summary = l;
-			s = NULL;
-			goto out;
-		}
-		/* The logged one preferred; the object said the same. */
-		json_object_put(s);
-		s = l;
-		json_object_object_add(s, "from", json_object_new_string("output"));
-		json_object_object_add(s, "checked_against_object", json_object_new_boolean(1));
-	} else {
-		json_object_object_add(s, "from", json_object_new_string("object"));
-	}
-	json_object_object_add(s, "manifests_found", json_object_new_int64((int64_t)found));
-	*summary = s;
-	image_bucket = text_at(s, "image/bucket");
+	ret = manifest_agree(stored, key, logged, bucket, prefix, found, summary, why, whylen);
+	if (ret)
+		goto out;
+	s = *summary;
 	image_key = text_at(s, "image/key");
 	etag = text_at(s, "image/etag");
-	if (!image_bucket || strcmp(image_bucket, bucket) || !image_key ||
-	    strncmp(image_key, prefix, strlen(prefix))) {
-		snprintf(why, whylen, "s3://%s/%s names an image outside s3://%s/%s: s3://%s/%s",
-			 bucket, key, bucket, prefix, image_bucket ? image_bucket : "?",
-			 image_key ? image_key : "?");
-		ret = -EBADMSG;
-		goto out;
-	}
 	ret = s3_head(c, image_key, &head, why, whylen);
 	json_object_object_add(s, "image_exists", json_object_new_boolean(!ret));
 	if (ret == -ENOENT) {

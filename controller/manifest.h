@@ -39,6 +39,20 @@ json_object *manifest_summary(json_object *manifest, const char *manifest_key);
  * with the first difference in why.
  */
 int manifest_compare(json_object *a, json_object *b, char *why, size_t whylen);
+/*
+ * An object's body (NUL-terminated) as a manifest: a JSON object with an
+ * "image" object. 0 with *out (a new reference), or -EBADMSG.
+ */
+int manifest_parse(const char *body, json_object **out);
+/*
+ * The summary of stored, the manifest object at key (one of found under
+ * bucket/prefix), agreed with logged (may be NULL) and naming an image
+ * under bucket/prefix: into *summary (a new object, also on a mismatch).
+ * 0, or -EBADMSG with why.
+ */
+int manifest_agree(json_object *stored, const char *key, json_object *logged, const char *bucket,
+		   const char *prefix, size_t found, json_object **summary, char *why,
+		   size_t whylen);
 /* ETags equal, quotes aside. */
 int manifest_etag_equal(const char *a, const char *b);
 /*

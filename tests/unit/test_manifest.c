@@ -74,6 +74,47 @@ static void test_summary_and_compare(void **state)
 	json_object_put(m);
 }
 
+static void test_parse_and_agree(void **state)
+{
+	json_object *stored, *logged, *s = NULL;
+	char why[512] = "";
+
+	assert_int_equal(manifest_parse("[]", &stored), -EBADMSG);
+	assert_null(stored);
+	assert_int_equal(manifest_parse("{\"image\":\"x\"}", &stored), -EBADMSG);
+	assert_int_equal(manifest_parse(manifest, &stored), 0);
+	logged = json_tokener_parse(manifest);
+
+	/* Agreeing, inside the prefix: the logged one, checked against the object. */
+	assert_int_equal(manifest_agree(stored, "c/i/h.lime.zst.manifest.json", logged, "ev", "c/i/",
+					2, &s, why, sizeof(why)), 0);
+	assert_string_equal(text_at(s, "from"), "output");
+	assert_true(json_object_get_boolean(member(s, "checked_against_object")));
+	assert_int_equal(json_object_get_int64(member(s, "manifests_found")), 2);
+	json_object_put(s);
+
+	/* Another bucket, or a key outside the case's prefix. */
+	assert_int_equal(manifest_agree(stored, "k", NULL, "other", "c/i/", 1, &s, why, sizeof(why)),
+			 -EBADMSG);
+	assert_non_null(strstr(why, "names an image outside"));
+	assert_string_equal(text_at(s, "from"), "object");
+	json_object_put(s);
+	assert_int_equal(manifest_agree(stored, "k", NULL, "ev", "c/j/", 1, &s, why, sizeof(why)),
+			 -EBADMSG);
+	json_object_put(s);
+
+	/* Logged and stored differ: the logged summary, the object's beside it. */
+	json_object_object_add(json_object_object_get(logged, "image"), "sha256_uncompressed",
+			       json_object_new_string("ff"));
+	assert_int_equal(manifest_agree(stored, "k", logged, "ev", "c/i/", 1, &s, why, sizeof(why)),
+			 -EBADMSG);
+	assert_non_null(strstr(why, "sha256_uncompressed"));
+	assert_string_equal(text_at(s, "object/sha256_uncompressed"), "aa");
+	json_object_put(s);
+	json_object_put(logged);
+	json_object_put(stored);
+}
+
 static void test_etag(void **state)
 {
 	assert_true(manifest_etag_equal("\"abc-2\"", "abc-2"));
@@ -88,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_from_output),
 		cmocka_unit_test(test_summary_and_compare),
+		cmocka_unit_test(test_parse_and_agree),
 		cmocka_unit_test(test_etag),
 	};
 
