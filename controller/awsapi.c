@@ -2,6 +2,7 @@
 #include "awsapi.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,7 +407,6 @@ int awsapi_json(struct awsapi_client *c, const char *operation, json_object *req
 		json_object **result, struct awsapi_error *err)
 {
 	struct s3_response resp = { .content_length = -1 };
-	struct json_tokener *tok = NULL;
 	char target[160];
 	const char *body;
 	int ret;
@@ -417,19 +417,28 @@ int awsapi_json(struct awsapi_client *c, const char *operation, json_object *req
 	body = request ? json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN) : "{}";
 	ret = perform(c, operation, target, JSON_CONTENT_TYPE, body, strlen(body), &resp, err);
 	if (!ret) {
-		tok = json_tokener_new();
-		*result = tok ? json_tokener_parse_ex(tok, resp.body ? resp.body : "{}",
-						      resp.body ? (int)resp.body_len : 2) : NULL;
-		if (!*result || !json_object_is_type(*result, json_type_object)) {
-			json_object_put(*result);
-			*result = NULL;
+		ret = awsapi_json_answer(resp.body ? resp.body : "{}", resp.body ? resp.body_len : 2,
+					 result);
+		if (ret)
 			snprintf(err->text, sizeof(err->text),
 				 "%s %s: the answer is not a JSON object", c->service->id,
 				 operation);
-			ret = -EIO;
-		}
-		json_tokener_free(tok);
 	}
 	s3_response_reset(&resp);
 	return ret;
+}
+
+int awsapi_json_answer(const char *body, size_t len, json_object **result)
+{
+	struct json_tokener *tok = len <= INT_MAX ? json_tokener_new() : NULL;
+
+	*result = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	if (tok)
+		json_tokener_free(tok);
+	if (!*result || !json_object_is_type(*result, json_type_object)) {
+		json_object_put(*result);
+		*result = NULL;
+		return -EIO;
+	}
+	return 0;
 }

@@ -86,6 +86,9 @@ int awsapi_query(struct awsapi_client *c, const char *action, const struct awsap
 int awsapi_json(struct awsapi_client *c, const char *operation, json_object *request,
 		json_object **result, struct awsapi_error *err);
 
+/* A JSON 1.1 answer's len bytes as a JSON object: 0 with *result, or -EIO. */
+int awsapi_json_answer(const char *body, size_t len, json_object **result);
+
 /* The error code's class, as awsapi_query returns it; exposed for tests. */
 int awsapi_code_errno(const char *code, long status);
 bool awsapi_code_is_throttling(const char *code);
