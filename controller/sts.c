@@ -22,29 +22,66 @@ time_t sts_parse_time(const char *iso)
 	return timegm(&tm);
 }
 
+int sts_identity_read(const struct awsxml_node *root, struct sts_identity *out, char *why,
+		      size_t whylen)
+{
+	const struct awsxml_node *r = awsxml_child(root, "GetCallerIdentityResult");
+
+	memset(out, 0, sizeof(*out));
+	if (!awsxml_text(r, "Account")) {
+		snprintf(why, whylen, "STS GetCallerIdentity: no Account in the answer");
+		return -EIO;
+	}
+	snprintf(out->account, sizeof(out->account), "%s", awsxml_text(r, "Account"));
+	snprintf(out->arn, sizeof(out->arn), "%s", awsxml_text(r, "Arn") ?: "");
+	snprintf(out->user_id, sizeof(out->user_id), "%s", awsxml_text(r, "UserId") ?: "");
+	return 0;
+}
+
 int sts_get_caller_identity(struct awsapi_client *sts, struct sts_identity *out,
 			    struct awsapi_error *err)
 {
 	struct awsxml_node *root;
-	const struct awsxml_node *r;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = awsapi_query(sts, "GetCallerIdentity", NULL, &root, err);
 	if (ret)
 		return ret;
-	r = awsxml_child(root, "GetCallerIdentityResult");
-	if (!awsxml_text(r, "Account")) {
-		snprintf(err->text, sizeof(err->text),
-			 "STS GetCallerIdentity: no Account in the answer");
-		ret = -EIO;
-	} else {
-		snprintf(out->account, sizeof(out->account), "%s", awsxml_text(r, "Account"));
-		snprintf(out->arn, sizeof(out->arn), "%s", awsxml_text(r, "Arn") ?: "");
-		snprintf(out->user_id, sizeof(out->user_id), "%s", awsxml_text(r, "UserId") ?: "");
-	}
+	ret = sts_identity_read(root, out, err->text, sizeof(err->text));
 	awsxml_free(root);
 	return ret;
+}
+
+int sts_credentials_read(const struct awsxml_node *root, const char *role_arn,
+			 struct aws_credentials *out, char *assumed_arn, size_t arn_len,
+			 char *why, size_t whylen)
+{
+	const struct awsxml_node *r = awsxml_child(root, "AssumeRoleResult");
+	const struct awsxml_node *cred = awsxml_child(r, "Credentials");
+	time_t expiration = sts_parse_time(awsxml_text(cred, "Expiration"));
+	char origin[96], reason[AWS_REASON_MAX];
+	int ret;
+
+	snprintf(origin, sizeof(origin), "assumed role %.80s", role_arn);
+	if (!awsxml_text(cred, "AccessKeyId") || !awsxml_text(cred, "SecretAccessKey") ||
+	    !awsxml_text(cred, "SessionToken") || !expiration) {
+		snprintf(why, whylen,
+			 "STS AssumeRole: the answer lacks credentials or their expiration");
+		return -EIO;
+	}
+	ret = aws_credentials_set(out, awsxml_text(cred, "AccessKeyId"),
+				  awsxml_text(cred, "SecretAccessKey"),
+				  awsxml_text(cred, "SessionToken"), expiration, origin, reason,
+				  sizeof(reason));
+	if (ret) {
+		snprintf(why, whylen, "STS AssumeRole: %s", reason);
+		return ret;
+	}
+	if (assumed_arn)
+		snprintf(assumed_arn, arn_len, "%s",
+			 awsxml_text(r, "AssumedRoleUser/Arn") ?: role_arn);
+	return 0;
 }
 
 int sts_assume_role(struct awsapi_client *sts, const struct sts_role *role,
@@ -53,9 +90,6 @@ int sts_assume_role(struct awsapi_client *sts, const struct sts_role *role,
 {
 	struct awsapi_params p = { 0 };
 	struct awsxml_node *root = NULL;
-	const struct awsxml_node *r, *cred;
-	char origin[96], why[AWS_REASON_MAX];
-	time_t expiration;
 	int ret;
 
 	awsapi_params_add(&p, "RoleArn", "%s", role->role_arn);
@@ -70,29 +104,8 @@ int sts_assume_role(struct awsapi_client *sts, const struct sts_role *role,
 	awsapi_params_free(&p);
 	if (ret)
 		return ret;
-	r = awsxml_child(root, "AssumeRoleResult");
-	cred = awsxml_child(r, "Credentials");
-	expiration = sts_parse_time(awsxml_text(cred, "Expiration"));
-	snprintf(origin, sizeof(origin), "assumed role %.80s", role->role_arn);
-	if (!awsxml_text(cred, "AccessKeyId") || !awsxml_text(cred, "SecretAccessKey") ||
-	    !awsxml_text(cred, "SessionToken") || !expiration) {
-		snprintf(err->text, sizeof(err->text),
-			 "STS AssumeRole: the answer lacks credentials or their expiration");
-		ret = -EIO;
-		goto out;
-	}
-	ret = aws_credentials_set(out, awsxml_text(cred, "AccessKeyId"),
-				  awsxml_text(cred, "SecretAccessKey"),
-				  awsxml_text(cred, "SessionToken"), expiration, origin, why,
-				  sizeof(why));
-	if (ret) {
-		snprintf(err->text, sizeof(err->text), "STS AssumeRole: %s", why);
-		goto out;
-	}
-	if (assumed_arn)
-		snprintf(assumed_arn, arn_len, "%s",
-			 awsxml_text(r, "AssumedRoleUser/Arn") ?: role->role_arn);
-out:
+	ret = sts_credentials_read(root, role->role_arn, out, assumed_arn, arn_len, err->text,
+				   sizeof(err->text));
 	awsxml_free(root);
 	return ret;
 }

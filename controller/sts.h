@@ -34,6 +34,17 @@ int sts_assume_role(struct awsapi_client *sts, const struct sts_role *role,
 		    struct aws_credentials *out, char *assumed_arn, size_t arn_len,
 		    struct awsapi_error *err);
 /*
+ * The answers as trees (awsapi_query's): GetCallerIdentity's into *out, and
+ * AssumeRole's credentials into *out with the assumed role's ARN (role_arn
+ * when the answer names none). 0, or -EIO (or aws_credentials_set's error)
+ * with why.
+ */
+int sts_identity_read(const struct awsxml_node *root, struct sts_identity *out, char *why,
+		      size_t whylen);
+int sts_credentials_read(const struct awsxml_node *root, const char *role_arn,
+			 struct aws_credentials *out, char *assumed_arn, size_t arn_len,
+			 char *why, size_t whylen);
+/*
  * A provider of the role's credentials, calling AssumeRole with base's
  * credentials (base is owned from here, also on failure). The first
  * AssumeRole happens now: -EACCES/-ENOENT/... with why when it fails.
