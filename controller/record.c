@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -62,8 +63,10 @@ int case_record_resume(struct case_record *r, json_object *stored)
 		json_object_put(stored);
 		return -EINVAL;
 	}
-	r->run = json_object_object_get_ex(stored, "runs", &runs) ?
-		 json_object_get_int(runs) + 1 : 2;
+	/* json-c clamps to INT32_MAX: a stored count that large must not overflow. */
+	r->run = json_object_object_get_ex(stored, "runs", &runs) ? json_object_get_int(runs) : 1;
+	if (r->run < INT_MAX)
+		r->run++;
 	if (r->run < 2)
 		r->run = 2;
 	json_object_put(r->root);
@@ -81,16 +84,21 @@ bool case_record_done(const struct case_record *r, const char *step)
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(r->timeline, i), *v;
+		const char *result;
 
+		/* A stored record is outside input: a step or result may be null or a number. */
 		if (!json_object_object_get_ex(e, "run", &v) || json_object_get_int(v) >= r->run ||
 		    !json_object_object_get_ex(e, "step", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
 		    strcmp(json_object_get_string(v), step) ||
-		    !json_object_object_get_ex(e, "result", &v))
+		    !json_object_object_get_ex(e, "result", &v) ||
+		    !json_object_is_type(v, json_type_string))
 			continue;
 		/* The latest outcome counts; a skip keeps what it skipped. */
-		if (!strcmp(json_object_get_string(v), "ok"))
+		result = json_object_get_string(v);
+		if (!strcmp(result, "ok"))
 			done = true;
-		else if (!strcmp(json_object_get_string(v), "failed"))
+		else if (!strcmp(result, "failed"))
 			done = false;
 	}
 	return done;

@@ -45,6 +45,17 @@ out:
 	return ret;
 }
 
+int record_store_parse(const char *body, json_object **record)
+{
+	*record = body ? json_tokener_parse(body) : NULL;
+	if (!*record || !json_object_is_type(*record, json_type_object)) {
+		json_object_put(*record);
+		*record = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int record_store_load(struct record_store *st, json_object **record, char *why, size_t whylen)
 {
 	struct s3_request r = { .method = "GET", .key = st->key };
@@ -57,15 +68,10 @@ int record_store_load(struct record_store *st, json_object **record, char *why, 
 	    !strcmp(resp.xml.code, "NoSuchKey")) {
 		ret = 0;  /* a first run */
 	} else if (!ret) {
-		*record = resp.body ? json_tokener_parse(resp.body) : NULL;
-		if (!*record || !json_object_is_type(*record, json_type_object) ||
-		    resp.body_overflow) {
-			json_object_put(*record);
-			*record = NULL;
+		ret = resp.body_overflow ? -EBADMSG : record_store_parse(resp.body, record);
+		if (ret)
 			snprintf(why, whylen, "s3://%s/%s is not a case record", st->s3.bucket,
 				 st->key);
-			ret = -EBADMSG;
-		}
 	}
 	s3_response_reset(&resp);
 	return ret;

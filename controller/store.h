@@ -28,6 +28,8 @@ int record_store_open(struct record_store *st, const char *uri, const char *regi
 /* 0 with *record (NULL when there is none yet), or -errno with why. */
 int record_store_load(struct record_store *st, json_object **record, char *why,
 		      size_t whylen);
+/* A stored record's body (NUL-terminated): 0 with *record, a JSON object, or -EBADMSG. */
+int record_store_parse(const char *body, json_object **record);
 int record_store_save(struct record_store *st, json_object *record, char *why, size_t whylen);
 void record_store_close(struct record_store *st);
 
