@@ -945,6 +945,8 @@ int acquire_main(int argc, char *argv[])
 	}
 
 	code = EXIT_OK;
+	char manifest_why[S3_REASON_MAX + 64] = "";
+
 	if (manifest_path) {
 		struct sink *out = NULL;
 
@@ -952,17 +954,24 @@ int acquire_main(int argc, char *argv[])
 		if (!ret)
 			ret = manifest_write(manifest, out);
 		if (ret) {
-			log_error("manifest", "acquire: cannot write manifest %s: %s", manifest_path,
-				  output_error(&dest, out, ret));
+			snprintf(manifest_why, sizeof(manifest_why), "%s", output_error(&dest, out, ret));
 			code = output_exit_code(&dest, ret);
 		}
 		sink_destroy(out);
 	}
 	json_object *fields = json_object_new_object();
 
+	/*
+	 * The manifest is logged even when it could not be stored: the image is
+	 * complete and the log is then its only record. A failure's cause stays
+	 * the last line.
+	 */
 	json_object_object_add(fields, "manifest", json_object_get(manifest));
 	log_event("info", "manifest", fields, "capture complete: %s, sha256 %s",
 		  to_stdout ? "stdout" : image_path, sink_sha256_hex(sinks.raw_hash));
+	if (code != EXIT_OK)
+		log_error("manifest", "acquire: cannot write manifest %s: %s", manifest_path,
+			  manifest_why);
 out:
 	json_object_put(host);
 	/* Image sinks first: an unfinished upload aborts through the client. */
