@@ -745,12 +745,18 @@ static int writer_credentials(const struct respond_options *o, const char *home,
 	 * The agent also HEADs its image key before writing (evidence is never
 	 * overwritten; HEAD needs s3:GetObject) and tags the finished objects
 	 * with their digests: both only under this case's instance prefix.
+	 * An evidence bucket encrypted with a customer key has S3 ask KMS for
+	 * data keys as the caller, so the session keeps GenerateDataKey and
+	 * Decrypt (multipart completion) through S3 in the bucket's region; the
+	 * role's own policy names the key.
 	 */
 	if (asprintf(&policy, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
 		     "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\","
 		     "\"s3:ListMultipartUploadParts\",\"s3:GetObject\",\"s3:PutObjectTagging\"],"
-		     "\"Resource\":\"arn:aws:s3:::%s/%s*\"}]}",
-		     bucket, key) < 0)
+		     "\"Resource\":\"arn:aws:s3:::%s/%s*\"},{\"Effect\":\"Allow\","
+		     "\"Action\":[\"kms:GenerateDataKey\",\"kms:Decrypt\"],\"Resource\":\"*\","
+		     "\"Condition\":{\"StringEquals\":{\"kms:ViaService\":\"s3.%s.amazonaws.com\"}}}]}",
+		     bucket, key, home) < 0)
 		policy = NULL;
 	snprintf(session, sizeof(session), "forensics-writer-%s", o->case_id);
 	struct sts_role role = {

@@ -578,6 +578,11 @@ def case_memory_through_ssm(moto):
     check(sorted(policy["Statement"][0]["Action"]) ==
           ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts",
            "s3:PutObject", "s3:PutObjectTagging"], f"session policy actions: {policy}")
+    kms = policy["Statement"][1]
+    check(len(policy["Statement"]) == 2 and kms["Resource"] == "*" and
+          sorted(kms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"] and
+          kms["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{moto.region}.amazonaws.com"}},
+          f"session policy, KMS through S3: {policy}")
     cmds = ssm.list_commands(InstanceId=iid)["Commands"]
     # moto adds every instance of the region to a command sent without Targets: what was
     # asked for is read at the proxy.
