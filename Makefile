@@ -141,8 +141,10 @@ check: agent controller unit fuzz modules
 demo: agent
 	BUILD=$(BUILD) bash tests/demo.sh
 
-bench: agent $(BUILD)/tools/ebpf-read
+# BENCH_E2E=0 skips the end-to-end guest capture (minutes under TCG).
+bench: agent modules $(BUILD)/tools/ebpf-read
 	BUILD=$(BUILD) bash bench/run.sh
+	[ "$${BENCH_E2E:-1}" = 0 ] || BUILD=$(BUILD) python3 bench/e2e.py
 
 # The agent in $(PREFIX)/sbin, the module's DKMS tree in /usr/src, the docs in
 # $(PREFIX)/share/doc/forensics-agent: the packages' layout (PREFIX=/usr).
