@@ -43,13 +43,32 @@ BPF_LIBS := -lbpf -lelf -lz
 STATIC_LIBS = $(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 DEPS_LIBS := $(ZSTD_LIB) $(CURL_LIB)
 
+# LINK=dynamic links Debian's shared libraries instead: sanitizers and
+# valgrind do not work on a static binary. SANITIZE=address,undefined adds
+# the sanitizers. `make asan` and `make dynamic` build so, each in its own
+# directory under $(BUILD).
+LINK ?= static
+SANITIZE ?=
+LDSTATIC := -static
+ifeq ($(LINK),dynamic)
+ZSTD_LIB := -lzstd
+CURL_LINK := -lcurl
+DEPS_LIBS :=
+LDSTATIC :=
+endif
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
 AGENT := $(BUILD)/forensics-agent
 # The controller: uploader/'s HTTP, SigV4 and credentials, the agent's log.
 CONTROLLER_SRCS := $(wildcard controller/*.c)
 CONTROLLER_OBJS := $(CONTROLLER_SRCS:%.c=$(BUILD)/obj/%.o)
 CONTROLLER := $(BUILD)/forensics-controller
 
-.PHONY: all agent controller check unit fuzz demo bench install modules dkms-install deb clean
+.PHONY: all agent controller check unit fuzz demo bench install modules dkms-install deb clean \
+	asan dynamic
 all: agent controller
 
 agent: $(AGENT)
@@ -98,10 +117,10 @@ $(LIBUPLOADER): $(UPLOADER_OBJS)
 	$(AR) rcs $@ $^
 
 $(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBUPLOADER)
-	$(CC) -static $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBUPLOADER) $(LIBCAPTURE) $(STATIC_LIBS)
+	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBUPLOADER) $(LIBCAPTURE) $(STATIC_LIBS)
 
 $(CONTROLLER): $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBCAPTURE) $(LIBUPLOADER)
-	$(CC) -static $(LDFLAGS) -o $@ $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBUPLOADER) \
+	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBUPLOADER) \
 		$(LIBCAPTURE) $(STATIC_LIBS)
 
 # ---- tests ----
@@ -135,7 +154,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(CONTROLLER_SRCS) 
 
 fuzz: $(FUZZ_BINS)
 
-check: agent controller unit fuzz modules
+# The unit and host integration tests under ASan/UBSan, and the agent under
+# valgrind (tests/integration/test_sanitizers.sh, test_valgrind.py).
+asan:
+	$(MAKE) BUILD=$(BUILD)/asan LINK=dynamic SANITIZE=address,undefined agent controller unit
+
+dynamic:
+	$(MAKE) BUILD=$(BUILD)/dynamic LINK=dynamic agent
+
+check: agent controller unit fuzz modules asan dynamic
 	BUILD=$(BUILD) bash tests/run.sh
 
 demo: agent

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config dpkg-dev file clang libclang-rt-14-dev
 	libssl-dev libjson-c-dev libc-ares-dev libzstd-dev libcmocka-dev libexpat1-dev
-	liblzma-dev
+	liblzma-dev libcurl4-openssl-dev valgrind
 	bpftool libbpf-dev libelf-dev zlib1g-dev
 	zstd gzip coreutils
 	qemu-system-x86 busybox-static kmod cpio
