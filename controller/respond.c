@@ -52,6 +52,7 @@ struct respond_options {
 	const char *agent_sha256;
 	const char *source;
 	char extra_args[SSMDOC_EXTRA_MAX + 1];  /* the document's ExtraArgs */
+	const char *tool_uris[2];    /* --module-store, --module-pins: the agent reads them */
 	const char *ssm_profile;
 	long acquire_timeout_s;
 	bool no_contain;
@@ -340,6 +341,13 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		case 'y': o->source = optarg; break;
 		case 'M':
 		case 'p':
+			if (strncmp(optarg, "s3://", 5)) {
+				log_error("usage", "%s: --%s %s: not an s3:// URI", o->command,
+					  c == 'M' ? "module-store" : "module-pins", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			o->tool_uris[c == 'M' ? 0 : 1] = optarg;
+			/* fall through */
 		case 'X':
 			if (add_agent_args(o, c == 'M' ? "--module-store" :
 					   c == 'p' ? "--module-pins" : NULL, optarg)) {
@@ -720,6 +728,41 @@ static char *home_region(const struct respond_options *o, const char *region)
 }
 
 /*
+ * The session's credentials are all the agent has: when it is to fetch
+ * modules or their pins from S3, reading them (GetObject only, under the
+ * given prefix or key) joins the session policy, as ",{statement}" text.
+ */
+static int tool_reads(const struct respond_options *o, char **out, char *why, size_t whylen)
+{
+	char *text = strdup(""), *bucket = NULL, *key = NULL, *more;
+	int ret = 0;
+
+	for (size_t i = 0; text && i < sizeof(o->tool_uris) / sizeof(o->tool_uris[0]); i++) {
+		if (!o->tool_uris[i])
+			continue;
+		ret = s3_uri_parse(o->tool_uris[i], &bucket, &key, why, whylen);
+		if (ret)
+			break;
+		if (asprintf(&more, "%s,{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+			     "\"Resource\":\"arn:aws:s3:::%s/%s*\"}", text, bucket, key) < 0)
+			more = NULL;
+		free(text);
+		free(bucket);
+		free(key);
+		bucket = key = NULL;
+		text = more;
+	}
+	if (!ret && !text)
+		ret = -ENOMEM;
+	if (ret) {
+		free(text);
+		text = NULL;
+	}
+	*out = text;
+	return ret;
+}
+
+/*
  * Temporary credentials of the writer role, narrowed to the case's prefix: the
  * agent can put objects there and nothing else, for an hour at most.
  */
@@ -729,7 +772,7 @@ static int writer_credentials(const struct respond_options *o, const char *home,
 {
 	struct aws_credentials_provider *base = NULL;
 	struct awsapi_client sts;
-	char *policy = NULL, session[STS_SESSION_NAME_MAX + 1];
+	char *policy = NULL, *reads = NULL, session[STS_SESSION_NAME_MAX + 1];
 	int ret;
 
 	memset(err, 0, sizeof(*err));
@@ -750,14 +793,21 @@ static int writer_credentials(const struct respond_options *o, const char *home,
 	 * Decrypt (multipart completion) through S3 in the bucket's region; the
 	 * role's own policy names the key.
 	 */
+	ret = tool_reads(o, &reads, err->text, sizeof(err->text));
+	if (ret) {
+		awsapi_client_free(&sts);
+		aws_credentials_provider_free(base);
+		return ret;
+	}
 	if (asprintf(&policy, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
 		     "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\","
 		     "\"s3:ListMultipartUploadParts\",\"s3:GetObject\",\"s3:PutObjectTagging\"],"
 		     "\"Resource\":\"arn:aws:s3:::%s/%s*\"},{\"Effect\":\"Allow\","
 		     "\"Action\":[\"kms:GenerateDataKey\",\"kms:Decrypt\"],\"Resource\":\"*\","
-		     "\"Condition\":{\"StringEquals\":{\"kms:ViaService\":\"s3.%s.amazonaws.com\"}}}]}",
-		     bucket, key, home) < 0)
+		     "\"Condition\":{\"StringEquals\":{\"kms:ViaService\":\"s3.%s.amazonaws.com\"}}}%s]}",
+		     bucket, key, home, reads) < 0)
 		policy = NULL;
+	free(reads);
 	snprintf(session, sizeof(session), "forensics-writer-%s", o->case_id);
 	struct sts_role role = {
 		.role_arn = o->writer_role, .session_name = session, .policy = policy,

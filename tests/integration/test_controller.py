@@ -564,7 +564,8 @@ def case_memory_through_ssm(moto):
         extra = source_files(tmp)
         instance = SsmAtProxy(moto, proxy, run=tmp)
         p = respond(moto, iid, "--evidence", "s3://forensics-evidence/cases/",
-                    "--writer-role-arn", writer, *agent_options(), "--agent-args", extra,
+                    "--writer-role-arn", writer, *agent_options(),
+                    "--module-store", "s3://forensics-tools/modules/", "--agent-args", extra,
                     endpoint=proxy.endpoint)
         assume = [r for r in proxy.records(op="AssumeRole")]
         polls = len(proxy.records(op="GetCommandInvocation"))
@@ -579,7 +580,12 @@ def case_memory_through_ssm(moto):
           ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts",
            "s3:PutObject", "s3:PutObjectTagging"], f"session policy actions: {policy}")
     kms = policy["Statement"][1]
-    check(len(policy["Statement"]) == 2 and kms["Resource"] == "*" and
+    # The session's credentials are all the agent has: it reads its module store with them.
+    check(len(policy["Statement"]) == 3 and policy["Statement"][2] ==
+          {"Effect": "Allow", "Action": "s3:GetObject",
+           "Resource": "arn:aws:s3:::forensics-tools/modules/*"},
+          f"session policy, the module store: {policy}")
+    check(kms["Resource"] == "*" and
           sorted(kms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"] and
           kms["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{moto.region}.amazonaws.com"}},
           f"session policy, KMS through S3: {policy}")
@@ -597,7 +603,8 @@ def case_memory_through_ssm(moto):
     want = {"EvidenceBucket": EVIDENCE, "EvidencePrefix": prefix, "CaseId": "IR-7",
             "Region": moto.region, "AgentUrl": AGENT_URL,
             "AgentSha256": agent_options()[3], "CredentialsMode": "session",
-            "Source": "auto", "ExtraArgs": extra, "ExecutionTimeout": "14400"}
+            "Source": "auto", "ExtraArgs": "--module-store s3://forensics-tools/modules/ " + extra,
+            "ExecutionTimeout": "14400"}
     check(values == want, f"parameters {values} != {want}")
     check(all(session.values()) and moto.access_key not in session.values() and
           moto.secret_key not in session.values(), "long-lived keys (or no session) sent")
@@ -660,7 +667,8 @@ def case_memory_values_refused(moto):
             (["--agent-args", "--x;id"], ("ExtraArgs",)),
             (["--acquire-timeout", "1000000"], ("ExecutionTimeout",)),
             (["--evidence", "s3://forensics-evidence/cases'x/"], ("EvidencePrefix",)),
-            (["--document", "a b"], ("--document",))):
+            (["--document", "a b"], ("--document",)),
+            (["--module-store", "/var/lib/modules/"], ("--module-store", "s3://"))):
         with FaultProxy(moto.endpoint) as proxy:
             p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/", *good, *args,
                         endpoint=proxy.endpoint)
