@@ -25,6 +25,10 @@ if [ ! -x "$asan/forensics-agent" ] || [ ! -x "$asan/forensics-controller" ]; th
 	echo "sanitizers: $asan is not built: run \`make asan\`" >&2
 	exit 1
 fi
+# Suites find the module store beside the agent: the one `make modules` built.
+if [ -d "$outer/modules" ] && [ ! -e "$asan/modules" ]; then
+	ln -s "$(cd "$outer/modules" && pwd)" "$asan/modules"
+fi
 reports=$(mktemp -d "${TMPDIR:-/tmp}/sanitizers.XXXXXX")
 trap 'rm -rf "$reports"' EXIT
 logs=$outer/test-logs/sanitizers
