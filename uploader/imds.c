@@ -551,7 +551,8 @@ int imds_parse_role_credentials(const char *json, size_t len, const char *role,
 	     strcmp(json_object_get_string(v), "Success"))) {
 		json_object *m = NULL;
 
-		printable(code, sizeof(code), json_object_get_string(v), 40);
+		/* "Code": null has no string: json-c gives NULL for it. */
+		printable(code, sizeof(code), json_object_get_string(v) ?: "null", 40);
 		message[0] = '\0';
 		if (json_object_object_get_ex(root, "Message", &m) &&
 		    json_object_is_type(m, json_type_string)) {

@@ -800,6 +800,8 @@ static const struct role_case role_cases[] = {
 	{ "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"EC2 cannot assume the role\"}",
 	  -EPROTO, "Code 'AssumeRoleUnauthorizedAccess': EC2 cannot assume the role" },
 	{ "{\"Code\":7}", -EPROTO, "Code '7'" },
+	/* Found by fuzzing: a null Code reached the message as a NULL string. */
+	{ "{\"Code\":null}", -EPROTO, "Code 'null'" },
 	{ "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAROLE\",\"SecretAccessKey\":\"SECRETrole\","
 	  "\"Expiration\":\"2026-11-28T23:00:00Z\"}", -EPROTO, "lack Token" },
 	{ "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAROLE\",\"SecretAccessKey\":42,"
