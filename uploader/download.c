@@ -347,6 +347,10 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 		if (!ret) {
 			ret = resp.body && !resp.body_overflow ?
 			      s3xml_parse_list(resp.body, resp.body_len, &page) : -EBADMSG;
+			if (!ret && strcmp(page.root, "ListBucketResult")) {
+				s3xml_list_free(&page);
+				ret = -EBADMSG;
+			}
 			if (ret)
 				snprintf(why, whylen, "ListObjectsV2: not a ListBucketResult");
 		}

@@ -74,6 +74,7 @@ struct upload_sink {
 
 	struct s3_upload_result result;
 	bool completed;
+	bool create_resent;          /* CreateMultipartUpload went out more than once */
 };
 
 static long long now_ms(void)
@@ -323,7 +324,7 @@ static int object_request(struct upload_sink *u, struct s3_request *r, const cha
 
 int s3_multipart_create(struct s3_client *c, const char *key,
 			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
-			char *why, size_t whylen)
+			bool *resent, char *why, size_t whylen)
 {
 	char meta_storage[1024];
 	struct s3_request r = { .method = "POST", .key = key };
@@ -341,6 +342,8 @@ int s3_multipart_create(struct s3_client *c, const char *key,
 	}
 	s3_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
+	if (resent)
+		*resent = resp.attempts > 1;
 	if (!ret && (!resp.xml_parsed || !resp.xml.upload_id)) {
 		snprintf(why, whylen, "answer without an UploadId");
 		ret = -EPROTO;
@@ -354,11 +357,54 @@ int s3_multipart_create(struct s3_client *c, const char *key,
 	return ret;
 }
 
+int s3_multipart_sweep(struct s3_client *c, const char *key, const char *keep_upload_id,
+		       char *why, size_t whylen)
+{
+	struct s3_response resp = { 0 };
+	struct s3_request r = { .method = "GET" };
+	struct s3xml_list uploads;
+	int ret, aborted = 0;
+
+	r.query[r.query_count++] = (struct sigv4_pair){ "uploads", "" };
+	r.query[r.query_count++] = (struct sigv4_pair){ "prefix", key };
+	s3_request_set_body(&r, NULL, 0);
+	ret = s3_perform(c, &r, &resp, why, whylen);
+	if (!ret) {
+		ret = resp.body && !resp.body_overflow ?
+		      s3xml_parse_list(resp.body, resp.body_len, &uploads) : -EBADMSG;
+		if (!ret && strcmp(uploads.root, "ListMultipartUploadsResult")) {
+			s3xml_list_free(&uploads);
+			ret = -EBADMSG;
+		}
+		if (ret)
+			snprintf(why, whylen, "ListMultipartUploads: not a ListMultipartUploadsResult");
+	}
+	s3_response_reset(&resp);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < uploads.count; i++) {
+		const struct s3xml_object *o = &uploads.objects[i];
+		struct s3_request abort_req = { .method = "DELETE", .key = key };
+
+		/* The prefix also matches longer keys: only this object's uploads. */
+		if (strcmp(o->key, key) || (keep_upload_id && !strcmp(o->upload_id, keep_upload_id)))
+			continue;
+		abort_req.query[abort_req.query_count++] =
+			(struct sigv4_pair){ "uploadId", o->upload_id };
+		s3_request_set_body(&abort_req, NULL, 0);
+		if (!s3_perform(c, &abort_req, &resp, why, whylen))
+			aborted++;
+		s3_response_reset(&resp);
+	}
+	s3xml_list_free(&uploads);
+	return aborted;
+}
+
 static int create_upload(struct upload_sink *u)
 {
 	char why[S3_REASON_MAX];
 	int ret = s3_multipart_create(u->client, u->key, &u->options.object, true,
-				      &u->result.upload_id, why, sizeof(why));
+				      &u->result.upload_id, &u->create_resent, why, sizeof(why));
 
 	if (ret)
 		set_error(u, ret, "create multipart upload", why);
@@ -709,6 +755,24 @@ static void stop_thread(struct upload_sink *u)
 	u->thread_started = false;
 }
 
+/*
+ * A CreateMultipartUpload sent twice may have made an upload whose answer
+ * never arrived: abort any of this key but the one that became the object
+ * (or all, when none did). Once, best effort: without
+ * s3:ListBucketMultipartUploads it is left to the bucket's
+ * AbortIncompleteMultipartUpload lifecycle rule.
+ */
+static void sweep_strays(struct upload_sink *u)
+{
+	char why[S3_REASON_MAX];
+
+	if (!u->create_resent || u->options.ticket)
+		return;
+	u->create_resent = false;
+	s3_multipart_sweep(u->client, u->key, u->completed ? u->result.upload_id : NULL,
+			   why, sizeof(why));
+}
+
 static int upload_finish(struct sink *s)
 {
 	struct upload_sink *u = (struct upload_sink *)s;
@@ -739,6 +803,7 @@ out:
 		u->completed = true;
 		u->result.bytes = s->bytes;
 		u->result.key = strdup(u->key);
+		sweep_strays(u);
 	}
 	return ret ? ret : 0;
 }
@@ -750,6 +815,7 @@ static void upload_destroy(struct sink *s)
 	stop_thread(u);
 	if (!u->completed)
 		abort_upload(u);
+	sweep_strays(u);
 	for (unsigned int i = 0; i < u->pool_size; i++) {
 		if (u->pool[i].easy)
 			s3_easy_free(u->pool[i].easy, u->pool[i].headers);

@@ -56,10 +56,22 @@ uint64_t s3_part_size(uint64_t first, uint64_t expected_size, unsigned int part_
 /* The largest object the schedule can hold. */
 uint64_t s3_schedule_capacity(uint64_t first, uint64_t expected_size);
 
-/* CreateMultipartUpload with the object's headers; *upload_id malloc'd. */
+/*
+ * CreateMultipartUpload with the object's headers; *upload_id malloc'd.
+ * *resent (may be NULL) tells whether the request went out more than once:
+ * an attempt whose answer was lost may have created an upload of its own.
+ */
 int s3_multipart_create(struct s3_client *c, const char *key,
 			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
-			char *why, size_t whylen);
+			bool *resent, char *why, size_t whylen);
+/*
+ * Abort every multipart upload of exactly this key but keep_upload_id (may
+ * be NULL): ListMultipartUploads (s3:ListBucketMultipartUploads) then
+ * AbortMultipartUpload. The number aborted, or a negative errno (-EACCES
+ * when listing is not allowed).
+ */
+int s3_multipart_sweep(struct s3_client *c, const char *key, const char *keep_upload_id,
+		       char *why, size_t whylen);
 
 /* c is borrowed and must outlive the sink. */
 struct sink *s3_upload_sink_new(struct s3_client *c, const char *key,

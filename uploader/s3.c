@@ -460,6 +460,7 @@ int s3_perform(struct s3_client *c, const struct s3_request *r, struct s3_respon
 		CURL *easy;
 
 		s3_response_reset(resp);
+		resp->attempts = attempt;
 		why[0] = '\0';
 		easy = s3_easy_new(c, r, resp, &headers, why, whylen);
 		if (!easy)

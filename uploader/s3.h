@@ -103,6 +103,7 @@ struct s3_response {
 	char *date;
 	struct s3xml xml;           /* parsed when the body is XML */
 	bool xml_parsed;
+	unsigned int attempts;      /* s3_perform: times the request was sent */
 };
 
 /* Takes ownership of credentials, also when it fails. */

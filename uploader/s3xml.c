@@ -233,7 +233,7 @@ static void XMLCALL list_start(void *data, const XML_Char *name, const XML_Char 
 		st->out->root[n] = '\0';
 		return;
 	}
-	if (st->depth == 2 && !strcmp(local, "Contents")) {
+	if (st->depth == 2 && (!strcmp(local, "Contents") || !strcmp(local, "Upload"))) {
 		struct s3xml_object *grown;
 
 		if (st->out->count >= S3XML_LIST_MAX) {
@@ -275,7 +275,8 @@ static void XMLCALL list_end(void *data, const XML_Char *name)
 
 	if (st->status.failed)
 		goto out;
-	if (st->depth == 2 && st->in_contents && !strcmp(local, "Contents")) {
+	if (st->depth == 2 && st->in_contents &&
+	    (!strcmp(local, "Contents") || !strcmp(local, "Upload"))) {
 		st->in_contents = false;
 	} else if (st->depth == 2 && st->collecting) {
 		char *t = take_text(st);
@@ -296,6 +297,9 @@ static void XMLCALL list_end(void *data, const XML_Char *name)
 			t = NULL;
 		} else if (t && !strcmp(local, "ETag") && !o->etag) {
 			o->etag = t;
+			t = NULL;
+		} else if (t && !strcmp(local, "UploadId") && !o->upload_id) {
+			o->upload_id = t;
 			t = NULL;
 		} else if (t && !strcmp(local, "Size")) {
 			char *end;
@@ -337,14 +341,16 @@ static void XMLCALL list_text(void *data, const XML_Char *s, int len)
 int s3xml_parse_list(const char *body, size_t len, struct s3xml_list *out)
 {
 	struct list_state st = { .out = out };
+	bool uploads;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = xml_run(body, len, &st.status, list_start, list_end, list_text);
-	if (!ret && strcmp(out->root, "ListBucketResult"))
+	uploads = !strcmp(out->root, "ListMultipartUploadsResult");
+	if (!ret && strcmp(out->root, "ListBucketResult") && !uploads)
 		ret = -EBADMSG;
 	for (size_t i = 0; !ret && i < out->count; i++)
-		if (!out->objects[i].key)
+		if (!out->objects[i].key || (uploads && !out->objects[i].upload_id))
 			ret = -EBADMSG;
 	free(st.text);
 	if (ret)
@@ -357,6 +363,7 @@ void s3xml_list_free(struct s3xml_list *l)
 	for (size_t i = 0; i < l->count; i++) {
 		free(l->objects[i].key);
 		free(l->objects[i].etag);
+		free(l->objects[i].upload_id);
 	}
 	free(l->objects);
 	free(l->next_token);

@@ -36,6 +36,7 @@ struct s3xml_object {
 	char *key;
 	char *etag;             /* as S3 gives it, quotes included */
 	long long size;         /* -1 when absent */
+	char *upload_id;        /* ListMultipartUploadsResult's Upload entries */
 };
 
 struct s3xml_list {
@@ -49,7 +50,11 @@ struct s3xml_list {
 /* 0, or -EBADMSG (not XML, too deep, too large), -ENOMEM. */
 int s3xml_parse(const char *body, size_t len, struct s3xml *out);
 void s3xml_free(struct s3xml *x);
-/* 0, or -EBADMSG (not a ListBucketResult, a Contents without Key, bounds), -ENOMEM. */
+/*
+ * 0, or -EBADMSG (not a ListBucketResult, a Contents without Key, bounds), -ENOMEM.
+ * A ListMultipartUploadsResult is read the same way: its Upload entries become
+ * objects with key and upload_id (both required).
+ */
 int s3xml_parse_list(const char *body, size_t len, struct s3xml_list *out);
 void s3xml_list_free(struct s3xml_list *l);
 static inline bool s3xml_is_error(const struct s3xml *x)

@@ -587,6 +587,9 @@ def main():
             props = templates["forensics"]["Resources"]["EvidenceBucket"]["Properties"]
             check(props["VersioningConfiguration"] == {"Status": "Enabled"}, props)
             check(props["ObjectLockEnabled"] is True, props)
+            check(props["LifecycleConfiguration"]["Rules"] == [
+                {"Id": "AbortIncompleteUploads", "Status": "Enabled",
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}], props)
             lock = props["ObjectLockConfiguration"]
             check(lock["ObjectLockEnabled"] == "Enabled" and lock["Rule"]["DefaultRetention"] ==
                   {"Mode": {"Ref": "ObjectLockMode"}, "Days": {"Ref": "ObjectLockRetentionDays"}},

@@ -151,12 +151,43 @@ static void test_list(void **state)
 	}
 }
 
+/* ListMultipartUploads: each Upload's key and id; an Upload without either refused. */
+static void test_list_uploads(void **state)
+{
+	static const char page[] =
+		"<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Bucket>b</Bucket><Prefix>k</Prefix><IsTruncated>false</IsTruncated>"
+		"<Upload><Key>k</Key><UploadId>u-1</UploadId><Initiated>2026-11-28T00:00:00Z"
+		"</Initiated></Upload><Upload><Key>k2</Key><UploadId>u-2</UploadId></Upload>"
+		"</ListMultipartUploadsResult>";
+	static const char *const refused[] = {
+		"<ListMultipartUploadsResult><Upload><Key>k</Key></Upload>"
+		"</ListMultipartUploadsResult>",
+		"<ListMultipartUploadsResult><Upload><UploadId>u</UploadId></Upload>"
+		"</ListMultipartUploadsResult>",
+	};
+	struct s3xml_list l;
+
+	(void)state;
+	assert_int_equal(s3xml_parse_list(page, strlen(page), &l), 0);
+	assert_string_equal(l.root, "ListMultipartUploadsResult");
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.objects[0].key, "k");
+	assert_string_equal(l.objects[0].upload_id, "u-1");
+	assert_string_equal(l.objects[1].key, "k2");
+	assert_string_equal(l.objects[1].upload_id, "u-2");
+	s3xml_list_free(&l);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_equal(s3xml_parse_list(refused[i], strlen(refused[i]), &l), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_value_bound),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_list_uploads),
 	};
 
 	return cmocka_run_group_tests_name("s3xml", tests, NULL, NULL);
