@@ -91,8 +91,8 @@ static void usage(FILE *out, const struct respond_options *o)
 		"  --share-with N        share the snapshots (the copies, with --kms-key) with\n"
 		"                        account N (createVolumePermission)\n"
 		"  --snapshot-timeout S  give up waiting for snapshots after S seconds (6 h)\n"
-		"  --deny-profile ARN    instance profile (deny-all) to put in place of the\n"
-		"                        instance's own\n"
+		"  --deny-profile P      instance profile (deny-all) to put in place of the\n"
+		"                        instance's own: an ARN, or a name in the account\n"
 		"  --no-contain          preserve and snapshot only (respond)\n"
 		"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
 		"  --record S3URI        keep the case record under s3://bucket/prefix/ (written\n"
@@ -110,8 +110,8 @@ static void usage(FILE *out, const struct respond_options *o)
 		"  --module-store S3URI  the agent's --module-store (modules per kernel)\n"
 		"  --module-pins S3URI   the agent's --module-pins (their SHA-256 list)\n"
 		"  --agent-args ARGS     more acquire options, split at spaces (repeatable)\n"
-		"  --ssm-profile ARN     instance profile to attach for SSM when the instance\n"
-		"                        has none\n"
+		"  --ssm-profile P       instance profile to attach for SSM when the instance\n"
+		"                        has none: an ARN, or a name in the account\n"
 		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
@@ -158,6 +158,32 @@ static bool instance_id_ok(const char *s)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 			return false;
 	return true;
+}
+
+/* An instance profile's name (IAM: 1-128 of letters, digits and +=,.@_-). */
+static bool profile_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 128 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") == n;
+}
+
+/*
+ * A profile given by name is the one of that name in the account acted in,
+ * so one option serves every member account (the Lambda's case).
+ */
+static void profile_arn(char *out, size_t outlen, const char *option, const char *account,
+			const char *region)
+{
+	const char *partition = !strncmp(region, "cn-", 3) ? "aws-cn" :
+				!strncmp(region, "us-gov-", 7) ? "aws-us-gov" : "aws";
+
+	if (!strncmp(option, "arn:", 4))
+		snprintf(out, outlen, "%s", option);
+	else
+		snprintf(out, outlen, "arn:%s:iam::%s:instance-profile/%s", partition, account,
+			 option);
 }
 
 static bool account_ok(const char *s)
@@ -414,6 +440,15 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	if (o->share_with && !account_ok(o->share_with)) {
 		log_error("usage", "%s: --share-with wants a 12-digit account id", o->command);
 		return CTL_EXIT_USAGE;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *v = i ? o->ssm_profile : o->deny_profile;
+
+		if (v && strncmp(v, "arn:", 4) && !profile_name_ok(v)) {
+			log_error("usage", "%s: --%s wants an instance profile's ARN or name, not "
+				  "'%.40s'", o->command, i ? "ssm-profile" : "deny-profile", v);
+			return CTL_EXIT_USAGE;
+		}
 	}
 	if (!o->snapshot_timeout_s)
 		o->snapshot_timeout_s = SNAPSHOT_DEFAULT_TIMEOUT_S;
@@ -1002,6 +1037,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	struct sts_identity me;
 	struct awsapi_error err;
 	char why[AWSAPI_ERROR_MAX] = "";
+	char deny_arn[256], ssm_arn[256];
 	char *region = NULL;
 	int ret, code = CTL_EXIT_OK;
 
@@ -1065,6 +1101,14 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 		case_record_step(&rec, "account", "STS GetCallerIdentity", -EPERM, &err);
 		code = CTL_EXIT_WRONG_ACCOUNT;
 		goto print;
+	}
+	if (o.deny_profile) {
+		profile_arn(deny_arn, sizeof(deny_arn), o.deny_profile, me.account, region);
+		o.deny_profile = deny_arn;
+	}
+	if (o.ssm_profile) {
+		profile_arn(ssm_arn, sizeof(ssm_arn), o.ssm_profile, me.account, region);
+		o.ssm_profile = ssm_arn;
 	}
 	ret = ec2_describe_instance(&ec2, o.instance_id, &instance, &err);
 	if (case_record_step(&rec, "describe", "EC2 DescribeInstances", ret, &err)) {

@@ -434,6 +434,9 @@ def main():
             check(t["Parameters"]["DocumentName"]["Default"] == default_doc, default_doc)
         for out in ("ControllerRoleName", "ForensicsEventBusArn"):
             check(out in s["Outputs"] and out in m["Parameters"], out)
+        # The controller's profiles by name are member.yaml's instance profiles.
+        for sp, mp in (("DenyProfile", "IsolationRoleName"), ("SsmProfile", "SsmRoleName")):
+            check(s["Parameters"][sp]["Default"] == m["Parameters"][mp]["Default"], (sp, mp))
         for a, b in ((f, s), (f, m), (s, m)):
             for p in set(a["Parameters"]) & set(b["Parameters"]):
                 da, db = a["Parameters"][p].get("Default"), b["Parameters"][p].get("Default")
@@ -656,9 +659,7 @@ def main():
                 "EvidenceKeyArn": fout["EvidenceKeyArn"], "EvidencePrefix": fout["EvidencePrefix"],
                 "RecordPrefix": fout["RecordPrefix"], "LambdaCodeBucket": CODE,
                 "ModuleStoreBucketName": fout["ModuleStoreBucketName"], "AgentSha256": AGENT_SHA,
-                "ExternalId": EXTERNAL_ID,
-                "DenyProfileArn": f"arn:aws:iam::{ACCOUNTS['member']}:instance-profile/"
-                                  "ForensicsIsolation"}
+                "ExternalId": EXTERNAL_ID}
             res, out = deploy(moto, "security", "security", params)
             state["security"] = (res, out, params)
             sec = ACCOUNTS["security"]
@@ -693,7 +694,8 @@ def main():
                 "--kms-key": fout["EvidenceKeyArn"], "--share-with": ACCOUNTS["forensics"],
                 "--topic-arn": out["TopicArn"].replace(sec, s3env.ACCOUNT_ID),
                 "--log-format": "json",
-                "--deny-profile": params["DenyProfileArn"], "--document": "forensics-acquire",
+                "--deny-profile": "ForensicsIsolation", "--ssm-profile": "ForensicsSsmInstance",
+                "--document": "forensics-acquire",
                 "--agent-url": f"s3://{MODULES}/agent/forensics-agent",
                 "--agent-sha256": AGENT_SHA}, pairs)
             state["options"] = opts

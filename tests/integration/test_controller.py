@@ -263,7 +263,9 @@ def case_contain_only(moto):
     ec2 = moto.client("ec2")
     iid, role, allocation, deny = contained_instance(moto)
     groups_before = len(ec2.describe_security_groups()["SecurityGroups"])
-    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-7", "--deny-profile", deny],
+    # By name: the profile of that name in the account acted in.
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-7",
+                        "--deny-profile", deny.rsplit("/", 1)[1]],
                        env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
                        timeout=120)
     check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
@@ -668,7 +670,8 @@ def case_memory_values_refused(moto):
             (["--acquire-timeout", "1000000"], ("ExecutionTimeout",)),
             (["--evidence", "s3://forensics-evidence/cases'x/"], ("EvidencePrefix",)),
             (["--document", "a b"], ("--document",)),
-            (["--module-store", "/var/lib/modules/"], ("--module-store", "s3://"))):
+            (["--module-store", "/var/lib/modules/"], ("--module-store", "s3://")),
+            (["--deny-profile", "deny all"], ("--deny-profile",))):
         with FaultProxy(moto.endpoint) as proxy:
             p = respond(moto, iid, "--evidence", f"s3://{EVIDENCE}/cases/", *good, *args,
                         endpoint=proxy.endpoint)
