@@ -32,12 +32,16 @@
 #include <unistd.h>
 
 /*
- * Level 1: its 1.3 MiB of compressor state, against 3.5 MiB at level 3, is
- * host memory the capture itself overwrites (measured on the QEMU ground
- * truth: 99.3% against 98.9% identical pages), it is the fastest, and it
- * costs 2-4% in size.
+ * The compressor's state is host memory the capture itself overwrites: on a
+ * 512 MiB QEMU guest, level 1's 1.3 MiB against level 3's 3.5 MiB was 99.3%
+ * against 98.9% identical pages. Level 2 adds about 1 MiB to level 1, costs
+ * no speed on memory-like data (docs/PERFORMANCE.md) and is 4% smaller, no
+ * larger than gzip -6: that is the default from SMALL_RAM up, where that
+ * MiB is under 0.05% of what is captured, and level 1 below.
  */
-#define DEFAULT_LEVEL 1
+#define DEFAULT_LEVEL 2
+#define SMALL_RAM_LEVEL 1
+#define SMALL_RAM (2ULL << 30)
 #define MAX_THREADS 64
 /*
  * Every page the agent touches is a page of the host's free memory
@@ -95,7 +99,7 @@ static void usage(FILE *out)
 		"                        the first that works, in that order), or file (a padded image,\n"
 		"                        for tests and benchmarks)\n"
 		"      --source-path P   read the source from P instead of its usual device\n"
-		"  -l, --level N         zstd level 1-19 (default %d)\n"
+		"  -l, --level N         zstd level 1-19 (default %d; %d below %llu GiB of RAM)\n"
 		"  -t, --threads N       zstd worker threads (default: half the CPUs, at most 4)\n"
 		"      --no-compress     write plain LiME\n"
 		"      --chunk-size N    bytes per read, multiple of 4096 (default 256 KiB)\n"
@@ -124,8 +128,10 @@ static void usage(FILE *out)
 		"straight into the bucket (PREFIX/<hostname>-<UTC time>.lime.zst ...).\n"
 		"\n"
 		"Memory use is bounded whatever the size of RAM: one read chunk, a %u KiB hash\n"
-		"queue, and zstd's window and %u MiB jobs per worker thread.\n\n%s",
-		DEFAULT_LEVEL, ASYNC_DEPTH * ASYNC_BUFFER >> 10, SINK_ZSTD_JOB_SIZE >> 20, s3opts_help);
+		"queue, and zstd's window and %u MiB jobs per worker thread. Below %llu GiB of\n"
+		"RAM an S3 image defaults to 5 MiB parts, one in flight (10 MiB of buffers).\n\n%s",
+		DEFAULT_LEVEL, SMALL_RAM_LEVEL, SMALL_RAM >> 30, ASYNC_DEPTH * ASYNC_BUFFER >> 10,
+		SINK_ZSTD_JOB_SIZE >> 20, SMALL_RAM >> 30, s3opts_help);
 }
 
 static int default_threads(void)
@@ -220,7 +226,7 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 
 	s3opts_merge_longopts(longopts, all);
 	*o = (struct acquire_options){
-		.compress = true, .bundle = true, .level = DEFAULT_LEVEL,
+		.compress = true, .bundle = true, .level = 0,  /* by RAM size, once known */
 		.threads = default_threads(), .chunk_size = DEFAULT_CHUNK,
 		.iomem_path = "/proc/iomem",
 	};
@@ -514,6 +520,18 @@ static int open_destination(struct destination *d, const char *name, uint64_t ex
 			options.object.metadata_count = n;
 		}
 		options.expected_size = expected_size;
+		/*
+		 * Part buffers are host memory rewritten with compressed (so
+		 * incompressible) data all through the capture: the default 8 MiB
+		 * x (4 + 1) is 8% of a 512 MiB host. Below SMALL_RAM, unless told
+		 * otherwise, the smallest S3 allows, one in flight: 10 MiB.
+		 */
+		if (expected_size && expected_size < SMALL_RAM) {
+			if (!options.part_size)
+				options.part_size = S3_MIN_PART_SIZE;
+			if (!options.parts_in_flight)
+				options.parts_in_flight = 1;
+		}
 		*out = s3_upload_sink_new(&d->client, s3_key_of(d, name), &options, &ret);
 		return ret;
 	}
@@ -840,6 +858,8 @@ int acquire_main(int argc, char *argv[])
 		code = dest.s3 ? output_exit_code(&dest, ret) : EXIT_OUTPUT;
 		goto out;
 	}
+	if (!o.level)
+		o.level = range_list_total(&ram) < SMALL_RAM ? SMALL_RAM_LEVEL : DEFAULT_LEVEL;
 	ret = build_image_sinks(output, o.compress, o.level, o.threads, &sinks);
 	if (ret) {
 		log_error("zstd", "acquire: cannot set up compression: %s",

@@ -43,6 +43,7 @@ QEMU = os.path.join(REPO, "tests", "qemu")
 sys.path.insert(0, QEMU)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import groundtruth  # noqa: E402
+from test_capture_kcore import sha256_file  # noqa: E402
 from guest import Guest  # noqa: E402
 from s3env import MotoServer  # noqa: E402
 
@@ -150,12 +151,27 @@ def build_initrd(work, kernel_dir, script_text, extra):
     return initrd
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def run_flow(kernel_dir, initrd, mem, work, barrier, image_pattern, finish):
+    """Boot, release the idle guest, time from FLOW-START; when image_pattern
+    shows, freeze the guest for the hypervisor's copy of RAM (the pause is not
+    counted), then finish(guest) waits for the flow's end and returns the
+    monotonic time it ended. Returns (seconds, image match, console, dump)."""
+    dump = os.path.join(work, "pmem.bin")
+    with Guest(kernel_dir, initrd, mem_mib=mem, workdir=work) as guest:
+        guest.start()
+        barrier.wait_and_release(600)
+        guest.wait_for(r"FLOW-START", timeout=60)
+        start = time.monotonic()
+        image = guest.wait_for(image_pattern, timeout=3600,
+                               fail_pattern=r"INIT-FAIL|Kernel panic|FLOW-DONE")
+        image_at = time.monotonic()
+        guest.qmp.stop()
+        guest.qmp.pmemsave(dump, guest.mem_bytes)
+        guest.qmp.cont()
+        paused = time.monotonic() - image_at
+        end = finish(guest)
+        lines = list(guest.lines)
+    return end - paused - start, image, lines, dump
 
 
 def run_agent(s3, kernel_dir, release, mem, work):
@@ -167,24 +183,15 @@ def run_agent(s3, kernel_dir, release, mem, work):
             .replace("@PIN@", sha256_file(module)))
     initrd = build_initrd(work, kernel_dir, text,
                           ["%s:/modstore/%s/forensics_mem.ko" % (module, release)])
-    dump = os.path.join(work, "pmem.bin")
-    with Guest(kernel_dir, initrd, mem_mib=mem, workdir=work) as guest:
-        guest.start()
-        barrier.wait_and_release(600)
-        guest.wait_for(r"FLOW-START", timeout=60)
-        start = time.monotonic()
-        guest.wait_for(r'"event":"image"', timeout=1800,
-                       fail_pattern=r"INIT-FAIL|Kernel panic|FLOW-DONE")
-        image_at = time.monotonic()
-        guest.qmp.stop()
-        guest.qmp.pmemsave(dump, guest.mem_bytes)
-        guest.qmp.cont()
-        paused = time.monotonic() - image_at
-        done = guest.wait_for(r"FLOW-DONE rc=(\d+)", timeout=900)
-        end = time.monotonic() - paused
-        lines = list(guest.lines)
-    if int(done.group(1)) != 0:
-        raise RuntimeError("agent exited %s: %s" % (done.group(1), lines[-10:]))
+    done = []
+
+    def finish(guest):
+        done.append(guest.wait_for(r"FLOW-DONE rc=(\d+)", timeout=900))
+        return time.monotonic()
+    seconds, _, lines, dump = run_flow(kernel_dir, initrd, mem, work, barrier,
+                                       r'"event":"image"', finish)
+    if int(done[0].group(1)) != 0:
+        raise RuntimeError("agent exited %s: %s" % (done[0].group(1), lines[-10:]))
     manifest = None
     for line in lines:
         if '"event":"manifest"' in line:
@@ -196,8 +203,9 @@ def run_agent(s3, kernel_dir, release, mem, work):
     if sha256_file(image) != manifest["image"]["sha256_compressed"]:
         raise RuntimeError("stored object does not match the agent's manifest")
     report = groundtruth.compare(image, dump, lines)
-    return {"flow": "agent: forensics_mem, SHA-256 + zstd -1, multipart PUT",
-            "seconds": end - start, "stored": os.path.getsize(image),
+    return {"flow": "agent: forensics_mem, SHA-256 + zstd -%d, multipart PUT"
+                    % manifest["image"]["zstd_level"],
+            "seconds": seconds, "stored": os.path.getsize(image),
             "ram": manifest["image"]["ram_bytes"],
             "identical": report["identical_fraction"],
             "hashes": "sha256 (stream and object), per-part SHA-256 checked by S3"}
@@ -213,27 +221,19 @@ def run_reference(s3, kernel_dir, release, mem, work):
     text = (REFERENCE_SCRIPT.replace("@BARRIER@", str(barrier.port))
             .replace("@DATA@", str(upload.port)))
     initrd = build_initrd(work, kernel_dir, text, ["%s:/lime.ko" % lime])
-    dump = os.path.join(work, "pmem.bin")
-    with Guest(kernel_dir, initrd, mem_mib=mem, workdir=work) as guest:
-        guest.start()
-        barrier.wait_and_release(600)
-        guest.wait_for(r"FLOW-START", timeout=60)
-        start = time.monotonic()
-        lime_done = guest.wait_for(r"LIME-DONE rc=(\d+)", timeout=3600,
-                                   fail_pattern=r"INIT-FAIL|Kernel panic|FLOW-DONE")
-        image_at = time.monotonic()
-        guest.qmp.stop()
-        guest.qmp.pmemsave(dump, guest.mem_bytes)
-        guest.qmp.cont()
-        paused = time.monotonic() - image_at
-        hashes = guest.wait_for(r"HASHES sha256=(\w+) md5=(\w+)", timeout=1800)
+    found = []
+
+    def finish(guest):
+        found.append(guest.wait_for(r"HASHES sha256=(\w+) md5=(\w+)", timeout=1800))
         hashed_at = time.monotonic()
         guest.wait_for(r"FLOW-DONE rc=0", timeout=60)
         upload.thread.join(1800)
         if upload.done_at is None:
             raise RuntimeError("aws s3 cp did not finish")
-        end = max(upload.done_at, hashed_at) - paused
-        lines = list(guest.lines)
+        return max(upload.done_at, hashed_at)
+    seconds, lime_done, lines, dump = run_flow(kernel_dir, initrd, mem, work, barrier,
+                                               r"LIME-DONE rc=(\d+)", finish)
+    hashes = found[0]
     if int(lime_done.group(1)) != 0 or upload.rc != 0:
         raise RuntimeError("reference flow failed: insmod %s, aws %s %s"
                            % (lime_done.group(1), upload.rc, upload.stderr[-300:]))
@@ -246,7 +246,7 @@ def run_reference(s3, kernel_dir, release, mem, work):
     del plain
     report = groundtruth.compare(image, dump, lines)
     return {"flow": "reference: LiME tcp | tee (gzip -6 | aws s3 cp) (md5sum) | sha256sum",
-            "seconds": end - start, "stored": os.path.getsize(image),
+            "seconds": seconds, "stored": os.path.getsize(image),
             "ram": report["captured_bytes"], "identical": report["identical_fraction"],
             "hashes": "sha256 + md5 of the stream in the guest, none on the object"}
 

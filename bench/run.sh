@@ -64,7 +64,7 @@ run "forensics-agent -l 2 -t $(nproc)" "$repeats" "${agent_run[@]}" --level 2 --
 run "zstd -2 -T0 alone" "$repeats" zstd -q -2 -T0 "$corpus" -o "$out/result"
 run "forensics-agent -l 3 -t $(nproc)" "$repeats" "${agent_run[@]}" --level 3 --threads "$(nproc)"
 run "zstd -3 -T0 alone" "$repeats" zstd -q -3 -T0 "$corpus" -o "$out/result"
-run "forensics-agent defaults (-l 1, half the CPUs)" "$repeats" "${agent_run[@]}"
+run "forensics-agent defaults (-l 2 from 2 GiB, half the CPUs)" "$repeats" "${agent_run[@]}"
 run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
 # The reference deployment hashes and compresses in three processes that
 # each read the whole stream. time(1) cannot see the CPU of the process
