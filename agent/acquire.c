@@ -624,8 +624,11 @@ static int write_bundle(struct destination *d, const char *path, json_object *ma
 			json_object_object_add(bundle, "s3", where);
 		}
 		json_object_object_add(manifest, "bundle", bundle);
-	} else if (d->s3) {
-		log_warn("bundle", "bundle upload: %s", output_error(d, file, ret));
+	} else {
+		/* Its file list went nowhere: the manifest says bundle null. */
+		json_object_put(files);
+		if (d->s3)
+			log_warn("bundle", "bundle upload: %s", output_error(d, file, ret));
 	}
 	sink_destroy(zstd);
 	return ret;
