@@ -303,7 +303,10 @@ class MotoServer:
         self.access_key = key["AccessKeyId"]
         self.secret_key = key["SecretAccessKey"]
         self._clients.clear()
-        # The free actions are spent: a wrong secret must now be refused.
+        self.check_signatures()
+
+    def check_signatures(self):
+        """The free actions are spent: a wrong secret must now be refused."""
         sts = self.client("sts", secret_key="not-the-secret")
         try:
             sts.get_caller_identity()
