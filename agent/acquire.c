@@ -46,10 +46,17 @@
 /*
  * Every page the agent touches is a page of the host's free memory
  * overwritten while it is being captured: keep the working set small.
- * 8 x 256 KiB lets hashing run beside compression without stalls.
+ * Two queues of 256 KiB buffers, one before the digest of the LiME stream
+ * and one after zstd (the digest of the stored bytes and the output), let
+ * both digests run beside compression without stalling the thread that
+ * feeds it. The first is deeper: its digest reads every byte of RAM, and
+ * when it falls behind the reader stops and zstd's workers run dry (two
+ * CPUs, three workers, level 1: with 8 buffers the CPUs stood idle 13% of
+ * the time, with 16 buffers 9%).
  */
 #define ASYNC_BUFFER (256u << 10)
-#define ASYNC_DEPTH 8
+#define HASH_QUEUE_DEPTH 16
+#define OUTPUT_QUEUE_DEPTH 8
 #define DEFAULT_CHUNK (256u << 10)
 #define BUNDLE_SUFFIX ".bundle.tar.zst"
 
@@ -127,10 +134,12 @@ static void usage(FILE *out)
 		"With --output s3://BUCKET/PREFIX/ the image, manifest and bundle stream\n"
 		"straight into the bucket (PREFIX/<hostname>-<UTC time>.lime.zst ...).\n"
 		"\n"
-		"Memory use is bounded whatever the size of RAM: one read chunk, a %u KiB hash\n"
-		"queue, and zstd's window and %u MiB jobs per worker thread. Below %llu GiB of\n"
-		"RAM an S3 image defaults to 5 MiB parts, one in flight (10 MiB of buffers).\n\n%s",
-		DEFAULT_LEVEL, SMALL_RAM_LEVEL, SMALL_RAM >> 30, ASYNC_DEPTH * ASYNC_BUFFER >> 10,
+		"Memory use is bounded whatever the size of RAM: one read chunk, a %u KiB\n"
+		"queue before the digest and a %u KiB one after zstd, and zstd's window and\n"
+		"%u MiB jobs per worker thread. Below %llu GiB of RAM an S3 image defaults to\n"
+		"5 MiB parts, one in flight (10 MiB of buffers).\n\n%s",
+		DEFAULT_LEVEL, SMALL_RAM_LEVEL, SMALL_RAM >> 30, HASH_QUEUE_DEPTH * ASYNC_BUFFER >> 10,
+		OUTPUT_QUEUE_DEPTH * ASYNC_BUFFER >> 10,
 		SINK_ZSTD_JOB_SIZE >> 20, SMALL_RAM >> 30, s3opts_help);
 }
 
@@ -413,9 +422,13 @@ struct image_sinks {
 };
 
 /*
- * capture -> tee(async(sha256), [zstd ->] tee(sha256, output)). With no
- * worker threads (one CPU) the hash runs inline: a thread would buy no
- * parallelism and its queue would only overwrite more of the host's memory.
+ * capture -> tee(async(sha256), [zstd -> async(] tee(sha256, output)[)]).
+ * The thread that reads memory also feeds zstd, which writes its output
+ * in order from that same thread: hashing and writing the stored bytes
+ * there would leave zstd's workers without input while they run, so they
+ * get a thread of their own. With no worker threads (one CPU) both digests
+ * run inline: a thread would buy no parallelism and its queue would only
+ * overwrite more of the host's memory.
  */
 static int build_image_sinks(struct sink *output, bool compress, int level, int threads,
 			     struct image_sinks *s)
@@ -429,7 +442,7 @@ static int build_image_sinks(struct sink *output, bool compress, int level, int 
 	if (!s->raw_hash)
 		goto nomem;
 	if (threads > 0) {
-		raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, ASYNC_DEPTH, &ret);
+		raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, HASH_QUEUE_DEPTH, &ret);
 		if (!raw_async) {
 			sink_destroy(output);
 			return ret;
@@ -452,6 +465,14 @@ static int build_image_sinks(struct sink *output, bool compress, int level, int 
 			sink_destroy(s->compressed_hash);
 			sink_destroy(raw_async);
 			goto nomem;
+		}
+		if (threads > 0) {
+			compressed_tee = sink_async_new(compressed_tee, ASYNC_BUFFER, OUTPUT_QUEUE_DEPTH,
+							&ret);
+			if (!compressed_tee) {
+				sink_destroy(raw_async);
+				return ret;
+			}
 		}
 		zstd = sink_zstd_new(compressed_tee, level, threads, &ret);
 		if (!zstd) {

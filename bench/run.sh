@@ -27,51 +27,92 @@ export AWS_EC2_METADATA_DISABLED=true
 # Warm the page cache so every contender reads from memory, as from RAM.
 cat "$corpus" > /dev/null
 
-# run NAME REPEATS COMMAND...: the command writes its result to $out/result.
-# This machine's neighbours make single timings swing by 10-20%: report the
-# run with the median wall time.
-run() {
-	local name=$1 repeats=$2 stats samples
-	shift 2
-	samples=$(mktemp)
-	for _ in $(seq "$repeats"); do
-		rm -f "$out"/result*
-		stats=$(mktemp)
-		/usr/bin/time -f "%e %U %S %M" -o "$stats" "$@" 2>/dev/null
-		echo "$(cat "$stats") $(stat -c %s "$out/result")" >> "$samples"
-		rm -f "$stats"
-	done
-	sort -n "$samples" | awk -v n="$name" -v m="$mib" -v k="$repeats" '
+# sample FILE COMMAND...: one timed run of a command that writes its result
+# to $out/result; appends "wall user sys maxrss_kib bytes" to FILE.
+sample() {
+	local file=$1
+	shift
+	rm -f "$out"/result*
+	/usr/bin/time -f "%e %U %S %M" -o "$out/stats" "$@" 2>/dev/null
+	echo "$(cat "$out/stats") $(stat -c %s "$out/result")" >> "$file"
+}
+
+# row NAME FILE: the table row of the sample with the median wall time.
+# This machine's neighbours make single timings swing by 10-20%.
+row() {
+	sort -n "$2" | awk -v n="$1" -v m="$mib" '
 		{ row[NR] = $0 }
 		END {
-			split(row[int((k + 1) / 2)], f, " ")
+			split(row[int((NR + 1) / 2)], f, " ")
 			printf "| %-46s | %7.1f | %6.2f | %6.2f | %11d | %6.1f |\n",
 			       n, m * 1.048576 / f[1], f[1], (f[2] + f[3]) / (m / 1024), f[5], f[4] / 1024
 		}'
+}
+
+# run NAME REPEATS COMMAND...
+run() {
+	local name=$1 repeats=$2 samples
+	shift 2
+	samples=$(mktemp)
+	for _ in $(seq "$repeats"); do
+		sample "$samples" "$@"
+	done
+	row "$name" "$samples"
 	rm -f "$samples"
+}
+
+# pair LEVEL AGENT_THREADS ZSTD_THREADS: the agent and zstd alone at one
+# level, alternately, so a neighbour's burst slows both sides of a pair
+# rather than all runs of one. Prints both rows; keeps each pair's ratio of
+# throughputs (zstd's wall time over the agent's) for the ratio table.
+pair() {
+	local level=$1 threads=$2 zstd_threads=$3 agent_samples zstd_samples
+	agent_samples=$(mktemp)
+	zstd_samples=$(mktemp)
+	for _ in $(seq "$repeats"); do
+		sample "$agent_samples" "${agent_run[@]}" --level "$level" --threads "$threads"
+		sample "$zstd_samples" zstd -q "-$level" "-T$zstd_threads" "$corpus" -o "$out/result"
+	done
+	row "forensics-agent -l $level -t $threads" "$agent_samples"
+	row "zstd -$level -T$zstd_threads alone" "$zstd_samples"
+	paste -d ' ' "$zstd_samples" "$agent_samples" | awk '{ print $1 / $6 }' | sort -n |
+		awk -v l="$level" -v t="$threads" -v z="$zstd_threads" '
+			{ r[NR] = $1 }
+			END {
+				printf "| %d | %d | -T%d | %.0f%% | %.0f%% | %.0f%% |\n",
+				       l, t, z, 100 * r[int((NR + 1) / 2)], 100 * r[1], 100 * r[NR]
+			}' >> "$out/ratios"
+	rm -f "$agent_samples" "$zstd_samples"
 }
 
 agent_run=("$agent" acquire --source file --source-path "$corpus" --iomem "$corpus.iomem"
 	   --no-bundle --log-format json --output "$out/result")
+cpus=$(nproc)
 
-echo "corpus: $mib MiB of $(basename "$corpus"), $(nproc) CPUs, kernel $(uname -r)"
+echo "corpus: $mib MiB of $(basename "$corpus"), $cpus CPUs, kernel $(uname -r)"
 echo
 echo "| pipeline | MB/s | wall s | CPU s/GiB | output bytes | peak RSS MiB |"
 echo "|---|---:|---:|---:|---:|---:|"
-run "forensics-agent -l 1 -t $(nproc) (2× SHA-256 + zstd)" "$repeats" "${agent_run[@]}" --level 1 --threads "$(nproc)"
-run "zstd -1 -T0 alone" "$repeats" zstd -q -1 -T0 "$corpus" -o "$out/result"
-run "forensics-agent -l 2 -t $(nproc)" "$repeats" "${agent_run[@]}" --level 2 --threads "$(nproc)"
-run "zstd -2 -T0 alone" "$repeats" zstd -q -2 -T0 "$corpus" -o "$out/result"
-run "forensics-agent -l 3 -t $(nproc)" "$repeats" "${agent_run[@]}" --level 3 --threads "$(nproc)"
-run "zstd -3 -T0 alone" "$repeats" zstd -q -3 -T0 "$corpus" -o "$out/result"
+# zstd -T0 runs one worker per physical core: the agent with as many.
+pair 1 "$cpus" 0
+pair 2 "$cpus" 0
+pair 3 "$cpus" 0
+# One compression worker each: the agent's digests have a core of their own.
+pair 2 1 1
 run "forensics-agent defaults (-l 2 from 2 GiB, half the CPUs)" "$repeats" "${agent_run[@]}"
 run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
 # The reference deployment hashes and compresses in three processes that
 # each read the whole stream. time(1) cannot see the CPU of the process
 # substitutions, so its CPU column undercounts: gzip alone is the floor.
-run "reference: tee >(gzip) >(md5sum) | sha256sum" 1 bash -c '
+run "reference: tee >(gzip) >(md5sum) \\| sha256sum" 1 bash -c '
 	tee >(gzip > "$2") >(md5sum > "$2.md5") < "$1" | sha256sum > "$2.sha256"
 	wait' _ "$corpus" "$out/result"
+echo
+echo "Agent throughput as a share of zstd's, per alternating pair ($repeats pairs):"
+echo
+echo "| level | agent -t | zstd | median | lowest | highest |"
+echo "|---:|---:|---|---:|---:|---:|"
+cat "$out/ratios"
 
 # The eBPF memory source alone: raw reads of live RAM through the direct
 # map (BPF_PROG_TEST_RUN + copy out of the mmap'ed map) per read size, no

@@ -394,6 +394,7 @@ struct async_sink {
 	unsigned int filling;  /* buffer the producer writes into */
 	size_t fill;
 	bool closing;
+	bool abandoned;        /* destroyed unfinished: queued buffers are dropped */
 	int worker_error;
 };
 
@@ -404,6 +405,7 @@ static void *async_worker(void *arg)
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
 		struct async_buffer *b;
+		bool drop;
 		int ret;
 
 		while (!a->queued && !a->closing)
@@ -411,8 +413,9 @@ static void *async_worker(void *arg)
 		if (!a->queued)
 			break;
 		b = &a->ring[a->head];
+		drop = a->worker_error || a->abandoned;
 		pthread_mutex_unlock(&a->lock);
-		ret = a->worker_error ? 0 : sink_write(a->downstream, b->data, b->len);
+		ret = drop ? 0 : sink_write(a->downstream, b->data, b->len);
 		pthread_mutex_lock(&a->lock);
 		if (ret && !a->worker_error)
 			a->worker_error = ret;
@@ -513,6 +516,13 @@ static void async_destroy(struct sink *s)
 {
 	struct async_sink *a = (struct async_sink *)s;
 
+	/*
+	 * Destroyed before it finished: what is still queued would only delay
+	 * the abort behind it (an upload waiting for a free part, say).
+	 */
+	pthread_mutex_lock(&a->lock);
+	a->abandoned = true;
+	pthread_mutex_unlock(&a->lock);
 	async_stop(a);
 	if (a->ring) {
 		for (unsigned int i = 0; i < a->depth; i++)

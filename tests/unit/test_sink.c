@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -100,6 +101,53 @@ static void memory_destroy(struct sink *s)
 	free(m);
 }
 
+/* Bytes a slow sink took before it was destroyed: it outlives the sink. */
+static size_t slow_delivered;
+
+static int slow_write(struct sink *s, const void *buf, size_t len)
+{
+	usleep(200 * 1000);
+	slow_delivered += len;
+	return 0;
+}
+
+static void slow_destroy(struct sink *s)
+{
+	free(s);
+}
+
+/*
+ * An async sink destroyed unfinished (an error or a signal upstream) drops
+ * what is queued: the abort behind it must not wait for an upload of bytes
+ * nobody will keep. Finished, it delivers everything.
+ */
+static void test_async_destroy_drops_queue(void **state)
+{
+	static const struct { bool finish; size_t want_min, want_max; } cases[] = {
+		{ false, 0, 4096 },
+		{ true, 3 * 4096, 3 * 4096 },
+	};
+	static unsigned char block[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sink *slow = calloc(1, sizeof(*slow));
+		struct sink *async;
+		int err = 0;
+
+		slow->write = slow_write;
+		slow->destroy = slow_destroy;
+		slow_delivered = 0;
+		async = sink_async_new(slow, sizeof(block), 4, &err);
+		assert_non_null(async);
+		for (int b = 0; b < 3; b++)
+			assert_int_equal(sink_write(async, block, sizeof(block)), 0);
+		if (cases[i].finish)
+			assert_int_equal(sink_finish(async), 0);
+		sink_destroy(async);
+		assert_in_range(slow_delivered, cases[i].want_min, cases[i].want_max);
+	}
+}
+
 static void test_zstd_round_trip(void **state)
 {
 	static const int threads[] = { 0, 1, 2 };
@@ -173,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_async_hash_matches),
+		cmocka_unit_test(test_async_destroy_drops_queue),
 		cmocka_unit_test(test_zstd_round_trip),
 		cmocka_unit_test(test_file_sink),
 	};
