@@ -93,11 +93,15 @@ echo "corpus: $mib MiB of $(basename "$corpus"), $cpus CPUs, kernel $(uname -r)"
 echo
 echo "| pipeline | MB/s | wall s | CPU s/GiB | output bytes | peak RSS MiB |"
 echo "|---|---:|---:|---:|---:|---:|"
-# zstd -T0 runs one worker per physical core: the agent with as many.
-pair 1 "$cpus" 0
-pair 2 "$cpus" 0
-pair 3 "$cpus" 0
-# One compression worker each: the agent's digests have a core of their own.
+# zstd -T0 runs one worker per physical core. The agent runs one more: zstd
+# writes its output in order, and while the oldest job is still running a
+# spare job keeps the other CPUs busy (zstd gets the same count in a pair).
+workers=$((cpus + 1))
+pair 1 "$workers" 0
+pair 2 "$workers" 0
+pair 3 "$workers" 0
+pair 1 "$workers" "$workers"
+# One compression worker each: the agent's digests have a CPU of their own.
 pair 2 1 1
 run "forensics-agent defaults (-l 2 from 2 GiB, half the CPUs)" "$repeats" "${agent_run[@]}"
 run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
