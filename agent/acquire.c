@@ -52,7 +52,7 @@
  * feeds it. The first is deeper: its digest reads every byte of RAM, and
  * when it falls behind the reader stops and zstd's workers run dry (two
  * CPUs, three workers, level 1: with 8 buffers the CPUs stood idle 13% of
- * the time, with 16 buffers 9%).
+ * the time, with 16 buffers 9-11% over repeated runs).
  */
 #define ASYNC_BUFFER (256u << 10)
 #define HASH_QUEUE_DEPTH 16

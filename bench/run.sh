@@ -103,7 +103,7 @@ pair 3 "$workers" 0
 pair 1 "$workers" "$workers"
 # One compression worker each: the agent's digests have a CPU of their own.
 pair 2 1 1
-run "forensics-agent defaults (-l 2 from 2 GiB, half the CPUs)" "$repeats" "${agent_run[@]}"
+run "forensics-agent defaults (level by RAM size, half the CPUs)" "$repeats" "${agent_run[@]}"
 run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
 # The reference deployment hashes and compresses in three processes that
 # each read the whole stream. time(1) cannot see the CPU of the process
