@@ -95,7 +95,7 @@ echo "| pipeline | MB/s | wall s | CPU s/GiB | output bytes | peak RSS MiB |"
 echo "|---|---:|---:|---:|---:|---:|"
 # zstd -T0 runs one worker per physical core. The agent runs one more: zstd
 # writes its output in order, and while the oldest job is still running a
-# spare job keeps the other CPUs busy (zstd gets the same count in a pair).
+# spare job keeps the other CPUs busy (one pair gives zstd as many).
 workers=$((cpus + 1))
 pair 1 "$workers" 0
 pair 2 "$workers" 0
