@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <expat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,17 +16,6 @@ struct xml_status {
 };
 
 /* Internal DTD subsets and entity declarations have no place in an S3 answer. */
-/* The root element's local name, cut to fit. */
-static void copy_root(char *root, size_t size, const char *local)
-{
-	size_t n = strlen(local);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(root, local, n);
-	root[n] = '\0';
-}
-
 static void XMLCALL refuse_entity_decl(void *data, const XML_Char *entity_name,
 				       int is_parameter_entity, const XML_Char *value,
 				       int value_length, const XML_Char *base,
@@ -118,7 +108,8 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 		return;
 	}
 	if (st->depth == 1) {
-		copy_root(st->out->root, sizeof(st->out->root), local);
+		/* The root element's local name, cut to fit. */
+		snprintf(st->out->root, sizeof(st->out->root), "%s", local);
 		return;
 	}
 	if (st->depth == 2) {
@@ -231,7 +222,8 @@ static void XMLCALL list_start(void *data, const XML_Char *name, const XML_Char 
 		return;
 	}
 	if (st->depth == 1) {
-		copy_root(st->out->root, sizeof(st->out->root), local);
+		/* The root element's local name, cut to fit. */
+		snprintf(st->out->root, sizeof(st->out->root), "%s", local);
 		return;
 	}
 	if (st->depth == 2 && (!strcmp(local, "Contents") || !strcmp(local, "Upload"))) {
