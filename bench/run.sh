@@ -119,8 +119,8 @@ pair 1 "$workers" "$workers"
 pair 2 1 1
 run "forensics-agent defaults (level by RAM size, half the CPUs)" "$repeats" "${agent_run[@]}"
 run "gzip -6 alone" 1 bash -c 'gzip -6 -c "$1" > "$2"' _ "$corpus" "$out/result"
-# One SHA-256 of the stream, the larger of the agent's two digests: the CPU
-# the agent spends beyond zstd's, at the speed this CPU's SHA-256 allows.
+# One SHA-256 of the stream, the larger of the agent's two digests: most of
+# the CPU the agent spends beyond zstd's, at the speed this CPU allows.
 run "openssl dgst -sha256 alone (one digest)" "$repeats" openssl dgst -sha256 -out "$out/result" "$corpus"
 # The reference deployment hashes and compresses in three processes that
 # each read the whole stream. time(1) cannot see the CPU of the process
