@@ -88,14 +88,14 @@ pair() {
 	paste -d ' ' "$zstd_samples" "$agent_samples" | awk -v n="$cpus" '{
 		print $1 / $6, ($7 + $8) / ($6 * n), ($2 + $3) / ($1 * n), $1 * n / ($7 + $8)
 	}' > "$pairs"
-	sort -g "$pairs" | awk -v l="$level" -v t="$threads" -v z="$zstd_threads" \
+	awk -v l="$level" -v t="$threads" -v z="$zstd_threads" -v r="$(median "$pairs" 1)" \
 		-v au="$(median "$pairs" 2)" -v zu="$(median "$pairs" 3)" -v c="$(median "$pairs" 4)" '
-		{ r[NR] = $1 }
+		NR == 1 || $1 < low { low = $1 }
+		NR == 1 || $1 > high { high = $1 }
 		END {
 			printf "| %d | %d | -T%d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n",
-			       l, t, z, 100 * r[int((NR + 1) / 2)], 100 * r[1], 100 * r[NR],
-			       100 * au, 100 * zu, 100 * c
-		}' >> "$out/ratios"
+			       l, t, z, 100 * r, 100 * low, 100 * high, 100 * au, 100 * zu, 100 * c
+		}' "$pairs" >> "$out/ratios"
 	rm -f "$agent_samples" "$zstd_samples" "$pairs"
 }
 
