@@ -29,16 +29,29 @@ command -v dpkg-source >/dev/null || apt-get install -y --no-install-recommends 
 if [ -z "$(find "$cache/lists" -maxdepth 1 -name '*Sources*' -mtime -1 2>/dev/null)" ]; then
 	apt-get "${apt_opts[@]}" -qq update >&2
 fi
-version=$(apt-cache "${apt_opts[@]}" showsrc "$pkg" |
-	  awk '/^Version:/ {print $2}' | sort -V | tail -n 1)
-[ -n "$version" ] || { echo "fetch-debian-source: no source package $pkg" >&2; exit 1; }
-dest="$cache/src/$pkg-$version"
-if [ ! -f "$dest/.unpacked" ]; then
+# The newest version first; a suite can list a source whose files its pool
+# does not serve (bookworm-security answers 404 for some), so fall back to
+# the next version instead of failing the build.
+versions=$(apt-cache "${apt_opts[@]}" showsrc "$pkg" |
+	   awk '/^Version:/ {print $2}' | sort -uVr)
+[ -n "$versions" ] || { echo "fetch-debian-source: no source package $pkg" >&2; exit 1; }
+dest=
+for version in $versions; do
+	if [ -f "$cache/src/$pkg-$version/.unpacked" ]; then
+		dest="$cache/src/$pkg-$version"
+		break
+	fi
 	work=$(mktemp -d "$cache/src/.fetch.XXXXXX")
-	(cd "$work" && apt-get "${apt_opts[@]}" -qq source --download-only "$pkg=$version" >&2)
-	rm -rf "$dest"
-	dpkg-source -x --no-check "$work"/*.dsc "$dest" >&2
+	if (cd "$work" && apt-get "${apt_opts[@]}" -qq source --download-only "$pkg=$version" >&2); then
+		dest="$cache/src/$pkg-$version"
+		rm -rf "$dest"
+		dpkg-source -x --no-check "$work"/*.dsc "$dest" >&2
+		rm -rf "$work"
+		touch "$dest/.unpacked"
+		break
+	fi
 	rm -rf "$work"
-	touch "$dest/.unpacked"
-fi
+	echo "fetch-debian-source: $pkg $version could not be downloaded; trying the next version" >&2
+done
+[ -n "$dest" ] || { echo "fetch-debian-source: no version of $pkg could be downloaded: $(echo $versions)" >&2; exit 1; }
 echo "$dest"
