@@ -19,19 +19,33 @@ CURL_DIR := $(BUILD)/curl/install
 ZSTD_LIB := $(ZSTD_DIR)/lib/libzstd.a
 CURL_LIB := $(CURL_DIR)/lib/libcurl.a
 # Our static zstd and curl headers come first so they match the archives.
-CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Iagent -Iuploader -Iebpf -I$(BUILD)/ebpf
+# Libraries are included by folder ("base/log.h", "aws/s3.h"), so a file's
+# includes say which layer it reaches into (scripts/check-layers.sh).
+CPPFLAGS += -I$(ZSTD_DIR)/include -I$(CURL_DIR)/include -Ilib -Iebpf -I$(BUILD)/ebpf
 
+# The layers, each a static library that depends only on those below it:
+#   lib/base      logging, errors, time, encodings, sinks, JSON helpers
+#   lib/aws       one AWS client: HTTP, SigV4, credentials, S3, Query/JSON APIs
+#   lib/capture   memory sources, LiME, the capture loop, the image reader
+#                 (with ebpf/'s loader)
+#   lib/response  the controller's orchestration: preserve, snapshot, contain
+# and two programs on top: agent/ and controller/.
 # ebpf/x.c loads ebpf/x.bpf.c through its generated skeleton (x.skel.h),
 # which embeds the BPF object: the agent ships nothing beside itself.
 EBPF_SRCS := $(filter-out %.bpf.c,$(wildcard ebpf/*.c))
-LIB_SRCS := $(wildcard agent/lib/*.c) $(EBPF_SRCS)
-UPLOADER_SRCS := $(wildcard uploader/*.c)
-AGENT_SRCS := $(filter-out $(LIB_SRCS),$(wildcard agent/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-UPLOADER_OBJS := $(UPLOADER_SRCS:%.c=$(BUILD)/obj/%.o)
-AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o)
+BASE_SRCS := $(wildcard lib/base/*.c)
+AWS_SRCS := $(wildcard lib/aws/*.c)
+CAPTURE_SRCS := $(wildcard lib/capture/*.c) $(EBPF_SRCS)
+RESPONSE_SRCS := $(wildcard lib/response/*.c)
+AGENT_SRCS := $(wildcard agent/*.c)
+LIB_SRCS := $(BASE_SRCS) $(AWS_SRCS) $(CAPTURE_SRCS) $(RESPONSE_SRCS)
+LIBBASE := $(BUILD)/libbase.a
+LIBAWS := $(BUILD)/libaws.a
 LIBCAPTURE := $(BUILD)/libcapture.a
-LIBUPLOADER := $(BUILD)/libuploader.a
+LIBRESPONSE := $(BUILD)/libresponse.a
+# Link order: higher layers first.
+LIBS_ALL := $(LIBRESPONSE) $(LIBCAPTURE) $(LIBAWS) $(LIBBASE)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o)
 
 # The agent runs inside initramfs images and on hosts whose libraries we
 # cannot know: link everything statically. Debian's libzstd.a has no worker
@@ -62,7 +76,6 @@ override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 AGENT := $(BUILD)/forensics-agent
-# The controller: uploader/'s HTTP, SigV4 and credentials, the agent's log.
 CONTROLLER_SRCS := $(wildcard controller/*.c)
 CONTROLLER_OBJS := $(CONTROLLER_SRCS:%.c=$(BUILD)/obj/%.o)
 CONTROLLER := $(BUILD)/forensics-controller
@@ -108,37 +121,37 @@ $(BUILD)/ebpf/%.skel.h: $(BUILD)/ebpf/%.bpf.o
 $(EBPF_SRCS:%.c=$(BUILD)/obj/%.o): $(BUILD)/obj/%.o: $(BUILD)/%.skel.h
 .SECONDARY: $(EBPF_SRCS:ebpf/%.c=$(BUILD)/ebpf/%.bpf.o)
 
-$(LIBCAPTURE): $(LIB_OBJS)
+$(LIBBASE): $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+$(LIBAWS): $(AWS_SRCS:%.c=$(BUILD)/obj/%.o)
+$(LIBCAPTURE): $(CAPTURE_SRCS:%.c=$(BUILD)/obj/%.o)
+$(LIBRESPONSE): $(RESPONSE_SRCS:%.c=$(BUILD)/obj/%.o)
+$(LIBS_ALL):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIBUPLOADER): $(UPLOADER_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+$(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBAWS) $(LIBBASE)
+	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBCAPTURE) $(LIBAWS) $(LIBBASE) \
+		$(STATIC_LIBS)
 
-$(AGENT): $(AGENT_OBJS) $(LIBCAPTURE) $(LIBUPLOADER)
-	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(AGENT_OBJS) $(LIBUPLOADER) $(LIBCAPTURE) $(STATIC_LIBS)
-
-$(CONTROLLER): $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBCAPTURE) $(LIBUPLOADER)
-	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(CONTROLLER_OBJS) $(BUILD)/obj/agent/log.o $(LIBUPLOADER) \
-		$(LIBCAPTURE) $(STATIC_LIBS)
+$(CONTROLLER): $(CONTROLLER_OBJS) $(LIBS_ALL)
+	$(CC) $(LDSTATIC) $(LDFLAGS) -o $@ $(CONTROLLER_OBJS) $(LIBS_ALL) $(STATIC_LIBS)
 
 # ---- tests ----
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBCAPTURE) $(LIBUPLOADER) $(CONTROLLER_SRCS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) -lcmocka \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBS_ALL) -lcmocka \
 		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 
 # Small drivers that let python tests (against botocore, fake servers) call
 # library code directly.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
-$(BUILD)/tools/%: tests/tools/%.c $(LIBCAPTURE) $(LIBUPLOADER) $(CONTROLLER_SRCS)
+$(BUILD)/tools/%: tests/tools/%.c $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iagent/lib $(CFLAGS) -o $@ $< $(LIBUPLOADER) $(LIBCAPTURE) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBS_ALL) \
 		$(CURL_LINK) -lexpat -ljson-c $(ZSTD_LIB) -llzma $(BPF_LIBS) -lcrypto -lpthread
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
@@ -147,10 +160,10 @@ unit: $(UNIT_BINS) $(TOOL_BINS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(UPLOADER_SRCS) $(CONTROLLER_SRCS) $(EBPF_SKELS) | $(DEPS_LIBS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*/*.h) $(EBPF_SKELS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) -Iagent/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
-		$(UPLOADER_SRCS) $(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c $(BPF_LIBS) -lcrypto -lpthread
+	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+		$(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c $(BPF_LIBS) -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
 
@@ -207,4 +220,4 @@ lambda-zip: controller
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(UPLOADER_OBJS:.o=.d) $(AGENT_OBJS:.o=.d) $(CONTROLLER_OBJS:.o=.d)
+-include $(LIB_SRCS:%.c=$(BUILD)/obj/%.d) $(AGENT_OBJS:.o=.d) $(CONTROLLER_OBJS:.o=.d)

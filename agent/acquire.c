@@ -4,20 +4,20 @@
  * compressing on the fly, with a manifest and an analysis bundle beside it.
  */
 #include "bundle.h"
-#include "exitcodes.h"
+#include "base/exitcodes.h"
 #include "hostinfo.h"
-#include "log.h"
+#include "base/log.h"
 #include "manifest.h"
 #include "modsource.h"
 #include "s3opts.h"
 #include "subcommands.h"
-#include "lib/capture.h"
-#include "lib/iomem.h"
-#include "lib/lime.h"
-#include "lib/sink.h"
-#include "lib/source.h"
-#include "lib/stream_capture.h"
-#include "lib/util.h"
+#include "capture/capture.h"
+#include "capture/iomem.h"
+#include "capture/lime.h"
+#include "base/sink.h"
+#include "capture/source.h"
+#include "capture/stream_capture.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <getopt.h>

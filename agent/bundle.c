@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bundle.h"
-#include "lib/tar.h"
-#include "lib/util.h"
+#include "base/tar.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <openssl/sha.h>

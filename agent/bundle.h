@@ -6,7 +6,7 @@
 #ifndef FORENSICS_BUNDLE_H
 #define FORENSICS_BUNDLE_H
 
-#include "lib/sink.h"
+#include "base/sink.h"
 
 #include <json-c/json.h>
 

@@ -11,11 +11,11 @@
  * Input and output are streams (zstd or plain, files or pipes): memory stays
  * bounded whatever the image size.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "subcommands.h"
-#include "lib/image_reader.h"
-#include "lib/lime.h"
+#include "capture/image_reader.h"
+#include "capture/lime.h"
 
 #include <endian.h>
 #include <errno.h>

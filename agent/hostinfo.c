@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "hostinfo.h"
-#include "imds.h"
-#include "lib/util.h"
+#include "aws/imds.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,8 +4,8 @@
  * check or convert what was captured. One static binary, so it runs on
  * whatever the responder finds.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "subcommands.h"
 
 #include <stdio.h>

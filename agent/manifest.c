@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "manifest.h"
-#include "lib/sink.h"
+#include "base/sink.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -8,9 +8,9 @@
 #ifndef FORENSICS_MANIFEST_H
 #define FORENSICS_MANIFEST_H
 
-#include "lib/capture.h"
-#include "lib/iomem.h"
-#include "lib/source.h"
+#include "capture/capture.h"
+#include "capture/iomem.h"
+#include "capture/source.h"
 
 #include <json-c/json.h>
 

@@ -6,11 +6,11 @@
  * the instance's disks.
  */
 #include "modsource.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "download.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "aws/download.h"
 #include "../kmod/uapi/forensics_mem.h"
-#include "lib/util.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

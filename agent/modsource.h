@@ -11,8 +11,8 @@
 #define FORENSICS_MODSOURCE_H
 
 #include "s3opts.h"
-#include "lib/capture.h"
-#include "lib/kmodule.h"
+#include "capture/capture.h"
+#include "capture/kmodule.h"
 
 #include <pthread.h>
 #include <stdbool.h>

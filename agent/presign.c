@@ -6,8 +6,8 @@
  * `upload --ticket` consumes on the compromised host, which then holds no
  * AWS credential at all.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "s3opts.h"
 #include "subcommands.h"
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "s3opts.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "tagging.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "aws/tagging.h"
 
 #include <errno.h>
 #include <stdlib.h>

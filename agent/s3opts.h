@@ -6,8 +6,8 @@
 #ifndef FORENSICS_S3OPTS_H
 #define FORENSICS_S3OPTS_H
 
-#include "multipart.h"
-#include "s3.h"
+#include "aws/multipart.h"
+#include "aws/s3.h"
 
 #include <getopt.h>
 

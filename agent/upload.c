@@ -4,12 +4,12 @@
  * compressing on the way, hashing what was read and what was stored, e.g.
  *   dd if=/dev/nvme1n1 bs=4M | forensics-agent upload --zstd - s3://bucket/case/disk.raw.zst
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "s3opts.h"
 #include "subcommands.h"
-#include "lib/sink.h"
-#include "lib/util.h"
+#include "base/sink.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

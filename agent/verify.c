@@ -5,15 +5,15 @@
  * SHA-256 hashes. The image is read once, as a stream, so a 1 TiB capture
  * is verified in the same few MiB of memory as a small one, and from a pipe.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "manifest.h"
 #include "subcommands.h"
-#include "download.h"
+#include "aws/download.h"
 #include "s3opts.h"
-#include "lib/image_reader.h"
-#include "lib/lime.h"
-#include "lib/util.h"
+#include "capture/image_reader.h"
+#include "capture/lime.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

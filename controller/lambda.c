@@ -13,8 +13,8 @@
  * invocation answers {"exit_code": N} or an error naming the exit code, so
  * EventBridge's retries rerun the case, which resumes.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "subcommands.h"
 
 #include <curl/curl.h>
@@ -130,14 +130,14 @@ int lambda_main(int argc, char *argv[])
 	if (!api || !*api || strlen(api) > 200) {
 		log_error("usage", "lambda: AWS_LAMBDA_RUNTIME_API is not set: not in Lambda");
 		free(options);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	args[n++] = "event";
 	args[n++] = NULL;
 	if (options && (n = split_options(options, args, n, LAMBDA_MAX_OPTIONS - 12)) < 0) {
 		log_error("usage", "lambda: FORENSICS_OPTIONS holds too many options");
 		free(options);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	do {
 		struct reply next = { 0 };
@@ -150,11 +150,11 @@ int lambda_main(int argc, char *argv[])
 			log_error("lambda", "the Runtime API gave no invocation");
 			free(next.body);
 			free(options);
-			return CTL_EXIT_AWS;
+			return EXIT_AWS;
 		}
-		code = next.overflow ? CTL_EXIT_EVENT :
+		code = next.overflow ? EXIT_EVENT :
 		       event_run(next.body ? next.body : "", next.len, role_name, n, args);
-		if (code == CTL_EXIT_OK) {
+		if (code == EXIT_OK) {
 			snprintf(url, sizeof(url), "http://%s/" RUNTIME_VERSION
 				 "/runtime/invocation/%s/response", api, next.request_id);
 			if (asprintf(&answer, "{\"exit_code\":0}") < 0)
@@ -173,5 +173,5 @@ int lambda_main(int argc, char *argv[])
 		free(next.body);
 	} while (!once);
 	free(options);
-	return CTL_EXIT_OK;
+	return EXIT_OK;
 }

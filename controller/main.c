@@ -4,8 +4,8 @@
  * preserves the evidence of a suspect instance in a member account and
  * keeps a case record of every call. One static binary, like the agent.
  */
-#include "exitcodes.h"
-#include "log.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "subcommands.h"
 
 #include <curl/curl.h>
@@ -39,20 +39,20 @@ static void usage(FILE *out)
 
 int main(int argc, char *argv[])
 {
-	int ret = CTL_EXIT_USAGE;
+	int ret = EXIT_USAGE;
 
 	log_init(LOG_FORMAT_AUTO);
 	if (argc < 2) {
 		usage(stderr);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return CTL_EXIT_OK;
+		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("%s %s\n", CONTROLLER_NAME, CONTROLLER_VERSION);
-		return CTL_EXIT_OK;
+		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
 		if (!strcmp(argv[1], subcommands[i].name)) {

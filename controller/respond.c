@@ -6,20 +6,20 @@
  * (snapshots, encrypted copies, shared); the case record is printed on
  * stdout (also when a step failed, saying which).
  */
-#include "contain.h"
-#include "ec2.h"
-#include "events.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "manifest.h"
-#include "notify.h"
-#include "record.h"
-#include "release.h"
-#include "snapshots.h"
-#include "ssm.h"
-#include "ssmdoc.h"
-#include "store.h"
-#include "sts.h"
+#include "response/contain.h"
+#include "response/ec2.h"
+#include "response/events.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "response/collect.h"
+#include "response/notify.h"
+#include "response/record.h"
+#include "response/release.h"
+#include "response/snapshots.h"
+#include "response/ssm.h"
+#include "response/ssmdoc.h"
+#include "response/store.h"
+#include "aws/sts.h"
 #include "subcommands.h"
 
 #include <errno.h>
@@ -121,17 +121,17 @@ static int exit_for(int ret)
 {
 	switch (ret) {
 	case 0:
-		return CTL_EXIT_OK;
+		return EXIT_OK;
 	case -ENOMEM:
-		return CTL_EXIT_INTERNAL;
+		return EXIT_FAILURE_INTERNAL;
 	case -EACCES:
-		return CTL_EXIT_DENIED;
+		return EXIT_AWS_DENIED;
 	case -ENOENT:
-		return CTL_EXIT_NO_INSTANCE;
+		return EXIT_NO_INSTANCE;
 	case -EAGAIN:
-		return CTL_EXIT_THROTTLED;
+		return EXIT_THROTTLED;
 	default:
-		return CTL_EXIT_AWS;
+		return EXIT_AWS;
 	}
 }
 
@@ -370,7 +370,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			if (strncmp(optarg, "s3://", 5)) {
 				log_error("usage", "%s: --%s %s: not an s3:// URI", o->command,
 					  c == 'M' ? "module-store" : "module-pins", optarg);
-				return CTL_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			o->tool_uris[c == 'M' ? 0 : 1] = optarg;
 			/* fall through */
@@ -379,7 +379,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 					   c == 'p' ? "--module-pins" : NULL, optarg)) {
 				log_error("usage", "%s: the agent's options exceed the document's "
 					  "%d characters of ExtraArgs", o->command, SSMDOC_EXTRA_MAX);
-				return CTL_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			break;
 		case 'P': o->ssm_profile = optarg; break;
@@ -390,7 +390,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			if (*end || end == optarg || o->acquire_timeout_s <= 0) {
 				log_error("usage", "%s: --acquire-timeout wants seconds > 0",
 					  o->command);
-				return CTL_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			break;
 		}
@@ -402,7 +402,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			if (*end || end == optarg || o->snapshot_timeout_s <= 0) {
 				log_error("usage", "%s: --snapshot-timeout wants seconds > 0",
 					  o->command);
-				return CTL_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			break;
 		}
@@ -410,7 +410,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			if (log_set_format(optarg)) {
 				log_error("usage", "%s: unknown log format '%s'", o->command,
 					  optarg);
-				return CTL_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			break;
 		case 'h':
@@ -418,28 +418,28 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 			return -1;
 		default:
 			log_option_error(o->command, c, argv[optind - 1]);
-			return CTL_EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
 		log_error("usage", "%s: give exactly one instance id (try --help)", o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	o->instance_id = argv[optind];
 	if (!instance_id_ok(o->instance_id)) {
 		log_error("usage", "%s: '%.40s' is not an instance id (i- and 8 or 17 hex digits)",
 			  o->command,
 			  o->instance_id);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (!o->case_id || !case_id_ok(o->case_id)) {
 		log_error("usage", "%s: --case is required: 1-64 letters, digits, '.', '_', '-'",
 			  o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (o->share_with && !account_ok(o->share_with)) {
 		log_error("usage", "%s: --share-with wants a 12-digit account id", o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *v = i ? o->ssm_profile : o->deny_profile;
@@ -447,7 +447,7 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 		if (v && strncmp(v, "arn:", 4) && !profile_name_ok(v)) {
 			log_error("usage", "%s: --%s wants an instance profile's ARN or name, not "
 				  "'%.40s'", o->command, i ? "ssm-profile" : "deny-profile", v);
-			return CTL_EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (!o->snapshot_timeout_s)
@@ -457,15 +457,15 @@ static int parse(int argc, char *argv[], struct respond_options *o)
 	if (!o->document)
 		o->document = SSMDOC_DEFAULT_NAME;
 	if (o->evidence_uri && check_document_options(o))
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	if (o->release && !o->record_uri) {
 		log_error("usage", "%s: --record is required: the case record says what to restore",
 			  o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (o->external_id && !o->role_arn) {
 		log_error("usage", "%s: --external-id needs --role-arn", o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	return 0;
 }
@@ -568,30 +568,30 @@ static int record_open(struct record_store *st, const struct respond_options *o,
 	else if (aws_region_resolve(NULL, NULL, &bucket_region, why, sizeof(why)))
 		bucket_region = strdup(region);
 	if (!bucket_region)
-		return CTL_EXIT_INTERNAL;
+		return EXIT_FAILURE_INTERNAL;
 	ret = record_store_open(st, o->record_uri, bucket_region, o->case_id, o->instance_id, why,
 				sizeof(why));
 	free(bucket_region);
 	if (ret) {
 		log_error("record", "%s: --record: %s", o->command, why);
-		return ret == -ENOKEY ? CTL_EXIT_CREDENTIALS : CTL_EXIT_USAGE;
+		return ret == -ENOKEY ? EXIT_CREDENTIALS : EXIT_USAGE;
 	}
 	/* A record that cannot be read could hide snapshots already taken: stop. */
 	ret = record_store_load(st, &stored, why, sizeof(why));
 	if (ret) {
 		log_error("record", "cannot read the case record s3://%s/%s: %s", st->s3.bucket,
 			  st->key, why);
-		return CTL_EXIT_RECORD;
+		return EXIT_RECORD;
 	}
 	if (stored && case_record_resume(rec, stored)) {
 		log_error("record", "s3://%s/%s belongs to another case or instance",
 			  st->s3.bucket, st->key);
-		return CTL_EXIT_RECORD;
+		return EXIT_RECORD;
 	}
 	if (!stored && o->release) {
 		log_error("record", "no case record at s3://%s/%s to release from", st->s3.bucket,
 			  st->key);
-		return CTL_EXIT_RECORD;
+		return EXIT_RECORD;
 	}
 	if (stored)
 		log_info("record", "resuming case %s, run %d", o->case_id, rec->run);
@@ -619,7 +619,7 @@ static int notifier_init(struct notifier *n, const struct respond_options *o)
 		return 0;
 	if (notify_topic_region(n->topic, &region)) {
 		log_error("usage", "%s: --topic-arn: not an SNS topic ARN", o->command);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	ret = aws_credentials_provider_new(NULL, &n->cred, why, sizeof(why));
 	if (!ret)
@@ -629,7 +629,7 @@ static int notifier_init(struct notifier *n, const struct respond_options *o)
 		log_error("notify", "%s", why);
 		aws_credentials_provider_free(n->cred);
 		n->cred = NULL;
-		return ret == -ENOKEY ? CTL_EXIT_CREDENTIALS : CTL_EXIT_USAGE;
+		return ret == -ENOKEY ? EXIT_CREDENTIALS : EXIT_USAGE;
 	}
 	n->ready = true;
 	return 0;
@@ -727,7 +727,7 @@ static int credentials(const struct respond_options *o, const char *region,
 	*cred = NULL;
 	if (aws_credentials_provider_new(NULL, &base, why, sizeof(why))) {
 		log_error("credentials", "%s", why);
-		return CTL_EXIT_CREDENTIALS;
+		return EXIT_CREDENTIALS;
 	}
 	if (!o->role_arn) {
 		*cred = base;
@@ -746,7 +746,7 @@ static int credentials(const struct respond_options *o, const char *region,
 	ret = sts_role_provider_new(base, region, &role, cred, why, sizeof(why));
 	snprintf(err.text, sizeof(err.text), "%s", why);
 	if (case_record_step(rec, "assume-role", "STS AssumeRole", ret, &err))
-		return ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_ASSUME_ROLE;
+		return ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_ASSUME_ROLE;
 	return 0;
 }
 
@@ -1039,17 +1039,17 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	char why[AWSAPI_ERROR_MAX] = "";
 	char deny_arn[256], ssm_arn[256];
 	char *region = NULL;
-	int ret, code = CTL_EXIT_OK;
+	int ret, code = EXIT_OK;
 
 	ret = parse(argc, argv, &o);
 	if (ret)
-		return ret < 0 ? CTL_EXIT_OK : ret;
+		return ret < 0 ? EXIT_OK : ret;
 	if (aws_region_resolve(o.region, NULL, &region, why, sizeof(why))) {
 		log_error("usage", "%s: region: %s", command, why);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (case_record_init(&rec, o.case_id, o.instance_id, region)) {
-		code = CTL_EXIT_INTERNAL;
+		code = EXIT_FAILURE_INTERNAL;
 		goto out;
 	}
 	code = notifier_init(&note, &o);
@@ -1062,7 +1062,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	/* After a resume: the stored record is the one that goes on. */
 	json_object_object_add(rec.root, "command", json_object_new_string(command));
 	code = credentials(&o, region, &rec, &cred);
-	if (code == CTL_EXIT_CREDENTIALS)
+	if (code == EXIT_CREDENTIALS)
 		goto out;
 	if (code)
 		goto print;
@@ -1082,7 +1082,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	}
 	if (ret) {
 		log_error("endpoint", "%s", why);
-		code = ret == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_USAGE;
+		code = ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_USAGE;
 		goto out;
 	}
 	ret = sts_get_caller_identity(&sts, &me, &err);
@@ -1099,7 +1099,7 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 			 "the credentials are for account %s, not %s", me.account, o.account);
 		err.code[0] = '\0';
 		case_record_step(&rec, "account", "STS GetCallerIdentity", -EPERM, &err);
-		code = CTL_EXIT_WRONG_ACCOUNT;
+		code = EXIT_WRONG_ACCOUNT;
 		goto print;
 	}
 	if (o.deny_profile) {
@@ -1182,16 +1182,16 @@ static int run(int argc, char *argv[], const char *command, enum run_mode mode)
 	}
 done:
 	if (rec.failures)
-		code = CTL_EXIT_STEP_FAILED;
+		code = EXIT_STEP_FAILED;
 print:
-	if (code != CTL_EXIT_OK || rec.failures)
+	if (code != EXIT_OK || rec.failures)
 		milestone(&note, &rec, "failed", NULL,
 			  "%u step(s) failed, exit %d: see the case record", rec.failures, code);
 	else
 		milestone(&note, &rec, "finished", NULL, "%s done", command);
-	if (code == CTL_EXIT_OK && rec.failures)
-		code = CTL_EXIT_STEP_FAILED;  /* the last notification failed */
-	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == CTL_EXIT_OK));
+	if (code == EXIT_OK && rec.failures)
+		code = EXIT_STEP_FAILED;  /* the last notification failed */
+	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == EXIT_OK));
 	if (note.store)
 		record_save(note.store, &rec);
 	printf("%s\n", json_object_to_json_string_ext(rec.root, JSON_C_TO_STRING_PRETTY |
@@ -1253,7 +1253,7 @@ int event_main(int argc, char *argv[])
 			       "the instance an EventBridge tag change, Security Hub custom\n"
 			       "action or manual event names; read from FILE or stdin. Other\n"
 			       "options as for respond.\n", CONTROLLER_NAME);
-			return CTL_EXIT_OK;
+			return EXIT_OK;
 		}
 		if ((!strcmp(argv[i], "--role-name") || !strcmp(argv[i], "--event")) &&
 		    i + 1 < argc) {
@@ -1263,12 +1263,12 @@ int event_main(int argc, char *argv[])
 			args[n++] = argv[i];
 		} else {
 			log_error("usage", "event: too many options");
-			return CTL_EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (file && !(in = fopen(file, "r"))) {
 		log_error("usage", "event: cannot open %s: %m", file);
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	buf = malloc(EVENT_MAX + 1);
 	if (buf)
@@ -1276,7 +1276,7 @@ int event_main(int argc, char *argv[])
 	if (in != stdin)
 		fclose(in);
 	if (!buf)
-		return CTL_EXIT_INTERNAL;
+		return EXIT_FAILURE_INTERNAL;
 	i = event_run(buf, len, role_name, (int)n, args);
 	free(buf);
 	return i;
@@ -1290,18 +1290,18 @@ int event_run(const char *body, size_t len, const char *role_name, int argc, cha
 
 	if (argc + 10 > EVENT_MAX_ARGS) {
 		log_error("usage", "event: too many options");
-		return CTL_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	for (int i = 0; i < argc; i++)
 		args[n++] = argv[i];
 	if (event_parse(body, len, &ev, why, sizeof(why))) {
 		log_error("event", "%s", why);
-		return CTL_EXIT_EVENT;
+		return EXIT_EVENT;
 	}
 	if (ev.action == EVENT_IGNORE) {
 		log_info("event", "%s event for %s: not Analyze or Contain, nothing to do", ev.kind,
 			 ev.instance_id);
-		return CTL_EXIT_OK;
+		return EXIT_OK;
 	}
 	log_info("event", "%s event: %s %s in %s/%s, case %s", ev.kind,
 		 ev.action == EVENT_CONTAIN ? "contain" : "respond to", ev.instance_id, ev.account,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: ~/.aws/credentials and ~/.aws/config text. */
-#include "awsconfig.h"
+#include "aws/awsconfig.h"
 
 #include <stdint.h>
 

@@ -4,9 +4,11 @@
  * middlebox sends instead), walked the way the controller walks it, and
  * the error reader that picks a code out of XML or JSON bodies.
  */
-#include "../../controller/awsxml.c"
-#include "../../controller/awsapi.c"
+#include "aws/awsxml.h"
+#include "aws/awsapi.h"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)awsxml_find(root, "Code");
 		awsxml_free(root);
 	}
-	/* read_error() expects a NUL-terminated body, as s3.c's on_body() keeps it. */
+	/* awsapi_read_error() expects a NUL-terminated body, as s3.c's on_body() keeps it. */
 	body = malloc(size + 1);
 	if (!body)
 		return 0;
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body[size] = '\0';
 	resp.body = body;
 	resp.body_len = size;
-	read_error(&resp);
+	awsapi_read_error(&resp);
 	s3_response_reset(&resp);
 	return 0;
 }

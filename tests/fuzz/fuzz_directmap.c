@@ -4,7 +4,7 @@
  * address: /sys/kernel/security/lockdown, /proc/meminfo, pagemap and
  * kpageflags words, and the candidate bases derived from a kernel pointer.
  */
-#include "directmap.h"
+#include "capture/directmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: the events that start a response (EventBridge, Security Hub, manual). */
-#include "../../controller/events.c"
+#include "response/events.h"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

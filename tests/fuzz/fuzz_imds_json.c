@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: IMDS role-credential JSON and its timestamps. */
-#include "imds.h"
+#include "aws/imds.h"
 
 #include <stdint.h>
 #include <stdlib.h>

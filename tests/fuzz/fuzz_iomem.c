@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: /proc/iomem text, and the RAM ranges derived from it. */
-#include "iomem.h"
+#include "capture/iomem.h"
 
 #include <stdint.h>
 #include <stdlib.h>

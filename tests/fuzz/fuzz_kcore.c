@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: /proc/kcore ELF headers to physical mappings. */
-#include "kcore.h"
+#include "capture/kcore.h"
 
 #include <stdint.h>
 #include <stdlib.h>

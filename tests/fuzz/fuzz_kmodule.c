@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: kernel module images (fetched from a store before insmod). */
-#include "kmodule.h"
+#include "capture/kmodule.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,10 +6,12 @@
  * Input: one byte choosing the piece size and how often the body repeats,
  * the header lines, a blank line, the body.
  */
-#include "../../agent/log.c"
-#include "../../controller/events.c"
+#include "base/log.h"
+#include "response/events.h"
 #include "../../controller/lambda.c"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 /* lambda_main()'s only way out to the response; the event is what we parse. */
@@ -18,7 +20,7 @@ int event_run(const char *body, size_t len, const char *role_name, int argc, cha
 	struct event_request ev;
 	char why[256];
 
-	return event_parse(body, len, &ev, why, sizeof(why)) ? CTL_EXIT_EVENT : CTL_EXIT_OK;
+	return event_parse(body, len, &ev, why, sizeof(why)) ? EXIT_EVENT : EXIT_OK;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,7 +3,7 @@
  * libFuzzer: the LiME stream parser, fed in one piece and in pieces split
  * at a point the input chooses: both must agree.
  */
-#include "lime.h"
+#include "capture/lime.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * image, or an S3 object anyone with write access to the bucket could
  * replace), and what the parser promises about what it accepts.
  */
-#include "image_reader.h"
+#include "capture/image_reader.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,8 +6,11 @@
  * The input is the output text, a NUL, then the object's body; without a
  * NUL both are the whole input.
  */
-#include "../../controller/manifest.c"
+#include "response/collect.h"
+#include "base/jsonutil.h"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 #define BUCKET "evidence"
@@ -38,12 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!manifest_parse(body, &stored)) {
 		int ret = manifest_agree(stored, KEY, logged, BUCKET, PREFIX, 1, &summary, why,
 					 sizeof(why));
-		const char *etag = text_at(summary, "image/etag");
+		const char *etag = json_path_string(summary, "image/etag");
 
 		if (!summary)
 			abort();
-		if (!ret && (strcmp(text_at(summary, "image/bucket"), BUCKET) ||
-			     strncmp(text_at(summary, "image/key"), PREFIX, strlen(PREFIX))))
+		if (!ret && (strcmp(json_path_string(summary, "image/bucket"), BUCKET) ||
+			     strncmp(json_path_string(summary, "image/key"), PREFIX, strlen(PREFIX))))
 			abort();
 		if (etag && !manifest_etag_equal(etag, etag))
 			abort();

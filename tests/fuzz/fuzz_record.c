@@ -4,10 +4,12 @@
  * again (anyone who can write under the record prefix writes this input):
  * parsed, resumed, and asked which steps an earlier run finished.
  */
-#include "../../agent/log.c"
-#include "../../controller/record.c"
-#include "../../controller/store.c"
+#include "base/log.h"
+#include "response/record.h"
+#include "response/store.h"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: S3 XML answers (what a server or a middlebox sends back), ListObjectsV2's too. */
-#include "s3xml.h"
+#include "aws/s3xml.h"
 
 #include <stdint.h>
 

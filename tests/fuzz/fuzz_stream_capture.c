@@ -6,7 +6,7 @@
  * the read size, a byte giving 0-3 RAM ranges of 16 bytes each (start,
  * end, little-endian), then the stream.
  */
-#include "stream_capture.h"
+#include "capture/stream_capture.h"
 
 #include <errno.h>
 #include <stdint.h>

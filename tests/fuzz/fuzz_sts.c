@@ -4,10 +4,12 @@
  * takes the account, and the role's credentials with their expiration, out
  * of them.
  */
-#include "../../controller/awsxml.c"
-#include "../../controller/awsapi.c"
-#include "../../controller/sts.c"
+#include "aws/awsxml.h"
+#include "aws/awsapi.h"
+#include "aws/sts.h"
 
+#include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 #define ROLE_ARN "arn:aws:iam::111122223333:role/forensics-response"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: upload tickets (JSON handed to the agent from outside). */
-#include "ticket.h"
+#include "aws/ticket.h"
 
 #include <stdint.h>
 

@@ -203,15 +203,12 @@ def role_policies(template):
 # ---- what the controller calls, read from its source
 
 def controller_calls():
-    """{service: {API names}} called in controller/*.c."""
+    """{service: {API names}} called by the controller: its program and libraries."""
     calls = {}
     pattern = re.compile(r'\b(ec2|iam|ssm|sns|sts)\s*,\s*"([A-Z][A-Za-z]+)"')
     profiles = re.compile(r'"((?:Associate|Replace|Disassociate)IamInstanceProfile\w*)"')
-    src = os.path.join(ROOT, "controller")
-    for name in sorted(os.listdir(src)):
-        if not name.endswith(".c"):
-            continue
-        with open(os.path.join(src, name)) as f:
+    for path in controller_sources():
+        with open(path) as f:
             text = f.read()
         for service, api in pattern.findall(text):
             calls.setdefault(service, set()).add(api)
@@ -220,11 +217,22 @@ def controller_calls():
     return calls
 
 
+def controller_sources():
+    """The C files of the controller and the libraries that make its AWS calls."""
+    out = []
+    for d in ("controller", os.path.join("lib", "response"), os.path.join("lib", "aws")):
+        src = os.path.join(ROOT, d)
+        out += [os.path.join(src, n) for n in sorted(os.listdir(src)) if n.endswith(".c")]
+    return out
+
+
 def writer_session_actions():
-    """The actions of the session policy controller/respond.c hands the agent."""
-    with open(os.path.join(ROOT, "controller", "respond.c")) as f:
-        text = f.read()
-    start = text.index("static int writer_credentials(")
+    """The actions of the session policy the controller hands the agent."""
+    text = ""
+    for path in controller_sources():
+        with open(path) as f:
+            text += f.read()
+    start = re.search(r"^(?:static )?int \w*writer_credentials\(", text, re.M).start()
     fn = text[start:text.index("\n}\n", start)]
     actions = "".join(re.findall(r'Action\\":\[(.*?)\]', fn, re.S))
     return set(re.findall(r'\\"((?:s3|kms):\w+)\\"', actions))
@@ -421,7 +429,7 @@ def main():
             check(out in f["Outputs"], f"forensics.yaml has no output {out}")
             for c in consumers:
                 check(out in c["Parameters"], f"no parameter {out} for forensics' output")
-        with open(os.path.join(ROOT, "controller", "ssmdoc.h")) as fh:
+        with open(os.path.join(ROOT, "lib", "response", "ssmdoc.h")) as fh:
             default_doc = re.search(r'SSMDOC_DEFAULT_NAME "([^"]+)"', fh.read()).group(1)
         for t in (s, m):
             check(t["Parameters"]["DocumentName"]["Default"] == default_doc, default_doc)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""uploader/sigv4.c against botocore on random requests.
+"""lib/aws/sigv4.c against botocore on random requests.
 
 Generates seeded random requests (paths, query parameters and headers full
 of spaces, '+', UTF-8, !'()*, '=', '&', '/', '~', '%', dot segments, repeated
@@ -40,8 +40,8 @@ from botocore.credentials import Credentials
 from common import BUILD, ROOT
 SOURCES = [
     os.path.join(ROOT, "tests", "tools", "sigv4-cli.c"),
-    os.path.join(ROOT, "uploader", "sigv4.c"),
-    os.path.join(ROOT, "uploader", "sigv4.h"),
+    os.path.join(ROOT, "lib", "aws", "sigv4.c"),
+    os.path.join(ROOT, "lib", "aws", "sigv4.h"),
 ]
 UNSIGNED = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -78,7 +78,7 @@ def driver():
     out = os.path.join(tmp, "sigv4-cli")
     cc = os.environ.get("CC", "cc")
     subprocess.run([cc, "-std=gnu11", "-D_GNU_SOURCE", "-O1", "-Wall", "-Wextra",
-                    "-I" + os.path.join(ROOT, "uploader"), "-o", out, SOURCES[0], SOURCES[1],
+                    "-I" + os.path.join(ROOT, "lib"), "-o", out, SOURCES[0], SOURCES[1],
                     "-ljson-c", "-lcrypto"], check=True)
     return out, tmp
 

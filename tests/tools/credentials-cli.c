@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "credentials.h"
+#include "aws/credentials.h"
 
 static json_object *digest(const char *s)
 {

@@ -22,8 +22,8 @@
 #include <time.h>
 
 #include "physread.h"
-#include "range.h"
-#include "source.h"
+#include "capture/range.h"
+#include "capture/source.h"
 
 static double now(void)
 {

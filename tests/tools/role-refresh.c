@@ -8,10 +8,11 @@
  *
  *   role-refresh REGION ROLE_ARN [EXTERNAL_ID] -- OFFSET...
  */
-#include "../../controller/awsxml.c"
-#include "../../controller/awsapi.c"
-#include "../../controller/sts.c"
+#include "aws/awsxml.h"
+#include "aws/awsapi.h"
+#include "aws/sts.h"
 
+#include <string.h>
 #include <openssl/evp.h>
 
 static void print(const struct aws_credentials *c, long offset, int ret, const char *why)

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
 #define MAX_PAIRS 256
 

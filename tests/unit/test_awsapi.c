@@ -4,15 +4,17 @@
  * answer shapes and hostile bodies, error codes out of every protocol's
  * error shape, retry verdicts, error classes, endpoints, STS times.
  */
+#include <string.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../controller/awsxml.c"
-#include "../../controller/awsapi.c"
-#include "../../controller/sts.c"
+#include "aws/awsxml.h"
+#include "aws/awsapi.h"
+#include "aws/sts.h"
 
 static const char describe_answer[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -138,7 +140,7 @@ static void test_errors(void **state)
 
 		resp.body = strdup(e->body);
 		resp.body_len = strlen(e->body);
-		assert_int_equal(classify(&c, &resp, why, sizeof(why)), e->verdict);
+		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), e->verdict);
 		if (e->code) {
 			assert_true(resp.xml_parsed);
 			assert_string_equal(resp.xml.code, e->code);
@@ -159,7 +161,7 @@ static void test_transport_retried(void **state)
 	struct s3_response resp = { .curl_code = CURLE_COULDNT_CONNECT };
 	char why[256];
 
-	assert_int_equal(classify(&c, &resp, why, sizeof(why)), S3_RETRY);
+	assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_RETRY);
 	assert_non_null(strstr(why, "transport"));
 }
 
@@ -186,14 +188,14 @@ static void test_clock_corrected(void **state)
 		resp.body = strdup(bodies[i]);
 		resp.body_len = strlen(bodies[i]);
 		resp.date = strdup(date);
-		assert_int_equal(classify(&c, &resp, why, sizeof(why)), S3_RETRY_NOW);
+		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_RETRY_NOW);
 		assert_true(c.clock_offset > 3590 && c.clock_offset < 3610);
 		s3_response_reset(&resp);
 		/* Without the server's time there is nothing to correct with. */
 		resp.status = 400;
 		resp.body = strdup(bodies[i]);
 		resp.body_len = strlen(bodies[i]);
-		assert_int_equal(classify(&c, &resp, why, sizeof(why)), S3_FATAL);
+		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_FATAL);
 		s3_response_reset(&resp);
 	}
 }
@@ -248,8 +250,8 @@ static void test_params_and_form(void **state)
 
 	awsapi_params_add(&p, "Filter.1.Value.1", "%s", "i-0 a&b=c/d+");
 	assert_int_equal(p.count, 1);
-	assert_int_equal(form_append(&body, &len, "Action", "DescribeInstances"), 0);
-	assert_int_equal(form_append(&body, &len, p.items[0].name, p.items[0].value), 0);
+	assert_int_equal(awsapi_form_append(&body, &len, "Action", "DescribeInstances"), 0);
+	assert_int_equal(awsapi_form_append(&body, &len, p.items[0].name, p.items[0].value), 0);
 	assert_string_equal(body, "Action=DescribeInstances&Filter.1.Value.1=i-0+a%26b%3Dc%2Fd%2B");
 	assert_int_equal(len, strlen(body));
 	free(body);

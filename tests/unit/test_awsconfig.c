@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "awsconfig.h"
+#include "aws/awsconfig.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "lime.h"
+#include "capture/capture.h"
+#include "capture/lime.h"
 
 #define PAGE CAPTURE_PAGE_SIZE
 

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "credentials.h"
-#include "imds.h"
+#include "aws/credentials.h"
+#include "aws/imds.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "directmap.h"
+#include "capture/directmap.h"
 
 #define GIB (1ull << 30)
 

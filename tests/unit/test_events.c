@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The events that start a response: what each kind asks for, and what is refused. */
+#include <string.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../controller/events.c"
+#include "response/events.h"
 
 struct event_case {
 	const char *name, *json;

@@ -20,8 +20,8 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
-#include "image_reader.h"
-#include "util.h"
+#include "capture/image_reader.h"
+#include "base/util.h"
 
 #define MAX_TESTS 128
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "iomem.h"
+#include "capture/iomem.h"
 
 struct iomem_case {
 	const char *name;

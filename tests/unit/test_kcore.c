@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kcore.h"
+#include "capture/kcore.h"
 
 #define DIRECT_MAP 0xffff888000000000ull
 #define TEXT_VADDR 0xffffffff81000000ull

@@ -25,8 +25,8 @@
 #include <lzma.h>
 #include <zstd.h>
 
-#include "kmodule.h"
-#include "util.h"
+#include "capture/kmodule.h"
+#include "base/util.h"
 
 #define MAX_TESTS 128
 #define IMAGE_MAX 4096

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lime.h"
+#include "capture/lime.h"
 
 #define MAX_TESTS 512
 #define MAX_EVENTS 16

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The agent's manifest as the controller reads it: out of SSM's output, summarised, compared. */
+#include <string.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../controller/manifest.c"
+#include "response/collect.h"
+#include "base/jsonutil.h"
 
 static const char manifest[] =
 	"{\"schema\":\"m\",\"source\":{\"name\":\"lime\",\"path\":\"/dev/x\"},"
@@ -29,7 +32,7 @@ static void test_from_output(void **state)
 			     "{\"event\":\"manifest\",\"manifest\":\"not an object\"}", manifest) > 0);
 	m = manifest_from_output(text);
 	assert_non_null(m);
-	assert_string_equal(text_at(m, "image/sha256_uncompressed"), "aa");
+	assert_string_equal(json_path_string(m, "image/sha256_uncompressed"), "aa");
 	json_object_put(m);
 	free(text);
 }
@@ -41,15 +44,15 @@ static void test_summary_and_compare(void **state)
 
 	assert_non_null(m);
 	a = manifest_summary(m, "c/i/h.lime.zst.manifest.json");
-	assert_string_equal(text_at(a, "key"), "c/i/h.lime.zst.manifest.json");
-	assert_string_equal(text_at(a, "image/bucket"), "ev");
-	assert_string_equal(text_at(a, "image/key"), "c/i/h.lime.zst");
-	assert_string_equal(text_at(a, "image/etag"), "\"e-2\"");
-	assert_null(member(a, "image/version_id"));
-	assert_string_equal(text_at(a, "sha256_uncompressed"), "aa");
-	assert_string_equal(text_at(a, "sha256_compressed"), "bb");
-	assert_int_equal(json_object_get_int64(member(a, "ram_bytes")), 1048576);
-	assert_string_equal(text_at(a, "source"), "lime");
+	assert_string_equal(json_path_string(a, "key"), "c/i/h.lime.zst.manifest.json");
+	assert_string_equal(json_path_string(a, "image/bucket"), "ev");
+	assert_string_equal(json_path_string(a, "image/key"), "c/i/h.lime.zst");
+	assert_string_equal(json_path_string(a, "image/etag"), "\"e-2\"");
+	assert_null(json_path(a, "image/version_id"));
+	assert_string_equal(json_path_string(a, "sha256_uncompressed"), "aa");
+	assert_string_equal(json_path_string(a, "sha256_compressed"), "bb");
+	assert_int_equal(json_object_get_int64(json_path(a, "ram_bytes")), 1048576);
+	assert_string_equal(json_path_string(a, "source"), "lime");
 	b = manifest_summary(m, "other key");
 	assert_int_equal(manifest_compare(a, b, why, sizeof(why)), 0);
 
@@ -66,7 +69,7 @@ static void test_summary_and_compare(void **state)
 	c = json_object_new_string("x");
 	a = manifest_summary(c, NULL);
 	json_object_put(c);
-	assert_null(member(a, "sha256_uncompressed"));
+	assert_null(json_path(a, "sha256_uncompressed"));
 	b = manifest_summary(m, NULL);
 	assert_int_equal(manifest_compare(a, b, why, sizeof(why)), -EBADMSG);
 	json_object_put(a);
@@ -88,16 +91,16 @@ static void test_parse_and_agree(void **state)
 	/* Agreeing, inside the prefix: the logged one, checked against the object. */
 	assert_int_equal(manifest_agree(stored, "c/i/h.lime.zst.manifest.json", logged, "ev", "c/i/",
 					2, &s, why, sizeof(why)), 0);
-	assert_string_equal(text_at(s, "from"), "output");
-	assert_true(json_object_get_boolean(member(s, "checked_against_object")));
-	assert_int_equal(json_object_get_int64(member(s, "manifests_found")), 2);
+	assert_string_equal(json_path_string(s, "from"), "output");
+	assert_true(json_object_get_boolean(json_path(s, "checked_against_object")));
+	assert_int_equal(json_object_get_int64(json_path(s, "manifests_found")), 2);
 	json_object_put(s);
 
 	/* Another bucket, or a key outside the case's prefix. */
 	assert_int_equal(manifest_agree(stored, "k", NULL, "other", "c/i/", 1, &s, why, sizeof(why)),
 			 -EBADMSG);
 	assert_non_null(strstr(why, "names an image outside"));
-	assert_string_equal(text_at(s, "from"), "object");
+	assert_string_equal(json_path_string(s, "from"), "object");
 	json_object_put(s);
 	assert_int_equal(manifest_agree(stored, "k", NULL, "ev", "c/j/", 1, &s, why, sizeof(why)),
 			 -EBADMSG);
@@ -109,7 +112,7 @@ static void test_parse_and_agree(void **state)
 	assert_int_equal(manifest_agree(stored, "k", logged, "ev", "c/i/", 1, &s, why, sizeof(why)),
 			 -EBADMSG);
 	assert_non_null(strstr(why, "sha256_uncompressed"));
-	assert_string_equal(text_at(s, "object/sha256_uncompressed"), "aa");
+	assert_string_equal(json_path_string(s, "object/sha256_uncompressed"), "aa");
 	json_object_put(s);
 	json_object_put(logged);
 	json_object_put(stored);

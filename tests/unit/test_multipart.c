@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "multipart.h"
+#include "aws/multipart.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)

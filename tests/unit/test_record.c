@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The case record read back for a rerun: parsed, resumed, its finished steps found. */
+#include <string.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../agent/log.c"
-#include "../../controller/record.c"
-#include "../../controller/store.c"
+#include "base/log.h"
+#include "response/record.h"
+#include "response/store.h"
 
 #define CASE "case-1"
 #define INSTANCE "i-0123456789abcdef0"

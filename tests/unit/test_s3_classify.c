@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "s3.h"
+#include "aws/s3.h"
 
 struct answer {
 	const char *name;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s3xml.h"
+#include "aws/s3xml.h"
 
 struct xml_case {
 	const char *name;

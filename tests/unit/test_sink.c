@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "sink.h"
-#include "util.h"
+#include "base/sink.h"
+#include "base/util.h"
 
 #define DATA_SIZE (9u << 20)
 

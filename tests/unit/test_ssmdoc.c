@@ -5,13 +5,15 @@
  * repository root, where tests/run.sh runs): the same parameters, every
  * default and allowed value accepted.
  */
+#include <string.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../controller/ssmdoc.c"
+#include "response/ssmdoc.h"
 
 #define DOCUMENT "delivery/ssm/forensics-acquire.json"
 
@@ -179,7 +181,7 @@ static void test_against_document(void **state)
 	assert_true(json_object_object_get_ex(doc, "parameters", &declared));
 	json_object_object_foreach(declared, name, spec) {
 		json_object *def, *values;
-		const struct doc_param *p = find(name);
+		const struct ssmdoc_param *p = ssmdoc_param_find(name);
 
 		if (!p)
 			fail_msg("the document's parameter %s is not known here", name);
@@ -198,7 +200,7 @@ static void test_against_document(void **state)
 		if (!p->values && !json_object_object_get_ex(spec, "allowedPattern", &values))
 			fail_msg("%s: no allowedPattern in the document", name);
 	}
-	assert_int_equal(seen, sizeof(params) / sizeof(params[0]));
+	assert_int_equal(seen, ssmdoc_param_count());
 	json_object_put(doc);
 }
 

@@ -21,8 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "stream_capture.h"
-#include "util.h"
+#include "capture/stream_capture.h"
+#include "base/util.h"
 
 #define MAX_TESTS 128
 

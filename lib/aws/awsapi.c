@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "aws/awsapi.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GLOBAL_SIGNING_REGION "us-east-1"
+#define QUERY_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+#define JSON_CONTENT_TYPE "application/x-amz-json-1.1"
+
+const struct awsapi_service awsapi_ec2 = { "EC2", "ec2", "ec2", "2016-11-15", NULL, false };
+const struct awsapi_service awsapi_sts = { "STS", "sts", "sts", "2011-06-15", NULL, false };
+const struct awsapi_service awsapi_iam = { "IAM", "iam", "iam", "2010-05-08", NULL, true };
+const struct awsapi_service awsapi_sns = { "SNS", "sns", "sns", "2010-03-31", NULL, false };
+const struct awsapi_service awsapi_ssm = { "SSM", "ssm", "ssm", NULL, "AmazonSSM", false };
+const struct awsapi_service awsapi_kms = { "KMS", "kms", "kms", NULL, "TrentService", false };
+
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static bool in_list(const char *code, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(code, *list))
+			return true;
+	return false;
+}
+
+bool awsapi_code_is_throttling(const char *code)
+{
+	static const char *const throttling[] = {
+		"RequestLimitExceeded", "Throttling", "ThrottlingException", "ThrottledException",
+		"TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
+		"ProvisionedThroughputExceededException", "SlowDown", "EC2ThrottledException",
+		"BandwidthLimitExceeded", "PriorRequestNotComplete", NULL,
+	};
+
+	return code && in_list(code, throttling);
+}
+
+int awsapi_code_errno(const char *code, long status)
+{
+	static const char *const denied[] = {
+		"AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId",
+		"UnrecognizedClientException", "AccessDenied", "AccessDeniedException",
+		"UnauthorizedOperation", "IncompleteSignature", "MissingAuthenticationToken",
+		"InvalidAccessKeyId", "ExpiredToken", "ExpiredTokenException", "RequestExpired",
+		"InvalidSignatureException", "AuthorizationError", "OptInRequired", NULL,
+	};
+
+	if (!code || !*code)
+		return status == 401 || status == 403 ? -EACCES : status == 404 ? -ENOENT : -EIO;
+	if (awsapi_code_is_throttling(code))
+		return -EAGAIN;
+	if (in_list(code, denied))
+		return -EACCES;
+	if (ends_with(code, ".NotFound") || ends_with(code, "NotFound") ||
+	    ends_with(code, "NotFoundException") || !strncmp(code, "NoSuch", 6) ||
+	    !strcmp(code, "InvalidInstanceId"))
+		return -ENOENT;
+	if (ends_with(code, ".Malformed") || !strncmp(code, "InvalidParameter", 16) ||
+	    !strcmp(code, "MissingParameter") || !strcmp(code, "ValidationError") ||
+	    !strcmp(code, "ValidationException"))
+		return -EINVAL;
+	return -EIO;
+}
+
+int awsapi_client_init(struct awsapi_client *c, const struct awsapi_service *service,
+		       const char *region, struct aws_credentials_provider *credentials,
+		       char *why, size_t whylen)
+{
+	struct s3_client *h = &c->http;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->service = service;
+	ret = aws_endpoint_resolve(service->id, service->host_prefix,
+				   service->global ? NULL : region, &h->endpoint, why, whylen);
+	if (ret)
+		return ret;
+	h->region = strdup(service->global ? GLOBAL_SIGNING_REGION : region);
+	if (!h->region) {
+		s3_endpoint_free(&h->endpoint);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	h->credentials = credentials;
+	h->service = service->signing_name;
+	h->classify = awsapi_classify;
+	h->max_attempts = S3_DEFAULT_MAX_ATTEMPTS;
+	h->stall_timeout_s = S3_LOW_SPEED_TIME_S;
+	h->random_state = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
+			  (unsigned int)(uintptr_t)c;
+	return 0;
+}
+
+void awsapi_client_free(struct awsapi_client *c)
+{
+	c->http.credentials = NULL;  /* borrowed */
+	s3_client_free(&c->http);
+	c->service = NULL;
+}
+
+void awsapi_params_add(struct awsapi_params *p, const char *name, const char *fmt, ...)
+{
+	char *n = NULL, *v = NULL;
+	va_list ap;
+	int r;
+
+	if (p->error)
+		return;
+	if (p->count == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		struct sigv4_pair *grown = realloc(p->items, cap * sizeof(*grown));
+
+		if (!grown) {
+			p->error = -ENOMEM;
+			return;
+		}
+		p->items = grown;
+		p->cap = cap;
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	n = strdup(name);
+	if (r < 0 || !n) {
+		if (r >= 0)
+			free(v);
+		free(n);
+		p->error = -ENOMEM;
+		return;
+	}
+	p->items[p->count].name = n;
+	p->items[p->count].value = v;
+	p->count++;
+}
+
+void awsapi_params_free(struct awsapi_params *p)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		free((char *)p->items[i].name);
+		free((char *)p->items[i].value);
+	}
+	free(p->items);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- answers ---- */
+
+static char *dup_bounded(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *d = strndup(s, n);
+
+	/* One line: a message is printed on one. */
+	for (char *c = d; c && *c; c++)
+		if (*c == '\n' || *c == '\r' || *c == '\t')
+			*c = ' ';
+	return d;
+}
+
+/* Code and message of an error answer, kept in resp->xml (freed with resp). */
+void awsapi_read_error(struct s3_response *resp)
+{
+	const char *code = NULL, *message = NULL;
+	struct awsxml_node *root = NULL;
+	json_object *j = NULL, *v;
+	const char *b = resp->body;
+
+	if (!b || resp->body_overflow)
+		return;
+	while (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t')
+		b++;
+	if (*b == '{') {
+		j = json_tokener_parse(b);
+		if (j && json_object_is_type(j, json_type_object)) {
+			if (json_object_object_get_ex(j, "__type", &v) ||
+			    json_object_object_get_ex(j, "code", &v))
+				code = json_object_get_string(v);
+			if (json_object_object_get_ex(j, "message", &v) ||
+			    json_object_object_get_ex(j, "Message", &v))
+				message = json_object_get_string(v);
+		}
+		/* "com.amazonaws.ssm#InvalidInstanceId" → "InvalidInstanceId" */
+		if (code && strchr(code, '#'))
+			code = strrchr(code, '#') + 1;
+	} else if (*b == '<' && !awsxml_parse(resp->body, resp->body_len, &root)) {
+		/* EC2: Response/Errors/Error; Query: ErrorResponse/Error; S3 shape: Error. */
+		const struct awsxml_node *e = !strcmp(root->name, "Error") ? root :
+					      awsxml_find(root, "Error");
+
+		code = awsxml_text(e, "Code");
+		message = awsxml_text(e, "Message");
+	}
+	if (code) {
+		resp->xml.code = dup_bounded(code, AWSAPI_CODE_MAX - 1);
+		char *colon = resp->xml.code ? strchr(resp->xml.code, ':') : NULL;
+
+		if (colon)
+			*colon = '\0';
+		if (message)
+			resp->xml.message = dup_bounded(message, AWSAPI_MESSAGE_MAX - 1);
+		snprintf(resp->xml.root, sizeof(resp->xml.root), "Error");
+		resp->xml_parsed = true;
+	}
+	json_object_put(j);
+	awsxml_free(root);
+}
+
+/*
+ * Our clock is off: EC2 says RequestExpired, STS and the JSON services a
+ * signature that "expired" (or is not yet current).
+ */
+static bool clock_skewed(const char *code, const char *message)
+{
+	if (!strcmp(code, "RequestExpired") || !strcmp(code, "RequestTimeTooSkewed"))
+		return true;
+	return (!strcmp(code, "SignatureDoesNotMatch") || !strcmp(code, "AuthFailure") ||
+		!strcmp(code, "InvalidSignatureException")) && message &&
+	       (strcasestr(message, "expired") || strcasestr(message, "not yet current"));
+}
+
+/* The server's Date header ("Sat, 28 Nov 2026 17:20:00 GMT") sets our offset. */
+static bool correct_clock(struct s3_client *c, const struct s3_response *resp)
+{
+	struct tm tm = { 0 };
+
+	if (!resp->date || !strptime(resp->date, "%a, %d %b %Y %H:%M:%S", &tm))
+		return false;
+	c->clock_offset = (long)(timegm(&tm) - time(NULL));
+	return true;
+}
+
+enum s3_verdict awsapi_classify(struct s3_client *c, struct s3_response *resp, char *why,
+				size_t whylen)
+{
+	const char *code;
+
+	if (resp->curl_code != CURLE_OK) {
+		snprintf(why, whylen, "transport: %s", resp->curl_error[0] ? resp->curl_error :
+			 curl_easy_strerror(resp->curl_code));
+		return S3_RETRY;
+	}
+	if (resp->status >= 200 && resp->status < 300)
+		return S3_OK;
+	if (!resp->xml_parsed)
+		awsapi_read_error(resp);
+	code = resp->xml_parsed && resp->xml.code ? resp->xml.code : "";
+	snprintf(why, whylen, "%s%s%s (HTTP %ld)", code[0] ? code : "no error code",
+		 resp->xml.message ? ": " : "", resp->xml.message ? resp->xml.message : "",
+		 resp->status);
+	if (clock_skewed(code, resp->xml.message) && correct_clock(c, resp))
+		return S3_RETRY_NOW;
+	if (!strcmp(code, "ExpiredToken") || !strcmp(code, "ExpiredTokenException")) {
+		aws_credentials_invalidate(c->credentials);
+		return S3_RETRY_NOW;
+	}
+	if (awsapi_code_is_throttling(code) || !strcmp(code, "InternalError") ||
+	    !strcmp(code, "InternalFailure") || !strcmp(code, "ServiceUnavailable") ||
+	    !strcmp(code, "Unavailable"))
+		return S3_RETRY;
+	switch (resp->status) {
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return S3_RETRY;
+	default:
+		return S3_FATAL;
+	}
+}
+
+static int perform(struct awsapi_client *c, const char *api, const char *target,
+		   const char *content_type, const char *body, size_t body_len,
+		   struct s3_response *resp, struct awsapi_error *err)
+{
+	struct s3_request r = { .method = "POST", .key = "" };
+	char why[AWSAPI_ERROR_MAX] = "";
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	s3_request_add_header(&r, "content-type", content_type);
+	if (target)
+		s3_request_add_header(&r, "x-amz-target", target);
+	s3_request_set_body(&r, body, body_len);
+	resp->body_max = AWSXML_BODY_MAX;
+	ret = s3_perform(&c->http, &r, resp, why, sizeof(why));
+	if (!ret && resp->body_overflow) {
+		snprintf(why, sizeof(why), "the answer is larger than %u bytes", AWSXML_BODY_MAX);
+		ret = -EIO;
+	}
+	if (!ret)
+		return 0;
+	err->status = resp->status;
+	if (resp->xml_parsed && resp->xml.code) {
+		snprintf(err->code, sizeof(err->code), "%s", resp->xml.code);
+		snprintf(err->message, sizeof(err->message), "%s",
+			 resp->xml.message ? resp->xml.message : "");
+		ret = awsapi_code_errno(err->code, resp->status);
+		/* Throttled to the end is -EAGAIN; a 5xx to the end stays -EIO. */
+	} else if (resp->status) {
+		ret = awsapi_code_errno(NULL, resp->status);
+	} else if (ret != -EINVAL) {
+		ret = -EIO;  /* transport */
+	}
+	snprintf(err->text, sizeof(err->text), "%s %s: %s", c->service->id, api,
+		 why[0] ? why : strerror(-ret));
+	return ret;
+}
+
+/*
+ * application/x-www-form-urlencoded as botocore writes it: RFC 3986 escapes,
+ * but a space as '+'. AWS hashes the body as sent, whichever it is; moto
+ * hashes its own re-encoding of the form, so anything else fails there.
+ */
+static int form_encode(const char *in, char **out)
+{
+	int ret = sigv4_uri_encode(in, true, out);
+	char *r, *w;
+
+	if (ret)
+		return ret;
+	for (r = w = *out; *r; r++, w++) {
+		if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
+			*w = '+';
+			r += 2;
+		} else {
+			*w = *r;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+int awsapi_form_append(char **body, size_t *len, const char *name, const char *value)
+{
+	char *n = NULL, *v = NULL, *grown = NULL;
+	int ret = form_encode(name, &n);
+
+	if (!ret)
+		ret = form_encode(value ? value : "", &v);
+	if (!ret && asprintf(&grown, "%s%s%s=%s", *body ? *body : "", *body ? "&" : "", n, v) < 0)
+		ret = -ENOMEM;
+	free(n);
+	free(v);
+	if (ret)
+		return ret;
+	free(*body);
+	*body = grown;
+	*len = strlen(grown);
+	return 0;
+}
+
+int awsapi_query(struct awsapi_client *c, const char *action, const struct awsapi_params *params,
+		 struct awsxml_node **result, struct awsapi_error *err)
+{
+	struct s3_response resp = { .content_length = -1 };
+	char *body = NULL;
+	size_t len = 0;
+	int ret;
+
+	*result = NULL;
+	memset(err, 0, sizeof(*err));
+	ret = params && params->error ? params->error : 0;
+	if (!ret)
+		ret = awsapi_form_append(&body, &len, "Action", action);
+	if (!ret)
+		ret = awsapi_form_append(&body, &len, "Version", c->service->version);
+	for (size_t i = 0; !ret && params && i < params->count; i++)
+		ret = awsapi_form_append(&body, &len, params->items[i].name, params->items[i].value);
+	if (ret) {
+		snprintf(err->text, sizeof(err->text), "%s %s: cannot build the request: %s",
+			 c->service->id, action, strerror(-ret));
+		free(body);
+		return ret;
+	}
+	ret = perform(c, action, NULL, QUERY_CONTENT_TYPE, body, len, &resp, err);
+	if (!ret) {
+		ret = awsxml_parse(resp.body ? resp.body : "", resp.body_len, result);
+		if (ret)
+			snprintf(err->text, sizeof(err->text), "%s %s: the answer is not XML",
+				 c->service->id, action);
+		ret = ret ? -EIO : 0;
+	}
+	s3_response_reset(&resp);
+	free(body);
+	return ret;
+}
+
+int awsapi_json(struct awsapi_client *c, const char *operation, json_object *request,
+		json_object **result, struct awsapi_error *err)
+{
+	struct s3_response resp = { .content_length = -1 };
+	char target[160];
+	const char *body;
+	int ret;
+
+	*result = NULL;
+	memset(err, 0, sizeof(*err));
+	snprintf(target, sizeof(target), "%s.%s", c->service->json_target, operation);
+	body = request ? json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN) : "{}";
+	ret = perform(c, operation, target, JSON_CONTENT_TYPE, body, strlen(body), &resp, err);
+	if (!ret) {
+		ret = awsapi_json_answer(resp.body ? resp.body : "{}", resp.body ? resp.body_len : 2,
+					 result);
+		if (ret)
+			snprintf(err->text, sizeof(err->text),
+				 "%s %s: the answer is not a JSON object", c->service->id,
+				 operation);
+	}
+	s3_response_reset(&resp);
+	return ret;
+}
+
+int awsapi_json_answer(const char *body, size_t len, json_object **result)
+{
+	struct json_tokener *tok = len <= INT_MAX ? json_tokener_new() : NULL;
+
+	*result = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	if (tok)
+		json_tokener_free(tok);
+	if (!*result || !json_object_is_type(*result, json_type_object)) {
+		json_object_put(*result);
+		*result = NULL;
+		return -EIO;
+	}
+	return 0;
+}

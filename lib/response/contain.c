@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "response/contain.h"
+#include "base/jsonutil.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int query_done(struct awsapi_client *c, const char *action, struct awsapi_params *p,
+		      struct awsapi_error *err)
+{
+	struct awsxml_node *root = NULL;
+	int ret = awsapi_query(c, action, p, &root, err);
+
+	awsxml_free(root);
+	awsapi_params_free(p);
+	return ret;
+}
+
+/* The named group of this VPC, created when missing: *id malloc'd, *created said. */
+static int find_group(struct awsapi_client *ec2, const char *vpc, const char *name,
+		      const char *description, const char *case_id, char **id, bool *created,
+		      struct awsapi_error *err)
+{
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	const char *found;
+	int ret;
+
+	*id = NULL;
+	*created = false;
+	awsapi_params_add(&p, "Filter.1.Name", "vpc-id");
+	awsapi_params_add(&p, "Filter.1.Value.1", "%s", vpc);
+	awsapi_params_add(&p, "Filter.2.Name", "group-name");
+	awsapi_params_add(&p, "Filter.2.Value.1", "%s", name);
+	ret = awsapi_query(ec2, "DescribeSecurityGroups", &p, &root, err);
+	awsapi_params_free(&p);
+	if (ret)
+		return ret;
+	found = awsxml_text(root, "securityGroupInfo/item/groupId");
+	if (found) {
+		*id = strdup(found);
+		awsxml_free(root);
+		return *id ? 0 : -ENOMEM;
+	}
+	awsxml_free(root);
+	root = NULL;
+	awsapi_params_add(&p, "GroupName", "%s", name);
+	awsapi_params_add(&p, "GroupDescription", "%s", description);
+	awsapi_params_add(&p, "VpcId", "%s", vpc);
+	awsapi_params_add(&p, "TagSpecification.1.ResourceType", "security-group");
+	awsapi_params_add(&p, "TagSpecification.1.Tag.1.Key", "ForensicsCaseId");
+	awsapi_params_add(&p, "TagSpecification.1.Tag.1.Value", "%s", case_id);
+	ret = awsapi_query(ec2, "CreateSecurityGroup", &p, &root, err);
+	awsapi_params_free(&p);
+	if (ret)
+		return ret;
+	found = awsxml_text(root, "groupId");
+	*id = found ? strdup(found) : NULL;
+	awsxml_free(root);
+	if (!*id) {
+		snprintf(err->text, sizeof(err->text), "EC2 CreateSecurityGroup: no groupId");
+		return -EIO;
+	}
+	*created = true;
+	return 0;
+}
+
+/* All protocols, any address: the rule a new group's egress has by default. */
+static void all_traffic(struct awsapi_params *p, const char *group)
+{
+	awsapi_params_add(p, "GroupId", "%s", group);
+	awsapi_params_add(p, "IpPermissions.1.IpProtocol", "-1");
+	awsapi_params_add(p, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0");
+}
+
+static int groups_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
+			char **allow, char **isolate, json_object *out, struct case_record *rec)
+{
+	struct awsapi_params p = { 0 };
+	struct awsapi_error err;
+	bool created;
+	int ret;
+
+	ret = find_group(ec2, vpc, CONTAIN_ALLOW_ALL_GROUP,
+			 "forensics: all traffic, so tracked connections become untracked",
+			 case_id, allow, &created, &err);
+	if (case_record_step(rec, "allow-all-group", "EC2 CreateSecurityGroup", ret, &err))
+		return ret;
+	if (created) {
+		all_traffic(&p, *allow);
+		ret = query_done(ec2, "AuthorizeSecurityGroupIngress", &p, &err);
+		if (case_record_step(rec, "allow-all-ingress", "EC2 AuthorizeSecurityGroupIngress",
+				     ret, &err))
+			return ret;
+	}
+	ret = find_group(ec2, vpc, CONTAIN_ISOLATION_GROUP, "forensics: isolation, no rules",
+			 case_id, isolate, &created, &err);
+	if (case_record_step(rec, "isolation-group", "EC2 CreateSecurityGroup", ret, &err))
+		return ret;
+	if (created) {
+		all_traffic(&p, *isolate);
+		ret = query_done(ec2, "RevokeSecurityGroupEgress", &p, &err);
+		if (case_record_step(rec, "isolation-no-egress", "EC2 RevokeSecurityGroupEgress",
+				     ret, &err))
+			return ret;
+	}
+	json_object_object_add(out, "allow_all_group", json_object_new_string(*allow));
+	json_object_object_add(out, "isolation_group", json_object_new_string(*isolate));
+	return 0;
+}
+
+static int move_enis(struct awsapi_client *ec2, json_object *enis, const char *group,
+		     const char *name, struct case_record *rec)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < json_object_array_length(enis); i++) {
+		const char *eni = json_member_text(json_object_array_get_idx(enis, i), "id");
+		struct awsapi_params p = { 0 };
+		struct awsapi_error err;
+		int ret;
+
+		if (!eni)
+			continue;
+		awsapi_params_add(&p, "NetworkInterfaceId", "%s", eni);
+		awsapi_params_add(&p, "SecurityGroupId.1", "%s", group);
+		ret = query_done(ec2, "ModifyNetworkInterfaceAttribute", &p, &err);
+		if (case_record_step(rec, name, "EC2 ModifyNetworkInterfaceAttribute", ret, &err))
+			failed = ret;
+	}
+	return failed;
+}
+
+/* {"Statement": deny everything to sessions issued before now}. */
+static char *revoke_policy(void)
+{
+	char when[32], *doc = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (asprintf(&doc, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\","
+		     "\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":"
+		     "{\"aws:TokenIssueTime\":\"%s\"}}}]}", when) < 0)
+		return NULL;
+	return doc;
+}
+
+/* The role behind the profile ARN (…:instance-profile/[path/]name): *role malloc'd. */
+static int profile_role(struct awsapi_client *iam, const char *profile_arn, char **role,
+			struct awsapi_error *err)
+{
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	const char *name = strrchr(profile_arn, '/'), *r;
+	int ret;
+
+	*role = NULL;
+	if (!name || !name[1]) {
+		snprintf(err->text, sizeof(err->text), "not an instance profile ARN: %.200s",
+			 profile_arn);
+		return -EINVAL;
+	}
+	awsapi_params_add(&p, "InstanceProfileName", "%s", name + 1);
+	ret = awsapi_query(iam, "GetInstanceProfile", &p, &root, err);
+	awsapi_params_free(&p);
+	if (ret)
+		return ret;
+	r = awsxml_text(root, "GetInstanceProfileResult/InstanceProfile/Roles/member/RoleName");
+	*role = r ? strdup(r) : NULL;
+	awsxml_free(root);
+	return 0;  /* a profile without a role: nothing to revoke */
+}
+
+/*
+ * The profile associations now (memory acquisition may have attached one since
+ * the instance was described), as the record's instance lists them; the
+ * description's when they cannot be read. Owned by out's caller via rec.
+ */
+static json_object *current_associations(struct awsapi_client *ec2, const char *instance_id,
+					 json_object *instance, struct case_record *rec)
+{
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	struct awsapi_error err;
+	json_object *a, *v;
+	int ret;
+
+	awsapi_params_add(&p, "Filter.1.Name", "instance-id");
+	awsapi_params_add(&p, "Filter.1.Value.1", "%s", instance_id);
+	ret = awsapi_query(ec2, "DescribeIamInstanceProfileAssociations", &p, &root, &err);
+	awsapi_params_free(&p);
+	if (case_record_step(rec, "profile-associations",
+			     "EC2 DescribeIamInstanceProfileAssociations", ret, &err))
+		return json_object_object_get_ex(instance, "profile_associations", &v) ? v : NULL;
+	a = json_object_new_array();
+	awsxml_for_each(x, awsxml_child(root, "iamInstanceProfileAssociationSet"), "item") {
+		const char *state = awsxml_text(x, "state");
+		json_object *e;
+
+		if (state && strcmp(state, "associated") && strcmp(state, "associating"))
+			continue;
+		e = json_object_new_object();
+		if (awsxml_text(x, "associationId"))
+			json_object_object_add(e, "association_id", json_object_new_string(
+						       awsxml_text(x, "associationId")));
+		if (awsxml_text(x, "iamInstanceProfile/arn"))
+			json_object_object_add(e, "profile_arn", json_object_new_string(
+						       awsxml_text(x, "iamInstanceProfile/arn")));
+		json_object_array_add(a, e);
+	}
+	awsxml_free(root);
+	/* Kept in the record: what containment acted on. */
+	json_object_object_add(json_object_object_get(rec->root, "containment"),
+			       "profile_associations_found", a);
+	return a;
+}
+
+/* Deny everything to the sessions of the profile's role issued before now. */
+static void revoke_sessions(struct awsapi_client *iam, const char *profile_arn,
+			   struct case_record *rec, json_object *out)
+{
+	struct awsapi_params p = { 0 };
+	struct awsapi_error err;
+	char *role = NULL, *policy = NULL;
+	int ret;
+
+	ret = profile_role(iam, profile_arn, &role, &err);
+	if (case_record_step(rec, "instance-role", "IAM GetInstanceProfile", ret, &err) || !role)
+		return;
+	policy = revoke_policy();
+	awsapi_params_add(&p, "RoleName", "%s", role);
+	awsapi_params_add(&p, "PolicyName", CONTAIN_REVOKE_POLICY);
+	awsapi_params_add(&p, "PolicyDocument", "%s", policy ? policy : "");
+	ret = query_done(iam, "PutRolePolicy", &p, &err);
+	if (!case_record_step(rec, "revoke-sessions", "IAM PutRolePolicy", ret, &err))
+		json_object_object_add(out, "sessions_revoked_on", json_object_new_string(role));
+	free(policy);
+	free(role);
+}
+
+/* The deny-all profile in place of the association, or associated when there was none. */
+static void deny_profile(struct awsapi_client *ec2, const struct contain_options *o,
+			 const char *association, struct case_record *rec, json_object *out)
+{
+	const char *api = association ? "ReplaceIamInstanceProfileAssociation" :
+					"AssociateIamInstanceProfile";
+	struct awsapi_params p = { 0 };
+	struct awsapi_error err;
+	char name[64];
+	int ret;
+
+	if (association)
+		awsapi_params_add(&p, "AssociationId", "%s", association);
+	else
+		awsapi_params_add(&p, "InstanceId", "%s", o->instance_id);
+	awsapi_params_add(&p, "IamInstanceProfile.Arn", "%s", o->deny_profile_arn);
+	ret = query_done(ec2, api, &p, &err);
+	snprintf(name, sizeof(name), "EC2 %s", api);
+	if (!case_record_step(rec, "deny-profile", name, ret, &err))
+		json_object_object_add(out, "profile_replaced_by",
+				       json_object_new_string(o->deny_profile_arn));
+}
+
+void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
+		      const struct contain_options *o, json_object *instance,
+		      struct case_record *rec)
+{
+	json_object *out = json_object_new_object(), *enis = NULL, *list, *a;
+	char *allow = NULL, *isolate = NULL;
+	const char *vpc = json_member_text(instance, "vpc_id");
+	struct awsapi_params p = { 0 };
+	struct awsapi_error err;
+	int ret;
+
+	case_record_set(rec, "containment", out);
+	json_object_object_get_ex(instance, "network_interfaces", &enis);
+	/*
+	 * Network first: it is what stops an intruder now. A failed move to the
+	 * allow-all group leaves tracked connections alive, but isolation still
+	 * stops every new one: go on.
+	 */
+	if (vpc && enis && !groups_ready(ec2, vpc, o->case_id, &allow, &isolate, out, rec)) {
+		move_enis(ec2, enis, allow, "eni-allow-all", rec);
+		if (!move_enis(ec2, enis, isolate, "eni-isolation", rec))
+			json_object_object_add(out, "enis_isolated", json_object_new_boolean(1));
+	}
+	if (json_object_object_get_ex(instance, "elastic_ips", &list)) {
+		a = json_object_new_array();
+		json_object_object_add(out, "elastic_ips_disassociated", a);
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *x = json_object_array_get_idx(list, i);
+			const char *assoc = json_member_text(x, "association_id");
+
+			if (!assoc)
+				continue;
+			awsapi_params_add(&p, "AssociationId", "%s", assoc);
+			ret = query_done(ec2, "DisassociateAddress", &p, &err);
+			if (!case_record_step(rec, "elastic-ip", "EC2 DisassociateAddress", ret,
+					      &err))
+				json_object_array_add(a, json_object_new_string(assoc));
+		}
+	}
+	list = current_associations(ec2, o->instance_id, instance, rec);
+	if (list) {
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *x = json_object_array_get_idx(list, i);
+			const char *assoc = json_member_text(x, "association_id"), *arn = json_member_text(x, "profile_arn");
+
+			/* Revoke first: the role must not keep its live sessions either way. */
+			/* Our own SSM profile's role serves other instances too. */
+			if (arn && !(o->own_profile_arn && !strcmp(arn, o->own_profile_arn)))
+				revoke_sessions(iam, arn, rec, out);
+			if (o->deny_profile_arn && assoc)
+				deny_profile(ec2, o, assoc, rec, out);
+		}
+		if (!json_object_array_length(list) && o->deny_profile_arn)
+			deny_profile(ec2, o, NULL, rec, out);
+	}
+	awsapi_params_add(&p, "ResourceId.1", "%s", o->instance_id);
+	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
+	awsapi_params_add(&p, "Tag.1.Value", "Contain");
+	awsapi_params_add(&p, "Tag.2.Key", "ForensicsCaseId");
+	awsapi_params_add(&p, "Tag.2.Value", "%s", o->case_id);
+	ret = query_done(ec2, "CreateTags", &p, &err);
+	if (!case_record_step(rec, "tag-contain", "EC2 CreateTags", ret, &err))
+		json_object_object_add(out, "tagged", json_object_new_boolean(1));
+	free(allow);
+	free(isolate);
+}

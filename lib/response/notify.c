@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "response/notify.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int notify_topic_region(const char *topic_arn, char **region)
+{
+	const char *p = topic_arn, *end;
+
+	*region = NULL;
+	/* arn : partition : sns : region : account : name */
+	if (strncmp(p, "arn:", 4))
+		return -EINVAL;
+	p = strchr(p + 4, ':');
+	if (!p || strncmp(p, ":sns:", 5))
+		return -EINVAL;
+	p += 5;
+	end = strchr(p, ':');
+	if (!end || end == p || !strchr(end + 1, ':'))
+		return -EINVAL;
+	*region = strndup(p, (size_t)(end - p));
+	return *region ? 0 : -ENOMEM;
+}
+
+int notify_publish(struct awsapi_client *sns, const char *topic_arn, const char *case_id,
+		   const char *instance_id, const char *milestone, const char *summary,
+		   json_object *fields, struct awsapi_error *err)
+{
+	json_object *msg = fields ? fields : json_object_new_object();
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	char subject[NOTIFY_SUBJECT_MAX + 1], at[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret;
+
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(msg, "case_id", json_object_new_string(case_id));
+	json_object_object_add(msg, "instance_id", json_object_new_string(instance_id));
+	json_object_object_add(msg, "milestone", json_object_new_string(milestone));
+	json_object_object_add(msg, "at", json_object_new_string(at));
+	json_object_object_add(msg, "summary", json_object_new_string(summary));
+	/* Subjects: ASCII, no line breaks, at most 100 characters. */
+	snprintf(subject, sizeof(subject), "forensics %s %s: %s", case_id, instance_id, milestone);
+	for (char *c = subject; *c; c++)
+		if ((unsigned char)*c < ' ' || (unsigned char)*c > '~')
+			*c = '?';
+	awsapi_params_add(&p, "TopicArn", "%s", topic_arn);
+	awsapi_params_add(&p, "Subject", "%s", subject);
+	awsapi_params_add(&p, "Message", "%s",
+			  json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+	ret = awsapi_query(sns, "Publish", &p, &root, err);
+	awsapi_params_free(&p);
+	awsxml_free(root);
+	json_object_put(msg);
+	return ret;
+}

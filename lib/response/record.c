@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "response/record.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define RECORD_FORMAT_VERSION 1
+
+static json_object *now_text(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[40];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
+	return json_object_new_string(buf);
+}
+
+int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
+		     const char *region)
+{
+	memset(r, 0, sizeof(*r));
+	r->root = json_object_new_object();
+	r->timeline = json_object_new_array();
+	if (!r->root || !r->timeline) {
+		json_object_put(r->root);
+		json_object_put(r->timeline);
+		return -ENOMEM;
+	}
+	json_object_object_add(r->root, "format", json_object_new_int(RECORD_FORMAT_VERSION));
+	json_object_object_add(r->root, "case_id", json_object_new_string(case_id));
+	json_object_object_add(r->root, "instance_id", json_object_new_string(instance_id));
+	json_object_object_add(r->root, "region", json_object_new_string(region));
+	json_object_object_add(r->root, "started", now_text());
+	json_object_object_add(r->root, "timeline", r->timeline);
+	json_object_object_add(r->root, "runs", json_object_new_int(1));
+	r->run = 1;
+	return 0;
+}
+
+static bool same(json_object *o, const char *key, json_object *other)
+{
+	json_object *a, *b;
+
+	return json_object_object_get_ex(o, key, &a) && json_object_object_get_ex(other, key, &b) &&
+	       json_object_is_type(a, json_type_string) && json_object_equal(a, b);
+}
+
+int case_record_resume(struct case_record *r, json_object *stored)
+{
+	json_object *timeline, *runs;
+
+	if (!same(stored, "case_id", r->root) || !same(stored, "instance_id", r->root) ||
+	    !json_object_object_get_ex(stored, "timeline", &timeline) ||
+	    !json_object_is_type(timeline, json_type_array)) {
+		json_object_put(stored);
+		return -EINVAL;
+	}
+	/* json-c clamps to INT32_MAX: a stored count that large must not overflow. */
+	r->run = json_object_object_get_ex(stored, "runs", &runs) ? json_object_get_int(runs) : 1;
+	if (r->run < INT_MAX)
+		r->run++;
+	if (r->run < 2)
+		r->run = 2;
+	json_object_put(r->root);
+	r->root = stored;
+	r->timeline = timeline;
+	json_object_object_add(r->root, "runs", json_object_new_int(r->run));
+	json_object_object_add(r->root, "resumed", now_text());
+	return 0;
+}
+
+bool case_record_done(const struct case_record *r, const char *step)
+{
+	bool done = false;
+	size_t n = json_object_array_length(r->timeline);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(r->timeline, i), *v;
+		const char *result;
+
+		/* A stored record is outside input: a step or result may be null or a number. */
+		if (!json_object_object_get_ex(e, "run", &v) || json_object_get_int(v) >= r->run ||
+		    !json_object_object_get_ex(e, "step", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), step) ||
+		    !json_object_object_get_ex(e, "result", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		/* The latest outcome counts; a skip keeps what it skipped. */
+		result = json_object_get_string(v);
+		if (!strcmp(result, "ok"))
+			done = true;
+		else if (!strcmp(result, "failed"))
+			done = false;
+	}
+	return done;
+}
+
+void case_record_skip(struct case_record *r, const char *step, const char *why)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "at", now_text());
+	json_object_object_add(e, "run", json_object_new_int(r->run));
+	json_object_object_add(e, "step", json_object_new_string(step));
+	json_object_object_add(e, "result", json_object_new_string("skipped"));
+	json_object_object_add(e, "why", json_object_new_string(why));
+	json_object_array_add(r->timeline, e);
+	log_info(step, "skipped: %s", why);
+}
+
+int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		     const struct awsapi_error *err)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "at", now_text());
+	json_object_object_add(e, "run", json_object_new_int(r->run));
+	json_object_object_add(e, "step", json_object_new_string(step));
+	json_object_object_add(e, "api", json_object_new_string(api));
+	json_object_object_add(e, "result", json_object_new_string(ret ? "failed" : "ok"));
+	if (ret) {
+		r->failures++;
+		if (err && err->code[0])
+			json_object_object_add(e, "code", json_object_new_string(err->code));
+		json_object_object_add(e, "error", json_object_new_string(
+			err && err->text[0] ? err->text : strerror(-ret)));
+	}
+	json_object_array_add(r->timeline, e);
+	if (ret)
+		log_error(step, "%s", err && err->text[0] ? err->text : strerror(-ret));
+	else
+		log_info(step, "%s done", api);
+	return ret;
+}
+
+void case_record_set(struct case_record *r, const char *key, json_object *value)
+{
+	json_object_object_add(r->root, key, value);
+}
+
+void case_record_free(struct case_record *r)
+{
+	json_object_put(r->root);
+	memset(r, 0, sizeof(*r));
+}

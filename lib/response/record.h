@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The case record: what was found, what was done, and a timeline of every
+ * AWS call with its result, as one JSON document (json-c). Later it is
+ * written to the forensics bucket as the response goes, and a rerun resumes
+ * from it.
+ */
+#ifndef FORENSICS_RECORD_H
+#define FORENSICS_RECORD_H
+
+#include "aws/awsapi.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct case_record {
+	json_object *root;
+	json_object *timeline;  /* borrowed from root */
+	unsigned int failures;
+	int run;                /* 1, or the number of this rerun of the case */
+};
+
+int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
+		     const char *region);
+/*
+ * A timeline entry for one call, logged too (an error line names the API and
+ * AWS's answer); ret 0 means it succeeded. Returns ret.
+ */
+int case_record_step(struct case_record *r, const char *step, const char *api, int ret,
+		     const struct awsapi_error *err);
+/*
+ * Continue a stored record (consumed, also on failure) of the same case and
+ * instance: its timeline goes on, "runs" counts this run. -EINVAL when it
+ * is another case's.
+ */
+int case_record_resume(struct case_record *r, json_object *stored);
+/* Whether an earlier run of this case recorded step as done ("ok" last). */
+bool case_record_done(const struct case_record *r, const char *step);
+/* A step not taken, and why (e.g. done by an earlier run). */
+void case_record_skip(struct case_record *r, const char *step, const char *why);
+/* root[key] = value (consumed). */
+void case_record_set(struct case_record *r, const char *key, json_object *value);
+void case_record_free(struct case_record *r);
+
+#endif

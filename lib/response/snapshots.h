@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Disk evidence: one crash-consistent set of snapshots of every volume of
+ * the instance (CreateSnapshots), tagged with the case; copies re-encrypted
+ * with the forensics KMS key; the copies shared with the forensics account.
+ * Waits poll DescribeSnapshots with growing, jittered intervals, never a
+ * fixed sleep, up to a deadline.
+ */
+#ifndef FORENSICS_SNAPSHOTS_H
+#define FORENSICS_SNAPSHOTS_H
+
+#include "aws/awsapi.h"
+
+#include <json-c/json.h>
+#include <time.h>
+
+#define SNAPSHOT_POLL_FIRST_MS 1000
+#define SNAPSHOT_POLL_CAP_MS 60000
+#define SNAPSHOT_DEFAULT_TIMEOUT_S (6 * 3600)
+
+#define CASE_TAG_KEY "ForensicsCaseId"
+#define INSTANCE_TAG_KEY "ForensicsSourceInstance"
+
+/*
+ * CreateSnapshots of all the instance's volumes, tagged with the case. *out:
+ * [{"snapshot_id", "volume_id", "state", "start_time", "volume_size"}].
+ */
+int snapshots_create(struct awsapi_client *ec2, const char *instance_id, const char *case_id,
+		     json_object **out, struct awsapi_error *err);
+/*
+ * Until every snapshot named by id_key in list is "completed" (its "state"
+ * updated in place, under state_key), one is "error" (-EIO), or the deadline
+ * passes (-ETIMEDOUT).
+ */
+int snapshots_wait(struct awsapi_client *ec2, json_object *list, const char *id_key,
+		   const char *state_key, time_t deadline, struct awsapi_error *err);
+/* CopySnapshot, encrypted with kms_key, tagged with the case: *copy_id malloc'd. */
+int snapshots_copy(struct awsapi_client *ec2, const char *snapshot_id, const char *region,
+		   const char *kms_key, const char *case_id, const char *instance_id,
+		   char **copy_id, struct awsapi_error *err);
+/* ModifySnapshotAttribute createVolumePermission add account. */
+int snapshots_share(struct awsapi_client *ec2, const char *snapshot_id, const char *account,
+		    struct awsapi_error *err);
+
+#endif
