@@ -18,6 +18,7 @@
 #include "capture/source.h"
 #include "capture/stream_capture.h"
 #include "base/util.h"
+#include "base/timefmt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -381,7 +382,6 @@ static char *resolve_output(const char *output, bool compress)
 	struct stat st;
 	char host[256] = "host", stamp[32], *path;
 	time_t now = time(NULL);
-	struct tm tm;
 
 	if (!strcmp(output, "-"))
 		return strdup(output);
@@ -394,8 +394,7 @@ static char *resolve_output(const char *output, bool compress)
 		return strdup(output);
 	}
 	gethostname(host, sizeof(host) - 1);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	timefmt_compact(now, stamp, sizeof(stamp));
 	if (asprintf(&path, "%s%s%s-%s.lime%s", output, output[len - 1] == '/' ? "" : "/", host,
 		     stamp, compress ? ".zst" : "") < 0)
 		return NULL;
@@ -762,7 +761,7 @@ int acquire_main(int argc, char *argv[])
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	install_signals();
-	utc_timestamp(started, sizeof(started));
+	timefmt_now_ms(started, sizeof(started));
 
 	image_path = resolve_output(o.output, o.compress);
 	if (!image_path)
@@ -920,7 +919,7 @@ int acquire_main(int argc, char *argv[])
 				  dest.s3 ? "; upload aborted" : "");
 		goto out;
 	}
-	utc_timestamp(finished, sizeof(finished));
+	timefmt_now_ms(finished, sizeof(finished));
 	/* The evidence is safe from here on, whatever happens to the rest. */
 	log_info("image", "image complete: %s, %llu bytes of LiME, sha256 %s",
 		 to_stdout ? "stdout" : image_path, (unsigned long long)sinks.top->bytes,
@@ -936,7 +935,7 @@ int acquire_main(int argc, char *argv[])
 	json_object *tool = json_object_new_object();
 
 	json_object_object_add(tool, "name", json_object_new_string(AGENT_NAME));
-	json_object_object_add(tool, "version", json_object_new_string(AGENT_VERSION));
+	json_object_object_add(tool, "version", json_object_new_string(FORENSICS_VERSION));
 	json_object_object_add(manifest, "tool", tool);
 	json_object_object_add(manifest, "case_id", o.case_id ? json_object_new_string(o.case_id) : NULL);
 	json_object_object_add(manifest, "started_at", json_object_new_string(started));

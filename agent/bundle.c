@@ -2,6 +2,7 @@
 #include "bundle.h"
 #include "base/tar.h"
 #include "base/util.h"
+#include "base/encode.h"
 
 #include <errno.h>
 #include <openssl/sha.h>

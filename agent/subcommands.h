@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef FORENSICS_SUBCOMMANDS_H
-#define FORENSICS_SUBCOMMANDS_H
+#ifndef FORENSICS_AGENT_SUBCOMMANDS_H
+#define FORENSICS_AGENT_SUBCOMMANDS_H
+
+#include "base/command.h"
 
 #define AGENT_NAME "forensics-agent"
-#define AGENT_VERSION "0.1.0"
 
-int acquire_main(int argc, char *argv[]);
-int verify_main(int argc, char *argv[]);
-int convert_main(int argc, char *argv[]);
-int upload_main(int argc, char *argv[]);
-int presign_main(int argc, char *argv[]);
+COMMAND_MAIN(acquire);
+COMMAND_MAIN(verify);
+COMMAND_MAIN(convert);
+COMMAND_MAIN(upload);
+COMMAND_MAIN(presign);
 
 #endif

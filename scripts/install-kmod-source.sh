@@ -18,8 +18,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "install-kmod-source: $*" >&2; exit 1; }
 
 # The module ships with the agent that loads it; one version for both.
-version=$(sed -n 's/^#define AGENT_VERSION "\(.*\)"$/\1/p' "$root/agent/subcommands.h")
-[ -n "$version" ] || die "no AGENT_VERSION in agent/subcommands.h"
+version=$(sed -n 's/^#define FORENSICS_VERSION "\(.*\)"$/\1/p' "$root/lib/base/command.h")
+[ -n "$version" ] || die "no FORENSICS_VERSION in lib/base/command.h"
 
 case "${1:-}" in
 --version) echo "$version"; exit 0 ;;

@@ -7,6 +7,7 @@
  * quietly falling through to a different identity.
  */
 #include "aws/credentials.h"
+#include "base/timefmt.h"
 
 #include "aws/awsconfig.h"
 #include "aws/imds.h"
@@ -559,9 +560,7 @@ static bool same_credentials(const struct aws_credentials *a, const struct aws_c
 
 static void utc_text(time_t t, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (timefmt_iso8601(t, buf, len))
 		snprintf(buf, len, "%lld", (long long)t);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "aws/multipart.h"
+#include "base/encode.h"
 #include "aws/download.h"
 
 #include <errno.h>
@@ -135,7 +136,7 @@ static void sha256_base64(const unsigned char *data, size_t len, char *out,
 	unsigned int n = 0;
 
 	EVP_Digest(data ? (const void *)data : "", len, digest, &n, EVP_sha256(), NULL);
-	s3_base64(digest, sizeof(digest), out, SHA256_B64);
+	(void)base64_encode(digest, sizeof(digest), out, SHA256_B64);
 	for (unsigned int i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
@@ -446,7 +447,7 @@ static int prepare_part(struct upload_sink *u, struct part *p)
 			return -E2BIG;
 		}
 		EVP_Digest(p->data ? (const void *)p->data : "", p->len, md5, &n, EVP_md5(), NULL);
-		s3_base64(md5, sizeof(md5), p->md5, sizeof(p->md5));
+		(void)base64_encode(md5, sizeof(md5), p->md5, sizeof(p->md5));
 		p->req.method = "PUT";
 		p->req.url = t->parts[p->number - 1];
 		s3_request_add_header(&p->req, "content-md5", p->md5);

@@ -110,15 +110,6 @@ int s3_request_add_object_headers(struct s3_request *r, const struct s3_object_o
 	return ret;
 }
 
-void s3_base64(const unsigned char *in, size_t len, char *out, size_t outlen)
-{
-	if (outlen < 4 * ((len + 2) / 3) + 1) {
-		out[0] = '\0';
-		return;
-	}
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct s3_response *resp = userdata;

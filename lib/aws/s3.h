@@ -139,6 +139,4 @@ long s3_backoff_ms(struct s3_client *c, unsigned int attempt);
 int s3_perform(struct s3_client *c, const struct s3_request *r, struct s3_response *resp,
 	       char *why, size_t whylen);
 
-void s3_base64(const unsigned char *in, size_t len, char *out, size_t outlen);
-
 #endif

@@ -14,6 +14,8 @@
  * key or header cannot make the signer allocate without limit.
  */
 #include "aws/sigv4.h"
+#include "base/encode.h"
+#include "base/timefmt.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -623,13 +625,7 @@ static int check_request(const struct sigv4_request *req, const struct sigv4_pai
 /* "20150830T123600Z" for now; years past 9999 would not fit the format. */
 static int format_amz_date(time_t now, char out[17])
 {
-	struct tm tm;
-
-	if (now < 0 || now > (time_t)253402300799LL || !gmtime_r(&now, &tm))
-		return -EINVAL;
-	if (strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
-		return -EINVAL;
-	return 0;
+	return timefmt_compact(now, out, 17);
 }
 
 /* amz_date must be scope->now: the scope's date and X-Amz-Date cannot differ. */
@@ -643,17 +639,6 @@ static int check_amz_date(const struct sigv4_scope *scope, const char *amz_date)
 	if (!amz_date || strcmp(amz_date, want))
 		return -EINVAL;
 	return 0;
-}
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* ---- the steps ---- */

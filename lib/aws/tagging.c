@@ -4,6 +4,7 @@
  * call), sent through s3_perform's retries.
  */
 #include "aws/tagging.h"
+#include "base/encode.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -75,7 +76,7 @@ int s3_object_tag(struct s3_client *c, const char *key, const char *version_id,
 		return ret;
 	}
 	EVP_Digest(body, body_len, md5, &md5_len, EVP_md5(), NULL);
-	s3_base64(md5, md5_len, md5_b64, sizeof(md5_b64));
+	(void)base64_encode(md5, md5_len, md5_b64, sizeof(md5_b64));
 
 	memset(&r, 0, sizeof(r));
 	r.method = "PUT";

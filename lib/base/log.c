@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "base/log.h"
 #include "base/util.h"
+#include "base/timefmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ void log_event(const char *level, const char *event, json_object *fields, const 
 	if (json_mode) {
 		json_object *line = json_object_new_object();
 
-		utc_timestamp(ts, sizeof(ts));
+		timefmt_now_ms(ts, sizeof(ts));
 		json_object_object_add(line, "ts", json_object_new_string(ts));
 		json_object_object_add(line, "level", json_object_new_string(level));
 		json_object_object_add(line, "event", json_object_new_string(event));

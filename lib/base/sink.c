@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "base/sink.h"
 #include "base/util.h"
+#include "base/encode.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define IOMEM_FILE_MAX (4u << 20)
 
 /*
  * Read a whole file, including /proc files whose size stat() reports as 0.
@@ -34,8 +33,5 @@ int wait_ready(int fd, short events);
 /* Full-length write/pread that retries on EINTR and short counts. */
 int write_all(int fd, const void *buf, size_t len);
 ssize_t pread_full(int fd, void *buf, size_t len, uint64_t offset);
-void hex_encode(const unsigned char *in, size_t len, char *out);
-/* ISO 8601 UTC with milliseconds, e.g. 2026-11-28T17:00:00.123Z. */
-void utc_timestamp(char *out, size_t outlen);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "capture/range.h"
 
+/* /proc/iomem is a few KiB; past this it is not one. */
+#define IOMEM_FILE_MAX (4u << 20)
+
 #define IOMEM_NAME_MAX 64
 
 struct iomem_entry {

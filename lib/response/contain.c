@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/contain.h"
+#include "base/timefmt.h"
 #include "base/jsonutil.h"
 #include "base/log.h"
 
@@ -140,10 +141,8 @@ static char *revoke_policy(void)
 {
 	char when[32], *doc = NULL;
 	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	timefmt_iso8601(now, when, sizeof(when));
 	if (asprintf(&doc, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\","
 		     "\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":"
 		     "{\"aws:TokenIssueTime\":\"%s\"}}}]}", when) < 0)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/events.h"
+#include "base/timefmt.h"
 #include "base/jsonutil.h"
 
 #include <errno.h>
@@ -59,12 +60,8 @@ static int set_case(struct event_request *out, const char *given, const char *ev
 	}
 	if (event_time && strptime(event_time, "%Y-%m-%dT%H:%M:%S", &tm))
 		strftime(day, sizeof(day), "%Y%m%d", &tm);
-	else {
-		time_t now = time(NULL);
-
-		gmtime_r(&now, &tm);
-		strftime(day, sizeof(day), "%Y%m%d", &tm);
-	}
+	else
+		timefmt_day(time(NULL), day, sizeof(day));
 	snprintf(out->case_id, sizeof(out->case_id), "%s-%s", out->instance_id, day);
 	return 0;
 }

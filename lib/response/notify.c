@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/notify.h"
+#include "base/timefmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,11 +36,9 @@ int notify_publish(struct awsapi_client *sns, const char *topic_arn, const char 
 	struct awsxml_node *root = NULL;
 	char subject[NOTIFY_SUBJECT_MAX + 1], at[32];
 	time_t now = time(NULL);
-	struct tm tm;
 	int ret;
 
-	gmtime_r(&now, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	timefmt_iso8601(now, at, sizeof(at));
 	json_object_object_add(msg, "case_id", json_object_new_string(case_id));
 	json_object_object_add(msg, "instance_id", json_object_new_string(instance_id));
 	json_object_object_add(msg, "milestone", json_object_new_string(milestone));

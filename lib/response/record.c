@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/record.h"
+#include "base/timefmt.h"
 #include "base/log.h"
 
 #include <errno.h>
@@ -12,14 +13,9 @@
 
 static json_object *now_text(void)
 {
-	struct timespec ts;
-	struct tm tm;
-	char buf[40];
+	char buf[TIMEFMT_BUF];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
+	timefmt_now_ms(buf, sizeof(buf));
 	return json_object_new_string(buf);
 }
 

@@ -22,6 +22,7 @@
 
 #include "capture/image_reader.h"
 #include "base/util.h"
+#include "base/encode.h"
 
 #define MAX_TESTS 128
 

@@ -19,6 +19,7 @@
 
 #include "base/sink.h"
 #include "base/util.h"
+#include "base/encode.h"
 
 #define DATA_SIZE (9u << 20)
 
