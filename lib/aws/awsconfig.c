@@ -113,21 +113,32 @@ void awsconfig_free(struct awsconfig *c)
 	free(c);
 }
 
+/* The zeroed slot after count in a growing array; NULL when out of memory. */
+static void *next_slot(void **items, size_t size, size_t count, size_t *cap)
+{
+	char *slot;
+
+	if (count == *cap) {
+		size_t bigger_cap = *cap ? *cap * 2 : 8;
+		void *grown = realloc(*items, bigger_cap * size);
+
+		if (!grown)
+			return NULL;
+		*items = grown;
+		*cap = bigger_cap;
+	}
+	slot = (char *)*items + count * size;
+	memset(slot, 0, size);
+	return slot;
+}
+
 static int add_section(struct awsconfig *c, const char *name, size_t n, size_t line)
 {
 	struct awsconfig_section *s;
 
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct awsconfig_section *grown = realloc(c->sections, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		c->sections = grown;
-		c->cap = cap;
-	}
-	s = &c->sections[c->count];
-	memset(s, 0, sizeof(*s));
+	s = next_slot((void **)&c->sections, sizeof(*s), c->count, &c->cap);
+	if (!s)
+		return -ENOMEM;
 	s->name = dup_range(name, n);
 	if (!s->name)
 		return -ENOMEM;
@@ -141,17 +152,9 @@ static int add_entry(struct awsconfig_section *s, const char *key, size_t klen, 
 {
 	struct awsconfig_entry *e;
 
-	if (s->count == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct awsconfig_entry *grown = realloc(s->entries, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		s->entries = grown;
-		s->cap = cap;
-	}
-	e = &s->entries[s->count];
-	memset(e, 0, sizeof(*e));
+	e = next_slot((void **)&s->entries, sizeof(*e), s->count, &s->cap);
+	if (!e)
+		return -ENOMEM;
 	e->key = dup_range(key, klen);
 	e->value = dup_range(value, vlen);
 	if (!e->key || !e->value) {
