@@ -17,13 +17,6 @@
 
 #define S3_KEY_MAX 1024
 
-static bool env_true(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && !strcasecmp(v, "true");
-}
-
 static bool is_lower_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -266,6 +259,28 @@ static int endpoint_parse(const char *url, const char *var, struct s3_endpoint *
 	return e->scheme ? 0 : -ENOMEM;
 }
 
+/*
+ * The URL the environment sets for a service: service_var
+ * (AWS_ENDPOINT_URL_<ID>), else AWS_ENDPOINT_URL; *var names the one that
+ * did. NULL when neither is set or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is
+ * "true".
+ */
+static const char *configured_url(const char *service_var, const char **var)
+{
+	const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), *url;
+
+	*var = NULL;
+	if (ignore && !strcasecmp(ignore, "true"))
+		return NULL;
+	*var = service_var;
+	url = awsconfig_env(*var);
+	if (!url) {
+		*var = "AWS_ENDPOINT_URL";
+		url = awsconfig_env(*var);
+	}
+	return url;
+}
+
 static const char *dns_suffix(const char *region)
 {
 	static const struct {
@@ -285,7 +300,7 @@ static const char *dns_suffix(const char *region)
 int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
 			struct s3_endpoint *out, char *why, size_t whylen)
 {
-	const char *url = NULL, *var = NULL;
+	const char *url, *var;
 	char buf[48];
 	int ret, n;
 
@@ -297,14 +312,7 @@ int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
 	ret = bucket_check(bucket, why, whylen);
 	if (ret)
 		return ret;
-	if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
-		var = "AWS_ENDPOINT_URL_S3";
-		url = awsconfig_env(var);
-		if (!url) {
-			var = "AWS_ENDPOINT_URL";
-			url = awsconfig_env(var);
-		}
-	}
+	url = configured_url("AWS_ENDPOINT_URL_S3", &var);
 	if (url) {
 		/* MinIO, moto and the like: path style, the bucket need not resolve. */
 		ret = endpoint_parse(url, var, out, why, whylen);
@@ -347,7 +355,7 @@ int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
 int aws_endpoint_resolve(const char *service_id, const char *host_prefix, const char *region,
 			 struct s3_endpoint *out, char *why, size_t whylen)
 {
-	const char *url = NULL, *var = NULL;
+	const char *url, *var;
 	char name[64], buf[48];
 	int ret, n;
 
@@ -357,14 +365,7 @@ int aws_endpoint_resolve(const char *service_id, const char *host_prefix, const 
 		return -EINVAL;
 	for (char *c = name; *c; c++)
 		*c = *c == ' ' || *c == '-' ? '_' : (*c >= 'a' && *c <= 'z') ? *c - 32 : *c;
-	if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
-		var = name;
-		url = awsconfig_env(var);
-		if (!url) {
-			var = "AWS_ENDPOINT_URL";
-			url = awsconfig_env(var);
-		}
-	}
+	url = configured_url(name, &var);
 	if (url) {
 		ret = endpoint_parse(url, var, out, why, whylen);
 	} else if (region && !aws_region_valid(region)) {
