@@ -17,6 +17,7 @@
 #include "base/sink.h"
 #include "capture/source.h"
 #include "capture/stream_capture.h"
+#include "aws/endpoint.h"
 #include "base/util.h"
 #include "base/timefmt.h"
 

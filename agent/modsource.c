@@ -9,6 +9,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "aws/download.h"
+#include "aws/endpoint.h"
 #include "../kmod/uapi/forensics_mem.h"
 #include "base/util.h"
 

@@ -8,6 +8,7 @@
  */
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "aws/endpoint.h"
 #include "s3opts.h"
 #include "subcommands.h"
 

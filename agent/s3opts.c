@@ -3,6 +3,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "aws/tagging.h"
+#include "aws/region.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -6,6 +6,7 @@
  */
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "aws/endpoint.h"
 #include "s3opts.h"
 #include "subcommands.h"
 #include "base/sink.h"

@@ -10,6 +10,7 @@
 #include "manifest.h"
 #include "subcommands.h"
 #include "aws/download.h"
+#include "aws/endpoint.h"
 #include "s3opts.h"
 #include "capture/image_reader.h"
 #include "capture/lime.h"

@@ -20,6 +20,9 @@
 #include "response/ssmdoc.h"
 #include "response/store.h"
 #include "aws/sts.h"
+#include "aws/endpoint.h"
+#include "aws/reason.h"
+#include "aws/region.h"
 #include "subcommands.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "aws/awsapi.h"
+#include "aws/endpoint.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "aws/awsconfig.h"
+#include "aws/reason.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,18 +64,6 @@ static char *dup_range(const char *s, size_t n)
 	return d;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * A name from the file, fit to quote in a reason: only plain names are
  * echoed, so a mangled line holding a secret never reaches a log.
@@ -113,21 +102,32 @@ void awsconfig_free(struct awsconfig *c)
 	free(c);
 }
 
+/* The zeroed slot after count in a growing array; NULL when out of memory. */
+static void *next_slot(void **items, size_t size, size_t count, size_t *cap)
+{
+	char *slot;
+
+	if (count == *cap) {
+		size_t bigger_cap = *cap ? *cap * 2 : 8;
+		void *grown = realloc(*items, bigger_cap * size);
+
+		if (!grown)
+			return NULL;
+		*items = grown;
+		*cap = bigger_cap;
+	}
+	slot = (char *)*items + count * size;
+	memset(slot, 0, size);
+	return slot;
+}
+
 static int add_section(struct awsconfig *c, const char *name, size_t n, size_t line)
 {
 	struct awsconfig_section *s;
 
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct awsconfig_section *grown = realloc(c->sections, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		c->sections = grown;
-		c->cap = cap;
-	}
-	s = &c->sections[c->count];
-	memset(s, 0, sizeof(*s));
+	s = next_slot((void **)&c->sections, sizeof(*s), c->count, &c->cap);
+	if (!s)
+		return -ENOMEM;
 	s->name = dup_range(name, n);
 	if (!s->name)
 		return -ENOMEM;
@@ -141,17 +141,9 @@ static int add_entry(struct awsconfig_section *s, const char *key, size_t klen, 
 {
 	struct awsconfig_entry *e;
 
-	if (s->count == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct awsconfig_entry *grown = realloc(s->entries, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		s->entries = grown;
-		s->cap = cap;
-	}
-	e = &s->entries[s->count];
-	memset(e, 0, sizeof(*e));
+	e = next_slot((void **)&s->entries, sizeof(*e), s->count, &s->cap);
+	if (!e)
+		return -ENOMEM;
 	e->key = dup_range(key, klen);
 	e->value = dup_range(value, vlen);
 	if (!e->key || !e->value) {
@@ -267,11 +259,11 @@ static int check_duplicates(const struct awsconfig *c, char *why, size_t whylen)
 	}
 	if (bad_line) {
 		if (bad_section)
-			say(why, whylen, "line %zu: key '%s' repeated in section [%s]", bad_line,
-			    quotable(bad_name), quotable(bad_section));
+			aws_reason_set(why, whylen, "line %zu: key '%s' repeated in section [%s]",
+				       bad_line, quotable(bad_name), quotable(bad_section));
 		else
-			say(why, whylen, "line %zu: section [%s] repeated", bad_line,
-			    quotable(bad_name));
+			aws_reason_set(why, whylen, "line %zu: section [%s] repeated", bad_line,
+				       quotable(bad_name));
 		ret = -EINVAL;
 	}
 	free(v);
@@ -288,7 +280,7 @@ int awsconfig_parse_why(const char *text, size_t len, struct awsconfig **out, ch
 
 	*out = NULL;
 	if (len > AWSCONFIG_FILE_MAX) {
-		say(why, whylen, "larger than %u bytes", AWSCONFIG_FILE_MAX);
+		aws_reason_set(why, whylen, "larger than %u bytes", AWSCONFIG_FILE_MAX);
 		return -EFBIG;
 	}
 	if (!text && len)
@@ -312,7 +304,7 @@ int awsconfig_parse_why(const char *text, size_t len, struct awsconfig **out, ch
 			pos += (text[pos] == '\r' && pos + 1 < len && text[pos + 1] == '\n') ? 2 : 1;
 		lineno++;
 		if (memchr(line, '\0', n)) {
-			say(why, whylen, "line %zu: NUL byte", lineno);
+			aws_reason_set(why, whylen, "line %zu: NUL byte", lineno);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -349,14 +341,16 @@ int awsconfig_parse_why(const char *text, size_t len, struct awsconfig **out, ch
 			}
 		}
 		if (!c->count) {
-			say(why, whylen, "line %zu: setting before any [section]", lineno);
+			aws_reason_set(why, whylen, "line %zu: setting before any [section]",
+				       lineno);
 			ret = -EINVAL;
 			goto out;
 		}
 		for (d = start; d < end && line[d] != '=' && line[d] != ':'; d++)
 			;
 		if (d == end) {
-			say(why, whylen, "line %zu: not a [section], 'key = value' or comment", lineno);
+			aws_reason_set(why, whylen,
+				       "line %zu: not a [section], 'key = value' or comment", lineno);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -368,7 +362,8 @@ int awsconfig_parse_why(const char *text, size_t len, struct awsconfig **out, ch
 			while (vstart < end && is_blank(line[vstart]))
 				vstart++;
 			if (kend == start) {
-				say(why, whylen, "line %zu: no key before '%c'", lineno, line[d]);
+				aws_reason_set(why, whylen, "line %zu: no key before '%c'", lineno,
+					       line[d]);
 				ret = -EINVAL;
 				goto out;
 			}
@@ -384,7 +379,7 @@ int awsconfig_parse_why(const char *text, size_t len, struct awsconfig **out, ch
 	ret = check_duplicates(c, why, whylen);
 out:
 	if (ret == -ENOMEM)
-		say(why, whylen, "out of memory");
+		aws_reason_set(why, whylen, "out of memory");
 	if (ret) {
 		awsconfig_free(c);
 		return ret;
@@ -470,12 +465,12 @@ int awsconfig_load(const char *path, struct awsconfig **out, char *why, size_t w
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
-		say(why, whylen, "%s: %s", path, strerror(-ret));
+		aws_reason_set(why, whylen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
-		say(why, whylen, "%s: %s", path, strerror(-ret));
+		aws_reason_set(why, whylen, "%s: %s", path, strerror(-ret));
 		goto out;
 	}
 	/*
@@ -487,26 +482,27 @@ int awsconfig_load(const char *path, struct awsconfig **out, char *why, size_t w
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		say(why, whylen, "%s: not a regular file", path);
+		aws_reason_set(why, whylen, "%s: not a regular file", path);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (st.st_size > (off_t)AWSCONFIG_FILE_MAX) {
-		say(why, whylen, "%s: larger than %u bytes", path, AWSCONFIG_FILE_MAX);
+		aws_reason_set(why, whylen, "%s: larger than %u bytes", path, AWSCONFIG_FILE_MAX);
 		ret = -EFBIG;
 		goto out;
 	}
 	ret = read_secret_file(fd, (size_t)st.st_size, &data, &len, &cap);
 	if (ret) {
 		if (ret == -EFBIG)
-			say(why, whylen, "%s: larger than %u bytes", path, AWSCONFIG_FILE_MAX);
+			aws_reason_set(why, whylen, "%s: larger than %u bytes", path,
+				       AWSCONFIG_FILE_MAX);
 		else
-			say(why, whylen, "%s: %s", path, strerror(-ret));
+			aws_reason_set(why, whylen, "%s: %s", path, strerror(-ret));
 		goto out;
 	}
 	ret = awsconfig_parse_why(data, len, out, reason, sizeof(reason));
 	if (ret)
-		say(why, whylen, "%s: %s", path, reason);
+		aws_reason_set(why, whylen, "%s: %s", path, reason);
 out:
 	wipe_free(data, cap);
 	close(fd);
@@ -595,4 +591,75 @@ const char *awsconfig_get(const struct awsconfig_section *s, const char *key)
 		if (!strcasecmp(s->entries[i].key, key))
 			return s->entries[i].value;
 	return NULL;
+}
+
+const char *awsconfig_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* ~/.aws/<leaf>, or the variable's path ("~/" expanded as the CLI does). */
+static int shared_path(const char *var, const char *leaf, char *path, size_t pathlen)
+{
+	const char *v = awsconfig_env(var), *home = awsconfig_env("HOME");
+	int n;
+
+	if (v && !(v[0] == '~' && (v[1] == '/' || !v[1])))
+		n = snprintf(path, pathlen, "%s", v);
+	else if (!home)
+		return -ENOENT; /* no HOME: no shared files, as when they are absent */
+	else if (v)
+		n = snprintf(path, pathlen, "%s%s", home, v + 1);
+	else
+		n = snprintf(path, pathlen, "%s/.aws/%s", home, leaf);
+	return n < 0 || (size_t)n >= pathlen ? -ENAMETOOLONG : 0;
+}
+
+void awsconfig_files_free(struct awsconfig_files *f)
+{
+	awsconfig_free(f->credentials);
+	awsconfig_free(f->config);
+	f->credentials = f->config = NULL;
+}
+
+static int load_one(const char *var, const char *leaf, char *path, size_t pathlen,
+		    struct awsconfig **cfg, char *why, size_t whylen)
+{
+	char reason[AWS_REASON_MAX];
+	int ret;
+
+	*cfg = NULL;
+	ret = shared_path(var, leaf, path, pathlen);
+	if (ret == -ENOENT) {
+		snprintf(path, pathlen, "~/.aws/%s (HOME unset)", leaf);
+		return 0;
+	}
+	if (ret) {
+		aws_reason_set(why, whylen, "%s: path too long", var);
+		return ret;
+	}
+	ret = awsconfig_load(path, cfg, reason, sizeof(reason));
+	/* Absent files are normal; anything else would change whose keys we use. */
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return 0;
+	if (ret)
+		aws_reason_set(why, whylen, "%s", reason);
+	return ret;
+}
+
+int awsconfig_files_load(struct awsconfig_files *f, char *why, size_t whylen)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	ret = load_one("AWS_SHARED_CREDENTIALS_FILE", "credentials", f->credentials_path,
+		       sizeof(f->credentials_path), &f->credentials, why, whylen);
+	if (!ret)
+		ret = load_one("AWS_CONFIG_FILE", "config", f->config_path, sizeof(f->config_path),
+			       &f->config, why, whylen);
+	if (ret)
+		awsconfig_files_free(f);
+	return ret;
 }

@@ -17,10 +17,14 @@
  *
  * The files hold secrets: every buffer is wiped before it is freed.
  * Input is untrusted (it is fuzzed): any bytes, at most AWSCONFIG_FILE_MAX.
+ *
+ * Also where the files are found, and the environment variables that come
+ * before them, as the credential chain and region resolution read both.
  */
 #ifndef FORENSICS_AWSCONFIG_H
 #define FORENSICS_AWSCONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,5 +67,23 @@ const struct awsconfig_section *awsconfig_find_profile(const struct awsconfig *c
 							enum awsconfig_kind kind);
 /* Value of key (matched case-insensitively) or NULL; c or s may be NULL. */
 const char *awsconfig_get(const struct awsconfig_section *s, const char *key);
+
+/* An environment variable as the SDKs read it: NULL when unset or empty. */
+const char *awsconfig_env(const char *name);
+
+/*
+ * Both shared files of the process: AWS_SHARED_CREDENTIALS_FILE (else
+ * ~/.aws/credentials) and AWS_CONFIG_FILE (else ~/.aws/config), "~/"
+ * expanded as the CLI does. A file that does not exist, or any file with
+ * HOME unset, is left NULL: that is no error. The paths are kept to name
+ * in reasons.
+ */
+struct awsconfig_files {
+	char credentials_path[PATH_MAX], config_path[PATH_MAX];
+	struct awsconfig *credentials, *config;
+};
+
+int awsconfig_files_load(struct awsconfig_files *f, char *why, size_t whylen);
+void awsconfig_files_free(struct awsconfig_files *f);
 
 #endif

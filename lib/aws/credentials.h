@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * AWS credentials, region and endpoint, resolved in the order the AWS SDKs
- * use, so the agent behaves like the aws CLI on the same host:
+ * AWS credentials, resolved in the order the AWS SDKs use, so the agent
+ * behaves like the aws CLI on the same host:
  *
  *   1. explicit options (--access-key-id/--secret-access-key/--session-token)
  *   2. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
@@ -15,11 +15,9 @@
 #ifndef FORENSICS_CREDENTIALS_H
 #define FORENSICS_CREDENTIALS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
-#define AWS_REASON_MAX 256
 /* Refresh temporary credentials this long before they expire. */
 #define AWS_CREDENTIALS_REFRESH_MARGIN 300
 
@@ -78,45 +76,5 @@ const struct aws_credentials *aws_credentials_last(const struct aws_credentials_
 /* The service said ExpiredToken: the next get() refreshes. */
 void aws_credentials_invalidate(struct aws_credentials_provider *p);
 void aws_credentials_provider_free(struct aws_credentials_provider *p);
-
-/*
- * Region: option, AWS_REGION, AWS_DEFAULT_REGION, the profile's "region" in
- * the config file, then IMDS (placement/region). *region is malloc'd.
- * -EINVAL for a name that is not a region's shape.
- */
-int aws_region_resolve(const char *option, const char *profile, char **region, char *why,
-		       size_t whylen);
-
-/*
- * S3 endpoint for a bucket: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, else
- * https://s3.<region>.amazonaws.com. Virtual-hosted addressing
- * (bucket.host) unless path_style, the endpoint is an override, or the
- * bucket name is not DNS-compatible (dots under TLS). Results malloc'd:
- * *base "https://host[:port]", *host "host[:port]" as sent in Host,
- * *path_prefix "" or "/bucket".
- */
-struct s3_endpoint {
-	char *scheme;       /* "https" or "http" */
-	char *host;         /* Host header value */
-	char *path_prefix;  /* "" (virtual-hosted) or "/bucket" (path style) */
-	bool path_style;
-};
-
-int s3_endpoint_resolve(const char *region, const char *bucket, bool path_style,
-			struct s3_endpoint *out, char *why, size_t whylen);
-void s3_endpoint_free(struct s3_endpoint *e);
-
-/*
- * Any other service's endpoint, as the SDKs find it: AWS_ENDPOINT_URL_<ID>
- * (service_id upper-cased, spaces and dashes as '_': "EC2", "STS"), then
- * AWS_ENDPOINT_URL, else https://<host_prefix>.<region>.<partition suffix>
- * (region NULL: https://<host_prefix>.amazonaws.com, a global service).
- * path_prefix is "".
- */
-int aws_endpoint_resolve(const char *service_id, const char *host_prefix, const char *region,
-			 struct s3_endpoint *out, char *why, size_t whylen);
-
-/* "s3://bucket/key/prefix" → bucket, key ("" allowed); -EINVAL with why otherwise. */
-int s3_uri_parse(const char *uri, char **bucket, char **key, char *why, size_t whylen);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "aws/s3.h"
+#include "aws/endpoint.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

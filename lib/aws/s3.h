@@ -11,6 +11,7 @@
 #define FORENSICS_S3_H
 
 #include "aws/credentials.h"
+#include "aws/endpoint.h"
 #include "aws/s3xml.h"
 #include "aws/sigv4.h"
 

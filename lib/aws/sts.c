@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "aws/sts.h"
+#include "aws/reason.h"
 
 #include <errno.h>
 #include <stdio.h>

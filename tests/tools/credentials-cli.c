@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "aws/credentials.h"
+#include "aws/reason.h"
+#include "aws/region.h"
 
 static json_object *digest(const char *s)
 {

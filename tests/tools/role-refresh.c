@@ -10,6 +10,7 @@
  */
 #include "aws/awsxml.h"
 #include "aws/awsapi.h"
+#include "aws/reason.h"
 #include "aws/sts.h"
 
 #include <string.h>

@@ -14,6 +14,7 @@
 
 #include "aws/awsxml.h"
 #include "aws/awsapi.h"
+#include "aws/endpoint.h"
 #include "aws/sts.h"
 
 static const char describe_answer[] =

@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "aws/credentials.h"
+#include "aws/endpoint.h"
 #include "aws/imds.h"
+#include "aws/reason.h"
+#include "aws/region.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
