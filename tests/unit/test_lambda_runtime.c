@@ -13,20 +13,21 @@
 #include "aws/lambda_runtime.h"
 
 static const struct {
-	const char *line, *request_id;
+	const char *line;
 	long long deadline_ms;
+	const char *request_id;
 } headers[] = {
-	{ "Lambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8\r\n", "8476a536-e9f4-11e8", 0 },
-	{ "lambda-runtime-aws-request-id:req-1\n", "req-1", 0 },
-	{ "Lambda-Runtime-Aws-Request-Id:    \r\n", "", 0 },
-	{ "Lambda-Runtime-Aws-Request-Id", "", 0 },
-	{ "Lambda-Runtime-Deadline-Ms: 1542409706888\r\n", "", 1542409706888LL },
-	{ "LAMBDA-RUNTIME-DEADLINE-MS:42\r\n", "", 42 },
-	{ "Lambda-Runtime-Deadline-Ms: 15424x\r\n", "", 0 },
-	{ "Lambda-Runtime-Deadline-Ms: -5\r\n", "", 0 },
-	{ "Lambda-Runtime-Deadline-Ms: 1234567890123456789\r\n", "", 0 },
-	{ "Lambda-Runtime-Deadline-Ms: \r\n", "", 0 },
-	{ "Content-Type: application/json\r\n", "", 0 },
+	{ "Lambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8\r\n", 0, "8476a536-e9f4-11e8" },
+	{ "lambda-runtime-aws-request-id:req-1\n", 0, "req-1" },
+	{ "Lambda-Runtime-Aws-Request-Id:    \r\n", 0, "" },
+	{ "Lambda-Runtime-Aws-Request-Id", 0, "" },
+	{ "Lambda-Runtime-Deadline-Ms: 1542409706888\r\n", 1542409706888LL, "" },
+	{ "LAMBDA-RUNTIME-DEADLINE-MS:42\r\n", 42, "" },
+	{ "Lambda-Runtime-Deadline-Ms: 15424x\r\n", 0, "" },
+	{ "Lambda-Runtime-Deadline-Ms: -5\r\n", 0, "" },
+	{ "Lambda-Runtime-Deadline-Ms: 1234567890123456789\r\n", 0, "" },
+	{ "Lambda-Runtime-Deadline-Ms: \r\n", 0, "" },
+	{ "Content-Type: application/json\r\n", 0, "" },
 };
 
 static void test_headers(void **state)
