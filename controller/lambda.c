@@ -13,100 +13,16 @@
  * invocation answers {"exit_code": N} or an error naming the exit code, so
  * EventBridge's retries rerun the case, which resumes.
  */
+#include "aws/lambda_runtime.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "subcommands.h"
 
-#include <curl/curl.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define RUNTIME_VERSION "2018-06-01"
 #define LAMBDA_MAX_OPTIONS 48
-#define REQUEST_ID_MAX 128
-
-struct reply {
-	char *body;
-	size_t len;
-	char request_id[REQUEST_ID_MAX];
-	bool overflow;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *data)
-{
-	struct reply *r = data;
-	size_t n = size * nmemb;
-	char *grown;
-
-	if (r->len + n > (256u << 10)) {
-		r->overflow = true;
-		return n;
-	}
-	grown = realloc(r->body, r->len + n + 1);
-	if (!grown)
-		return 0;
-	memcpy(grown + r->len, ptr, n);
-	r->body = grown;
-	r->len += n;
-	r->body[r->len] = '\0';
-	return n;
-}
-
-static size_t on_header(char *buf, size_t size, size_t nitems, void *data)
-{
-	static const char name[] = "lambda-runtime-aws-request-id:";
-	struct reply *r = data;
-	size_t n = size * nitems, l = sizeof(name) - 1, v;
-
-	if (n > l && !strncasecmp(buf, name, l)) {
-		buf += l;
-		n -= l;
-		while (n && *buf == ' ') {
-			buf++;
-			n--;
-		}
-		for (v = 0; v < n && v + 1 < sizeof(r->request_id) && buf[v] != '\r' &&
-			    buf[v] != '\n'; v++)
-			r->request_id[v] = buf[v];
-		r->request_id[v] = '\0';
-	}
-	return size * nitems;
-}
-
-/* GET (body NULL) or POST to the Runtime API; 0 for a 2xx answer. */
-static int call(const char *url, const char *body, struct reply *r)
-{
-	CURL *easy = curl_easy_init();
-	struct curl_slist *headers = NULL;
-	long status = 0;
-	CURLcode rc;
-
-	if (!easy)
-		return -1;
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
-	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
-	}
-	if (r) {
-		curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
-		curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(easy, CURLOPT_HEADERDATA, r);
-	}
-	/* The next invocation may be long in coming: no timeout on it. */
-	rc = curl_easy_perform(easy);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
-	curl_slist_free_all(headers);
-	return rc == CURLE_OK && status >= 200 && status < 300 ? 0 : -1;
-}
 
 static int split_options(char *options, char **args, int n, int max)
 {
@@ -124,10 +40,10 @@ int lambda_main(int argc, char *argv[])
 	const char *role_name = getenv("FORENSICS_ROLE_NAME");
 	char *options = getenv("FORENSICS_OPTIONS") ? strdup(getenv("FORENSICS_OPTIONS")) : NULL;
 	bool once = argc > 1 && !strcmp(argv[1], "--once");  /* tests: one invocation */
-	char *args[LAMBDA_MAX_OPTIONS], url[512];
+	char *args[LAMBDA_MAX_OPTIONS];
 	int n = 0;
 
-	if (!api || !*api || strlen(api) > 200) {
+	if (!api || !*api || strlen(api) > LAMBDA_RUNTIME_API_MAX) {
 		log_error("usage", "lambda: AWS_LAMBDA_RUNTIME_API is not set: not in Lambda");
 		free(options);
 		return EXIT_USAGE;
@@ -140,37 +56,30 @@ int lambda_main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	do {
-		struct reply next = { 0 };
+		struct lambda_invocation next;
 		char *answer = NULL;
 		int code;
 
-		snprintf(url, sizeof(url), "http://%s/" RUNTIME_VERSION "/runtime/invocation/next",
-			 api);
-		if (call(url, NULL, &next) || !next.request_id[0]) {
+		if (lambda_runtime_next(api, &next)) {
 			log_error("lambda", "the Runtime API gave no invocation");
-			free(next.body);
+			lambda_invocation_free(&next);
 			free(options);
 			return EXIT_AWS;
 		}
 		code = next.overflow ? EXIT_EVENT :
 		       event_run(next.body ? next.body : "", next.len, role_name, n, args);
 		if (code == EXIT_OK) {
-			snprintf(url, sizeof(url), "http://%s/" RUNTIME_VERSION
-				 "/runtime/invocation/%s/response", api, next.request_id);
 			if (asprintf(&answer, "{\"exit_code\":0}") < 0)
 				answer = NULL;
-		} else {
-			snprintf(url, sizeof(url), "http://%s/" RUNTIME_VERSION
-				 "/runtime/invocation/%s/error", api, next.request_id);
-			if (asprintf(&answer, "{\"errorType\":\"ExitCode%d\",\"errorMessage\":"
-				     "\"forensics-controller exit code %d (docs/exit-codes.md); "
-				     "the case record says which step\"}", code, code) < 0)
-				answer = NULL;
+		} else if (asprintf(&answer, "{\"errorType\":\"ExitCode%d\",\"errorMessage\":"
+				    "\"forensics-controller exit code %d (docs/exit-codes.md); "
+				    "the case record says which step\"}", code, code) < 0) {
+			answer = NULL;
 		}
-		if (!answer || call(url, answer, NULL))
+		if (!answer || lambda_runtime_answer(api, next.request_id, code != EXIT_OK, answer))
 			log_error("lambda", "could not report invocation %s", next.request_id);
 		free(answer);
-		free(next.body);
+		lambda_invocation_free(&next);
 	} while (!once);
 	free(options);
 	return EXIT_OK;

@@ -3,6 +3,9 @@
 #define FORENSICS_CONTROLLER_SUBCOMMANDS_H
 
 #include "base/command.h"
+#include "options.h"
+
+#include <stddef.h>
 
 #define CONTROLLER_NAME "forensics-controller"
 
@@ -11,6 +14,11 @@ COMMAND_MAIN(contain);
 COMMAND_MAIN(release);
 COMMAND_MAIN(event);
 COMMAND_MAIN(lambda);
+
+/* What event runs: respond, or contain for a "Contain" event. */
+extern const struct subcommand respond_subcommand, contain_subcommand;
+/* A response as sc runs it from argv: parse, run, print the record. The exit code. */
+int respond_command(const struct subcommand *sc, int argc, char *argv[]);
 /*
  * One event (body, len) with the given options: argv[0] the command name,
  * argv[1] a slot for the instance, then respond options. The exit code.

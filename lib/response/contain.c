@@ -3,23 +3,13 @@
 #include "base/timefmt.h"
 #include "base/jsonutil.h"
 #include "base/log.h"
+#include "response/query.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int query_done(struct awsapi_client *c, const char *action, struct awsapi_params *p,
-		      struct awsapi_error *err)
-{
-	struct awsxml_node *root = NULL;
-	int ret = awsapi_query(c, action, p, &root, err);
-
-	awsxml_free(root);
-	awsapi_params_free(p);
-	return ret;
-}
 
 /* The named group of this VPC, created when missing: *id malloc'd, *created said. */
 static int find_group(struct awsapi_client *ec2, const char *vpc, const char *name,
@@ -37,8 +27,7 @@ static int find_group(struct awsapi_client *ec2, const char *vpc, const char *na
 	awsapi_params_add(&p, "Filter.1.Value.1", "%s", vpc);
 	awsapi_params_add(&p, "Filter.2.Name", "group-name");
 	awsapi_params_add(&p, "Filter.2.Value.1", "%s", name);
-	ret = awsapi_query(ec2, "DescribeSecurityGroups", &p, &root, err);
-	awsapi_params_free(&p);
+	ret = query_call(ec2, "DescribeSecurityGroups", &p, &root, err);
 	if (ret)
 		return ret;
 	found = awsxml_text(root, "securityGroupInfo/item/groupId");
@@ -52,11 +41,8 @@ static int find_group(struct awsapi_client *ec2, const char *vpc, const char *na
 	awsapi_params_add(&p, "GroupName", "%s", name);
 	awsapi_params_add(&p, "GroupDescription", "%s", description);
 	awsapi_params_add(&p, "VpcId", "%s", vpc);
-	awsapi_params_add(&p, "TagSpecification.1.ResourceType", "security-group");
-	awsapi_params_add(&p, "TagSpecification.1.Tag.1.Key", "ForensicsCaseId");
-	awsapi_params_add(&p, "TagSpecification.1.Tag.1.Value", "%s", case_id);
-	ret = awsapi_query(ec2, "CreateSecurityGroup", &p, &root, err);
-	awsapi_params_free(&p);
+	query_case_tags(&p, "security-group", case_id, NULL);
+	ret = query_call(ec2, "CreateSecurityGroup", &p, &root, err);
 	if (ret)
 		return ret;
 	found = awsxml_text(root, "groupId");
@@ -70,45 +56,57 @@ static int find_group(struct awsapi_client *ec2, const char *vpc, const char *na
 	return 0;
 }
 
-/* All protocols, any address: the rule a new group's egress has by default. */
-static void all_traffic(struct awsapi_params *p, const char *group)
-{
-	awsapi_params_add(p, "GroupId", "%s", group);
-	awsapi_params_add(p, "IpPermissions.1.IpProtocol", "-1");
-	awsapi_params_add(p, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0");
-}
+/* One of the groups containment moves ENIs through, and the record's names for it. */
+struct group {
+	const char *name, *description;
+	const char *step;       /* finding or creating it */
+	const char *rule_step;  /* its one rule, set when it is created */
+};
 
-static int groups_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
-			char **allow, char **isolate, json_object *out, struct case_record *rec)
+static const struct group allow_all = {
+	CONTAIN_ALLOW_ALL_GROUP, "forensics: all traffic, so tracked connections become untracked",
+	"allow-all-group", "allow-all-ingress",
+};
+
+static const struct group isolation = {
+	CONTAIN_ISOLATION_GROUP, "forensics: isolation, no rules", "isolation-group",
+	"isolation-no-egress",
+};
+
+/*
+ * The group of this VPC, created when missing with action (authorize or
+ * revoke) applied to all protocols and any address, the rule a new group's
+ * egress has by default: *id malloc'd.
+ */
+static int group_ready(struct awsapi_client *ec2, const char *action, const struct group *g,
+		       const char *vpc, const char *case_id, char **id, struct case_record *rec)
 {
 	struct awsapi_params p = { 0 };
 	struct awsapi_error err;
 	bool created;
 	int ret;
 
-	ret = find_group(ec2, vpc, CONTAIN_ALLOW_ALL_GROUP,
-			 "forensics: all traffic, so tracked connections become untracked",
-			 case_id, allow, &created, &err);
-	if (case_record_step(rec, "allow-all-group", "EC2 CreateSecurityGroup", ret, &err))
+	ret = find_group(ec2, vpc, g->name, g->description, case_id, id, &created, &err);
+	if (case_record_step(rec, g->step, "EC2 CreateSecurityGroup", ret, &err) || !created)
 		return ret;
-	if (created) {
-		all_traffic(&p, *allow);
-		ret = query_done(ec2, "AuthorizeSecurityGroupIngress", &p, &err);
-		if (case_record_step(rec, "allow-all-ingress", "EC2 AuthorizeSecurityGroupIngress",
-				     ret, &err))
-			return ret;
-	}
-	ret = find_group(ec2, vpc, CONTAIN_ISOLATION_GROUP, "forensics: isolation, no rules",
-			 case_id, isolate, &created, &err);
-	if (case_record_step(rec, "isolation-group", "EC2 CreateSecurityGroup", ret, &err))
+	awsapi_params_add(&p, "GroupId", "%s", *id);
+	awsapi_params_add(&p, "IpPermissions.1.IpProtocol", "-1");
+	awsapi_params_add(&p, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0");
+	return query_step(ec2, action, &p, rec, g->rule_step);
+}
+
+static int groups_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
+			char **allow, char **isolate, json_object *out, struct case_record *rec)
+{
+	int ret;
+
+	ret = group_ready(ec2, "AuthorizeSecurityGroupIngress", &allow_all, vpc, case_id, allow,
+			  rec);
+	if (!ret)
+		ret = group_ready(ec2, "RevokeSecurityGroupEgress", &isolation, vpc, case_id,
+				  isolate, rec);
+	if (ret)
 		return ret;
-	if (created) {
-		all_traffic(&p, *isolate);
-		ret = query_done(ec2, "RevokeSecurityGroupEgress", &p, &err);
-		if (case_record_step(rec, "isolation-no-egress", "EC2 RevokeSecurityGroupEgress",
-				     ret, &err))
-			return ret;
-	}
 	json_object_object_add(out, "allow_all_group", json_object_new_string(*allow));
 	json_object_object_add(out, "isolation_group", json_object_new_string(*isolate));
 	return 0;
@@ -122,15 +120,14 @@ static int move_enis(struct awsapi_client *ec2, json_object *enis, const char *g
 	for (size_t i = 0; i < json_object_array_length(enis); i++) {
 		const char *eni = json_member_text(json_object_array_get_idx(enis, i), "id");
 		struct awsapi_params p = { 0 };
-		struct awsapi_error err;
 		int ret;
 
 		if (!eni)
 			continue;
 		awsapi_params_add(&p, "NetworkInterfaceId", "%s", eni);
 		awsapi_params_add(&p, "SecurityGroupId.1", "%s", group);
-		ret = query_done(ec2, "ModifyNetworkInterfaceAttribute", &p, &err);
-		if (case_record_step(rec, name, "EC2 ModifyNetworkInterfaceAttribute", ret, &err))
+		ret = query_step(ec2, "ModifyNetworkInterfaceAttribute", &p, rec, name);
+		if (ret)
 			failed = ret;
 	}
 	return failed;
@@ -166,8 +163,7 @@ static int profile_role(struct awsapi_client *iam, const char *profile_arn, char
 		return -EINVAL;
 	}
 	awsapi_params_add(&p, "InstanceProfileName", "%s", name + 1);
-	ret = awsapi_query(iam, "GetInstanceProfile", &p, &root, err);
-	awsapi_params_free(&p);
+	ret = query_call(iam, "GetInstanceProfile", &p, &root, err);
 	if (ret)
 		return ret;
 	r = awsxml_text(root, "GetInstanceProfileResult/InstanceProfile/Roles/member/RoleName");
@@ -184,16 +180,13 @@ static int profile_role(struct awsapi_client *iam, const char *profile_arn, char
 static json_object *current_associations(struct awsapi_client *ec2, const char *instance_id,
 					 json_object *instance, struct case_record *rec)
 {
-	struct awsapi_params p = { 0 };
 	struct awsxml_node *root = NULL;
 	struct awsapi_error err;
 	json_object *a, *v;
 	int ret;
 
-	awsapi_params_add(&p, "Filter.1.Name", "instance-id");
-	awsapi_params_add(&p, "Filter.1.Value.1", "%s", instance_id);
-	ret = awsapi_query(ec2, "DescribeIamInstanceProfileAssociations", &p, &root, &err);
-	awsapi_params_free(&p);
+	ret = query_by_instance(ec2, "DescribeIamInstanceProfileAssociations", instance_id, &root,
+				&err);
 	if (case_record_step(rec, "profile-associations",
 			     "EC2 DescribeIamInstanceProfileAssociations", ret, &err))
 		return json_object_object_get_ex(instance, "profile_associations", &v) ? v : NULL;
@@ -236,8 +229,7 @@ static void revoke_sessions(struct awsapi_client *iam, const char *profile_arn,
 	awsapi_params_add(&p, "RoleName", "%s", role);
 	awsapi_params_add(&p, "PolicyName", CONTAIN_REVOKE_POLICY);
 	awsapi_params_add(&p, "PolicyDocument", "%s", policy ? policy : "");
-	ret = query_done(iam, "PutRolePolicy", &p, &err);
-	if (!case_record_step(rec, "revoke-sessions", "IAM PutRolePolicy", ret, &err))
+	if (!query_step(iam, "PutRolePolicy", &p, rec, "revoke-sessions"))
 		json_object_object_add(out, "sessions_revoked_on", json_object_new_string(role));
 	free(policy);
 	free(role);
@@ -250,18 +242,13 @@ static void deny_profile(struct awsapi_client *ec2, const struct contain_options
 	const char *api = association ? "ReplaceIamInstanceProfileAssociation" :
 					"AssociateIamInstanceProfile";
 	struct awsapi_params p = { 0 };
-	struct awsapi_error err;
-	char name[64];
-	int ret;
 
 	if (association)
 		awsapi_params_add(&p, "AssociationId", "%s", association);
 	else
 		awsapi_params_add(&p, "InstanceId", "%s", o->instance_id);
 	awsapi_params_add(&p, "IamInstanceProfile.Arn", "%s", o->deny_profile_arn);
-	ret = query_done(ec2, api, &p, &err);
-	snprintf(name, sizeof(name), "EC2 %s", api);
-	if (!case_record_step(rec, "deny-profile", name, ret, &err))
+	if (!query_step(ec2, api, &p, rec, "deny-profile"))
 		json_object_object_add(out, "profile_replaced_by",
 				       json_object_new_string(o->deny_profile_arn));
 }
@@ -274,8 +261,6 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 	char *allow = NULL, *isolate = NULL;
 	const char *vpc = json_member_text(instance, "vpc_id");
 	struct awsapi_params p = { 0 };
-	struct awsapi_error err;
-	int ret;
 
 	case_record_set(rec, "containment", out);
 	json_object_object_get_ex(instance, "network_interfaces", &enis);
@@ -299,9 +284,7 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 			if (!assoc)
 				continue;
 			awsapi_params_add(&p, "AssociationId", "%s", assoc);
-			ret = query_done(ec2, "DisassociateAddress", &p, &err);
-			if (!case_record_step(rec, "elastic-ip", "EC2 DisassociateAddress", ret,
-					      &err))
+			if (!query_step(ec2, "DisassociateAddress", &p, rec, "elastic-ip"))
 				json_object_array_add(a, json_object_new_string(assoc));
 		}
 	}
@@ -309,7 +292,8 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 	if (list) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			json_object *x = json_object_array_get_idx(list, i);
-			const char *assoc = json_member_text(x, "association_id"), *arn = json_member_text(x, "profile_arn");
+			const char *assoc = json_member_text(x, "association_id");
+			const char *arn = json_member_text(x, "profile_arn");
 
 			/* Revoke first: the role must not keep its live sessions either way. */
 			/* Our own SSM profile's role serves other instances too. */
@@ -324,10 +308,9 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 	awsapi_params_add(&p, "ResourceId.1", "%s", o->instance_id);
 	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
 	awsapi_params_add(&p, "Tag.1.Value", "Contain");
-	awsapi_params_add(&p, "Tag.2.Key", "ForensicsCaseId");
+	awsapi_params_add(&p, "Tag.2.Key", CASE_TAG_KEY);
 	awsapi_params_add(&p, "Tag.2.Value", "%s", o->case_id);
-	ret = query_done(ec2, "CreateTags", &p, &err);
-	if (!case_record_step(rec, "tag-contain", "EC2 CreateTags", ret, &err))
+	if (!query_step(ec2, "CreateTags", &p, rec, "tag-contain"))
 		json_object_object_add(out, "tagged", json_object_new_boolean(1));
 	free(allow);
 	free(isolate);

@@ -1,91 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/ec2.h"
+#include "base/util.h"
+#include "response/query.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Copy the text at path (if present) into obj[key]. */
-static void put_text(json_object *obj, const char *key, const struct awsxml_node *n,
-		     const char *path)
+bool ec2_instance_id_ok(const char *s)
 {
-	const char *v = awsxml_text(n, path);
-
-	if (v)
-		json_object_object_add(obj, key, json_object_new_string(v));
+	if (!s || strncmp(s, "i-", 2) || (strlen(s) != 10 && strlen(s) != 19))
+		return false;
+	for (s += 2; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
 }
 
-static void put_bool(json_object *obj, const char *key, const struct awsxml_node *n,
-		     const char *path)
-{
-	const char *v = awsxml_text(n, path);
+static const struct query_field instance_fields[] = {
+	QUERY_TEXT("instance_id", "instanceId"), QUERY_TEXT("state", "instanceState/name"),
+	QUERY_TEXT("instance_type", "instanceType"), QUERY_TEXT("image_id", "imageId"),
+	QUERY_TEXT("launch_time", "launchTime"),
+	QUERY_TEXT("availability_zone", "placement/availabilityZone"),
+	QUERY_TEXT("vpc_id", "vpcId"), QUERY_TEXT("subnet_id", "subnetId"),
+	QUERY_TEXT("private_ip", "privateIpAddress"), QUERY_TEXT("public_ip", "ipAddress"),
+	QUERY_TEXT("key_name", "keyName"), QUERY_TEXT("root_device_name", "rootDeviceName"),
+};
 
-	if (v)
-		json_object_object_add(obj, key, json_object_new_boolean(!strcmp(v, "true")));
-}
+static const struct query_field volume_fields[] = {
+	QUERY_TEXT("device_name", "deviceName"), QUERY_TEXT("volume_id", "ebs/volumeId"),
+	QUERY_TEXT("status", "ebs/status"), QUERY_TEXT("attach_time", "ebs/attachTime"),
+	QUERY_BOOL("delete_on_termination", "ebs/deleteOnTermination"),
+};
+
+static const struct query_field eni_fields[] = {
+	QUERY_TEXT("id", "networkInterfaceId"), QUERY_TEXT("subnet_id", "subnetId"),
+	QUERY_TEXT("vpc_id", "vpcId"), QUERY_TEXT("mac_address", "macAddress"),
+	QUERY_TEXT("private_ip", "privateIpAddress"),
+	QUERY_TEXT("attachment_id", "attachment/attachmentId"),
+	QUERY_TEXT("device_index", "attachment/deviceIndex"),
+	QUERY_TEXT("public_ip", "association/publicIp"),
+};
+
+static const struct query_field association_fields[] = {
+	QUERY_TEXT("association_id", "associationId"),
+	QUERY_TEXT("profile_arn", "iamInstanceProfile/arn"), QUERY_TEXT("state", "state"),
+};
+
+static const struct query_field address_fields[] = {
+	QUERY_TEXT("public_ip", "publicIp"), QUERY_TEXT("allocation_id", "allocationId"),
+	QUERY_TEXT("association_id", "associationId"),
+	QUERY_TEXT("network_interface_id", "networkInterfaceId"),
+};
 
 static json_object *groups(const struct awsxml_node *set)
 {
-	json_object *a = json_object_new_array();
+	static const struct query_field fields[] = {
+		QUERY_TEXT("id", "groupId"), QUERY_TEXT("name", "groupName"),
+	};
 
-	awsxml_for_each(g, set, "item") {
-		json_object *o = json_object_new_object();
-
-		put_text(o, "id", g, "groupId");
-		put_text(o, "name", g, "groupName");
-		json_object_array_add(a, o);
-	}
-	return a;
+	return query_items(set, fields, ARRAY_SIZE(fields));
 }
 
 static json_object *instance_json(const struct awsxml_node *i)
 {
 	json_object *o = json_object_new_object(), *a, *tags;
 
-	put_text(o, "instance_id", i, "instanceId");
-	put_text(o, "state", i, "instanceState/name");
-	put_text(o, "instance_type", i, "instanceType");
-	put_text(o, "image_id", i, "imageId");
-	put_text(o, "launch_time", i, "launchTime");
-	put_text(o, "availability_zone", i, "placement/availabilityZone");
-	put_text(o, "vpc_id", i, "vpcId");
-	put_text(o, "subnet_id", i, "subnetId");
-	put_text(o, "private_ip", i, "privateIpAddress");
-	put_text(o, "public_ip", i, "ipAddress");
-	put_text(o, "key_name", i, "keyName");
-	put_text(o, "root_device_name", i, "rootDeviceName");
+	query_fields_put(o, i, instance_fields, ARRAY_SIZE(instance_fields));
 	if (awsxml_child(i, "iamInstanceProfile")) {
+		static const struct query_field profile[] = {
+			QUERY_TEXT("arn", "iamInstanceProfile/arn"),
+			QUERY_TEXT("id", "iamInstanceProfile/id"),
+		};
 		json_object *p = json_object_new_object();
 
-		put_text(p, "arn", i, "iamInstanceProfile/arn");
-		put_text(p, "id", i, "iamInstanceProfile/id");
+		query_fields_put(p, i, profile, ARRAY_SIZE(profile));
 		json_object_object_add(o, "iam_instance_profile", p);
 	}
 	json_object_object_add(o, "security_groups", groups(awsxml_child(i, "groupSet")));
-	a = json_object_new_array();
-	awsxml_for_each(b, awsxml_child(i, "blockDeviceMapping"), "item") {
-		json_object *v = json_object_new_object();
-
-		put_text(v, "device_name", b, "deviceName");
-		put_text(v, "volume_id", b, "ebs/volumeId");
-		put_text(v, "status", b, "ebs/status");
-		put_text(v, "attach_time", b, "ebs/attachTime");
-		put_bool(v, "delete_on_termination", b, "ebs/deleteOnTermination");
-		json_object_array_add(a, v);
-	}
-	json_object_object_add(o, "block_devices", a);
+	json_object_object_add(o, "block_devices", query_items(awsxml_child(i, "blockDeviceMapping"),
+							       volume_fields,
+							       ARRAY_SIZE(volume_fields)));
 	a = json_object_new_array();
 	awsxml_for_each(n, awsxml_child(i, "networkInterfaceSet"), "item") {
 		json_object *e = json_object_new_object();
 
-		put_text(e, "id", n, "networkInterfaceId");
-		put_text(e, "subnet_id", n, "subnetId");
-		put_text(e, "vpc_id", n, "vpcId");
-		put_text(e, "mac_address", n, "macAddress");
-		put_text(e, "private_ip", n, "privateIpAddress");
-		put_text(e, "attachment_id", n, "attachment/attachmentId");
-		put_text(e, "device_index", n, "attachment/deviceIndex");
-		put_text(e, "public_ip", n, "association/publicIp");
+		query_fields_put(e, n, eni_fields, ARRAY_SIZE(eni_fields));
 		json_object_object_add(e, "groups", groups(awsxml_child(n, "groupSet")));
 		json_object_array_add(a, e);
 	}
@@ -104,35 +104,21 @@ static json_object *instance_json(const struct awsxml_node *i)
 static int attribute(struct awsapi_client *ec2, const char *instance_id, const char *name,
 		     const char *path, const char *key, json_object *o, struct awsapi_error *err)
 {
+	const struct query_field field = {
+		key, path, !strcmp(name, "disableApiTermination"),
+	};
 	struct awsapi_params p = { 0 };
 	struct awsxml_node *root;
 	int ret;
 
 	awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 	awsapi_params_add(&p, "Attribute", "%s", name);
-	ret = awsapi_query(ec2, "DescribeInstanceAttribute", &p, &root, err);
-	awsapi_params_free(&p);
+	ret = query_call(ec2, "DescribeInstanceAttribute", &p, &root, err);
 	if (ret)
 		return ret;
-	if (!strcmp(name, "disableApiTermination"))
-		put_bool(o, key, root, path);
-	else
-		put_text(o, key, root, path);
+	query_fields_put(o, root, &field, 1);
 	awsxml_free(root);
 	return 0;
-}
-
-static int by_instance(struct awsapi_client *ec2, const char *action, const char *instance_id,
-		       struct awsxml_node **root, struct awsapi_error *err)
-{
-	struct awsapi_params p = { 0 };
-	int ret;
-
-	awsapi_params_add(&p, "Filter.1.Name", "instance-id");
-	awsapi_params_add(&p, "Filter.1.Value.1", "%s", instance_id);
-	ret = awsapi_query(ec2, action, &p, root, err);
-	awsapi_params_free(&p);
-	return ret;
 }
 
 int ec2_describe_instance(struct awsapi_client *ec2, const char *instance_id,
@@ -146,8 +132,7 @@ int ec2_describe_instance(struct awsapi_client *ec2, const char *instance_id,
 
 	*out = NULL;
 	awsapi_params_add(&p, "InstanceId.1", "%s", instance_id);
-	ret = awsapi_query(ec2, "DescribeInstances", &p, &root, err);
-	awsapi_params_free(&p);
+	ret = query_call(ec2, "DescribeInstances", &p, &root, err);
 	if (ret)
 		return ret;
 	inst = awsxml_path(root, "reservationSet/item/instancesSet/item");
@@ -170,51 +155,26 @@ int ec2_describe_instance(struct awsapi_client *ec2, const char *instance_id,
 				"instanceInitiatedShutdownBehavior/value",
 				"shutdown_behavior", o, err);
 	if (!ret)
-		ret = by_instance(ec2, "DescribeIamInstanceProfileAssociations", instance_id, &root,
+		ret = query_by_instance(ec2, "DescribeIamInstanceProfileAssociations", instance_id, &root,
 				  err);
 	if (ret)
 		goto out;
-	a = json_object_new_array();
-	awsxml_for_each(x, awsxml_child(root, "iamInstanceProfileAssociationSet"), "item") {
-		json_object *e = json_object_new_object();
-
-		put_text(e, "association_id", x, "associationId");
-		put_text(e, "profile_arn", x, "iamInstanceProfile/arn");
-		put_text(e, "state", x, "state");
-		json_object_array_add(a, e);
-	}
+	a = query_items(awsxml_child(root, "iamInstanceProfileAssociationSet"), association_fields,
+			ARRAY_SIZE(association_fields));
 	json_object_object_add(o, "profile_associations", a);
 	awsxml_free(root);
 	root = NULL;
-	ret = by_instance(ec2, "DescribeAddresses", instance_id, &root, err);
+	ret = query_by_instance(ec2, "DescribeAddresses", instance_id, &root, err);
 	if (ret)
 		goto out;
-	a = json_object_new_array();
-	awsxml_for_each(x, awsxml_child(root, "addressesSet"), "item") {
-		json_object *e = json_object_new_object();
-
-		put_text(e, "public_ip", x, "publicIp");
-		put_text(e, "allocation_id", x, "allocationId");
-		put_text(e, "association_id", x, "associationId");
-		put_text(e, "network_interface_id", x, "networkInterfaceId");
-		json_object_array_add(a, e);
-	}
+	a = query_items(awsxml_child(root, "addressesSet"), address_fields,
+			ARRAY_SIZE(address_fields));
 	json_object_object_add(o, "elastic_ips", a);
 	*out = o;
 	o = NULL;
 out:
 	json_object_put(o);
 	awsxml_free(root);
-	return ret;
-}
-
-static int modify(struct awsapi_client *ec2, struct awsapi_params *p, struct awsapi_error *err)
-{
-	struct awsxml_node *root = NULL;
-	int ret = awsapi_query(ec2, "ModifyInstanceAttribute", p, &root, err);
-
-	awsxml_free(root);
-	awsapi_params_free(p);
 	return ret;
 }
 
@@ -225,7 +185,7 @@ int ec2_protect_termination(struct awsapi_client *ec2, const char *instance_id,
 
 	awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 	awsapi_params_add(&p, "DisableApiTermination.Value", "true");
-	return modify(ec2, &p, err);
+	return query_done(ec2, "ModifyInstanceAttribute", &p, err);
 }
 
 int ec2_shutdown_stop(struct awsapi_client *ec2, const char *instance_id,
@@ -236,7 +196,7 @@ int ec2_shutdown_stop(struct awsapi_client *ec2, const char *instance_id,
 	awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 	awsapi_params_add(&p, "Attribute", "instanceInitiatedShutdownBehavior");
 	awsapi_params_add(&p, "Value", "stop");
-	return modify(ec2, &p, err);
+	return query_done(ec2, "ModifyInstanceAttribute", &p, err);
 }
 
 int ec2_keep_volumes(struct awsapi_client *ec2, const char *instance_id,
@@ -267,8 +227,12 @@ int ec2_keep_volumes(struct awsapi_client *ec2, const char *instance_id,
 		awsapi_params_free(&p);
 		return 0;  /* instance-store only: nothing would survive anyway */
 	}
-	return modify(ec2, &p, err);
+	return query_done(ec2, "ModifyInstanceAttribute", &p, err);
 }
+
+static const struct query_field console_fields[] = {
+	QUERY_TEXT("timestamp", "timestamp"), QUERY_TEXT("output_base64", "output"),
+};
 
 int ec2_console_output(struct awsapi_client *ec2, const char *instance_id, json_object **out,
 		       struct awsapi_error *err)
@@ -279,13 +243,11 @@ int ec2_console_output(struct awsapi_client *ec2, const char *instance_id, json_
 
 	*out = NULL;
 	awsapi_params_add(&p, "InstanceId", "%s", instance_id);
-	ret = awsapi_query(ec2, "GetConsoleOutput", &p, &root, err);
-	awsapi_params_free(&p);
+	ret = query_call(ec2, "GetConsoleOutput", &p, &root, err);
 	if (ret)
 		return ret;
 	*out = json_object_new_object();
-	put_text(*out, "timestamp", root, "timestamp");
-	put_text(*out, "output_base64", root, "output");
+	query_fields_put(*out, root, console_fields, ARRAY_SIZE(console_fields));
 	awsxml_free(root);
 	return 0;
 }

@@ -11,6 +11,10 @@
 #include "aws/awsapi.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
+
+/* "i-" and 8 or 17 lowercase hex digits (NULL is none): safe in a key, an ARN, a log line. */
+bool ec2_instance_id_ok(const char *id);
 
 /*
  * The instance as the record keeps it: state, type, placement, volumes,

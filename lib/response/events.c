@@ -2,6 +2,9 @@
 #include "response/events.h"
 #include "base/timefmt.h"
 #include "base/jsonutil.h"
+#include "response/contain.h"
+#include "response/ec2.h"
+#include "response/record.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -10,8 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define STATUS_TAG "SecurityIncidentStatus"
-#define CASE_TAG "ForensicsCaseId"
 
 static bool all_of(const char *s, const char *set, size_t min, size_t max)
 {
@@ -21,13 +22,6 @@ static bool all_of(const char *s, const char *set, size_t min, size_t max)
 }
 
 #define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
-#define CASE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-
-static bool instance_ok(const char *s)
-{
-	return s && !strncmp(s, "i-", 2) && all_of(s + 2, "0123456789abcdef", 8, 17) &&
-	       (strlen(s) == 10 || strlen(s) == 19);
-}
 
 /* "arn:aws:ec2:<region>:<account>:instance/i-…" → its parts. */
 static bool instance_arn(const char *arn, struct event_request *out)
@@ -35,7 +29,7 @@ static bool instance_arn(const char *arn, struct event_request *out)
 	char region[32], account[16], id[24];
 
 	if (!arn || sscanf(arn, "arn:%*[a-z-]:ec2:%31[a-z0-9-]:%15[0-9]:instance/%23s", region,
-			   account, id) != 3 || !instance_ok(id))
+			   account, id) != 3 || !ec2_instance_id_ok(id))
 		return false;
 	snprintf(out->region, sizeof(out->region), "%s", region);
 	snprintf(out->account, sizeof(out->account), "%s", account);
@@ -51,7 +45,7 @@ static int set_case(struct event_request *out, const char *given, const char *ev
 	struct tm tm = { 0 };
 
 	if (given) {
-		if (!all_of(given, CASE_CHARS, 1, 64)) {
+		if (!case_record_id_ok(given)) {
 			snprintf(why, whylen, "case id: 1-64 letters, digits, '.', '_', '-'");
 			return -EINVAL;
 		}
@@ -87,13 +81,14 @@ static int tag_change(json_object *ev, struct event_request *out, char *why, siz
 		for (size_t i = 0; i < json_object_array_length(keys); i++) {
 			const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
 
-			changed |= k && !strcmp(k, STATUS_TAG);
+			changed |= k && !strcmp(k, CONTAIN_STATUS_TAG);
 		}
-	status = json_path_string(tags, STATUS_TAG);
+	status = json_path_string(tags, CONTAIN_STATUS_TAG);
 	out->action = !changed || !status ? EVENT_IGNORE :
 		      !strcmp(status, "Analyze") ? EVENT_ANALYZE :
 		      !strcmp(status, "Contain") ? EVENT_CONTAIN : EVENT_IGNORE;
-	return set_case(out, json_path_string(tags, CASE_TAG), json_path_string(ev, "time"), why, whylen);
+	return set_case(out, json_path_string(tags, CASE_TAG_KEY), json_path_string(ev, "time"),
+			why, whylen);
 }
 
 static int security_hub(json_object *ev, struct event_request *out, char *why, size_t whylen)
@@ -133,7 +128,7 @@ static int manual(json_object *ev, struct event_request *out, char *why, size_t 
 	const char *region = json_path_string(ev, "Region"), *action = json_path_string(ev, "Action");
 
 	snprintf(out->kind, sizeof(out->kind), "manual");
-	if (!instance_ok(id) || !all_of(account, "0123456789", 12, 12) ||
+	if (!ec2_instance_id_ok(id) || !all_of(account, "0123456789", 12, 12) ||
 	    !all_of(region, LOWER_DIGITS "-", 6, 31) || !json_path_string(ev, "CaseId")) {
 		snprintf(why, whylen, "manual event: CaseId, InstanceId, Account (12 digits) and "
 			 "Region are required");

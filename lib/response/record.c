@@ -19,6 +19,14 @@ static json_object *now_text(void)
 	return json_object_new_string(buf);
 }
 
+bool case_record_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= 64 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
 		     const char *region)
 {

@@ -13,6 +13,10 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+/* The tags of what a response makes (security groups, snapshots) and of the instance. */
+#define CASE_TAG_KEY "ForensicsCaseId"
+#define INSTANCE_TAG_KEY "ForensicsSourceInstance"
+
 struct case_record {
 	json_object *root;
 	json_object *timeline;  /* borrowed from root */
@@ -20,6 +24,8 @@ struct case_record {
 	int run;                /* 1, or the number of this rerun of the case */
 };
 
+/* A case id: 1-64 letters, digits, '.', '_', '-' (it names S3 keys and tags). */
+bool case_record_id_ok(const char *case_id);
 int case_record_init(struct case_record *r, const char *case_id, const char *instance_id,
 		     const char *region);
 /*

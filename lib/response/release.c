@@ -2,6 +2,7 @@
 #include "response/release.h"
 #include "base/jsonutil.h"
 #include "response/contain.h"
+#include "response/query.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,17 +15,6 @@ static json_object *list(json_object *o, const char *key)
 	       v : NULL;
 }
 
-static int query_done(struct awsapi_client *c, const char *action, struct awsapi_params *p,
-		      struct awsapi_error *err)
-{
-	struct awsxml_node *root = NULL;
-	int ret = awsapi_query(c, action, p, &root, err);
-
-	awsxml_free(root);
-	awsapi_params_free(p);
-	return ret;
-}
-
 static void restore_groups(struct awsapi_client *ec2, json_object *found,
 			   struct case_record *rec, json_object *done)
 {
@@ -34,10 +24,8 @@ static void restore_groups(struct awsapi_client *ec2, json_object *found,
 	for (size_t i = 0; enis && i < json_object_array_length(enis); i++) {
 		json_object *e = json_object_array_get_idx(enis, i), *groups = list(e, "groups");
 		struct awsapi_params p = { 0 };
-		struct awsapi_error err;
 		const char *id = json_member_text(e, "id");
 		size_t n = 0;
-		int ret;
 
 		if (!id || !groups)
 			continue;
@@ -55,9 +43,7 @@ static void restore_groups(struct awsapi_client *ec2, json_object *found,
 			awsapi_params_free(&p);
 			continue;
 		}
-		ret = query_done(ec2, "ModifyNetworkInterfaceAttribute", &p, &err);
-		if (!case_record_step(rec, "restore-groups", "EC2 ModifyNetworkInterfaceAttribute",
-				      ret, &err))
+		if (!query_step(ec2, "ModifyNetworkInterfaceAttribute", &p, rec, "restore-groups"))
 			json_object_array_add(a, json_object_new_string(id));
 	}
 }
@@ -70,10 +56,9 @@ static void restore_addresses(struct awsapi_client *ec2, const char *instance_id
 	json_object_object_add(done, "elastic_ips_associated", a);
 	for (size_t i = 0; eips && i < json_object_array_length(eips); i++) {
 		json_object *e = json_object_array_get_idx(eips, i);
-		const char *alloc = json_member_text(e, "allocation_id"), *eni = json_member_text(e, "network_interface_id");
+		const char *alloc = json_member_text(e, "allocation_id");
+		const char *eni = json_member_text(e, "network_interface_id");
 		struct awsapi_params p = { 0 };
-		struct awsapi_error err;
-		int ret;
 
 		if (!alloc || !json_member_text(e, "association_id"))
 			continue;
@@ -84,8 +69,7 @@ static void restore_addresses(struct awsapi_client *ec2, const char *instance_id
 			awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 		/* Taken by something else since: leave it there, say so. */
 		awsapi_params_add(&p, "AllowReassociation", "false");
-		ret = query_done(ec2, "AssociateAddress", &p, &err);
-		if (!case_record_step(rec, "restore-elastic-ip", "EC2 AssociateAddress", ret, &err))
+		if (!query_step(ec2, "AssociateAddress", &p, rec, "restore-elastic-ip"))
 			json_object_array_add(a, json_object_new_string(alloc));
 	}
 }
@@ -103,10 +87,7 @@ static void restore_profile(struct awsapi_client *ec2, const char *instance_id,
 	const char *cur_arn = is && json_object_array_length(is) ?
 			      json_member_text(json_object_array_get_idx(is, 0), "profile_arn") : NULL;
 	struct awsapi_params p = { 0 };
-	struct awsapi_error err;
 	const char *api;
-	char name[64];
-	int ret;
 
 	if (arn && cur_arn && !strcmp(arn, cur_arn))
 		return;  /* never replaced, or already back */
@@ -124,9 +105,7 @@ static void restore_profile(struct awsapi_client *ec2, const char *instance_id,
 	} else {
 		return;
 	}
-	ret = query_done(ec2, api, &p, &err);
-	snprintf(name, sizeof(name), "EC2 %s", api);
-	if (!case_record_step(rec, "restore-profile", name, ret, &err))
+	if (!query_step(ec2, api, &p, rec, "restore-profile"))
 		json_object_object_add(done, "profile_restored",
 				       json_object_new_string(arn ? arn : "none"));
 }
@@ -136,17 +115,14 @@ static void restore_attributes(struct awsapi_client *ec2, const char *instance_i
 {
 	json_object *v, *devices = list(found, "block_devices");
 	struct awsapi_params p = { 0 };
-	struct awsapi_error err;
 	size_t n = 0;
-	int ret;
 
 	if (json_object_object_get_ex(found, "disable_api_termination", &v)) {
 		awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 		awsapi_params_add(&p, "DisableApiTermination.Value", "%s",
 				  json_object_get_boolean(v) ? "true" : "false");
-		ret = query_done(ec2, "ModifyInstanceAttribute", &p, &err);
-		if (!case_record_step(rec, "restore-termination-protection",
-				      "EC2 ModifyInstanceAttribute", ret, &err))
+		if (!query_step(ec2, "ModifyInstanceAttribute", &p, rec,
+				"restore-termination-protection"))
 			json_object_object_add(done, "termination_protection",
 					       json_object_new_boolean(json_object_get_boolean(v)));
 	}
@@ -154,9 +130,8 @@ static void restore_attributes(struct awsapi_client *ec2, const char *instance_i
 		awsapi_params_add(&p, "InstanceId", "%s", instance_id);
 		awsapi_params_add(&p, "Attribute", "instanceInitiatedShutdownBehavior");
 		awsapi_params_add(&p, "Value", "%s", json_member_text(found, "shutdown_behavior"));
-		ret = query_done(ec2, "ModifyInstanceAttribute", &p, &err);
-		if (!case_record_step(rec, "restore-shutdown-behavior",
-				      "EC2 ModifyInstanceAttribute", ret, &err))
+		if (!query_step(ec2, "ModifyInstanceAttribute", &p, rec,
+				"restore-shutdown-behavior"))
 			json_object_object_add(done, "shutdown_behavior", json_object_new_string(
 					       json_member_text(found, "shutdown_behavior")));
 	}
@@ -178,9 +153,7 @@ static void restore_attributes(struct awsapi_client *ec2, const char *instance_i
 		awsapi_params_free(&p);
 		return;
 	}
-	ret = query_done(ec2, "ModifyInstanceAttribute", &p, &err);
-	if (!case_record_step(rec, "restore-delete-on-termination", "EC2 ModifyInstanceAttribute",
-			      ret, &err))
+	if (!query_step(ec2, "ModifyInstanceAttribute", &p, rec, "restore-delete-on-termination"))
 		json_object_object_add(done, "delete_on_termination", json_object_new_boolean(1));
 }
 
@@ -189,8 +162,6 @@ void release_instance(struct awsapi_client *ec2, const char *instance_id, json_o
 {
 	json_object *done = json_object_new_object();
 	struct awsapi_params p = { 0 };
-	struct awsapi_error err;
-	int ret;
 
 	case_record_set(rec, "release", done);
 	restore_groups(ec2, found, rec, done);
@@ -200,7 +171,6 @@ void release_instance(struct awsapi_client *ec2, const char *instance_id, json_o
 	awsapi_params_add(&p, "ResourceId.1", "%s", instance_id);
 	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
 	awsapi_params_add(&p, "Tag.1.Value", "Released");
-	ret = query_done(ec2, "CreateTags", &p, &err);
-	if (!case_record_step(rec, "tag-released", "EC2 CreateTags", ret, &err))
+	if (!query_step(ec2, "CreateTags", &p, rec, "tag-released"))
 		json_object_object_add(done, "tagged", json_object_new_boolean(1));
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/snapshots.h"
 #include "base/jsonutil.h"
+#include "base/util.h"
+#include "response/query.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,23 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static void put_text(json_object *obj, const char *key, const struct awsxml_node *n,
-		     const char *path)
-{
-	const char *v = awsxml_text(n, path);
-
-	if (v)
-		json_object_object_add(obj, key, json_object_new_string(v));
-}
-
-static void add_case_tags(struct awsapi_params *p, const char *case_id, const char *instance_id)
-{
-	awsapi_params_add(p, "TagSpecification.1.ResourceType", "snapshot");
-	awsapi_params_add(p, "TagSpecification.1.Tag.1.Key", CASE_TAG_KEY);
-	awsapi_params_add(p, "TagSpecification.1.Tag.1.Value", "%s", case_id);
-	awsapi_params_add(p, "TagSpecification.1.Tag.2.Key", INSTANCE_TAG_KEY);
-	awsapi_params_add(p, "TagSpecification.1.Tag.2.Value", "%s", instance_id);
-}
+static const struct query_field snapshot_fields[] = {
+	QUERY_TEXT("snapshot_id", "snapshotId"),
+	QUERY_TEXT("volume_id", "volumeId"),
+	QUERY_TEXT("state", "state"),
+	QUERY_TEXT("start_time", "startTime"),
+	QUERY_TEXT("volume_size", "volumeSize"),
+};
 
 int snapshots_create(struct awsapi_client *ec2, const char *instance_id, const char *case_id,
 		     json_object **out, struct awsapi_error *err)
@@ -39,22 +31,12 @@ int snapshots_create(struct awsapi_client *ec2, const char *instance_id, const c
 	awsapi_params_add(&p, "InstanceSpecification.ExcludeBootVolume", "false");
 	awsapi_params_add(&p, "Description", "forensics case %s: %s", case_id, instance_id);
 	awsapi_params_add(&p, "CopyTagsFromSource", "volume");
-	add_case_tags(&p, case_id, instance_id);
-	ret = awsapi_query(ec2, "CreateSnapshots", &p, &root, err);
-	awsapi_params_free(&p);
+	query_case_tags(&p, "snapshot", case_id, instance_id);
+	ret = query_call(ec2, "CreateSnapshots", &p, &root, err);
 	if (ret)
 		return ret;
-	a = json_object_new_array();
-	awsxml_for_each(s, awsxml_child(root, "snapshotSet"), "item") {
-		json_object *o = json_object_new_object();
-
-		put_text(o, "snapshot_id", s, "snapshotId");
-		put_text(o, "volume_id", s, "volumeId");
-		put_text(o, "state", s, "state");
-		put_text(o, "start_time", s, "startTime");
-		put_text(o, "volume_size", s, "volumeSize");
-		json_object_array_add(a, o);
-	}
+	a = query_items(awsxml_child(root, "snapshotSet"), snapshot_fields,
+			ARRAY_SIZE(snapshot_fields));
 	awsxml_free(root);
 	if (!json_object_array_length(a)) {
 		json_object_put(a);
@@ -88,8 +70,7 @@ int snapshots_wait(struct awsapi_client *ec2, json_object *list, const char *id_
 			snprintf(name, sizeof(name), "SnapshotId.%zu", ++k);
 			awsapi_params_add(&p, name, "%s", id);
 		}
-		ret = awsapi_query(ec2, "DescribeSnapshots", &p, &root, err);
-		awsapi_params_free(&p);
+		ret = query_call(ec2, "DescribeSnapshots", &p, &root, err);
 		if (ret)
 			return ret;
 		for (size_t i = 0; i < n; i++) {
@@ -146,9 +127,8 @@ int snapshots_copy(struct awsapi_client *ec2, const char *snapshot_id, const cha
 	awsapi_params_add(&p, "Encrypted", "true");
 	awsapi_params_add(&p, "KmsKeyId", "%s", kms_key);
 	awsapi_params_add(&p, "Description", "forensics case %s: copy of %s", case_id, snapshot_id);
-	add_case_tags(&p, case_id, instance_id);
-	ret = awsapi_query(ec2, "CopySnapshot", &p, &root, err);
-	awsapi_params_free(&p);
+	query_case_tags(&p, "snapshot", case_id, instance_id);
+	ret = query_call(ec2, "CopySnapshot", &p, &root, err);
 	if (ret)
 		return ret;
 	id = awsxml_text(root, "snapshotId");
@@ -165,15 +145,77 @@ int snapshots_share(struct awsapi_client *ec2, const char *snapshot_id, const ch
 		    struct awsapi_error *err)
 {
 	struct awsapi_params p = { 0 };
-	struct awsxml_node *root = NULL;
-	int ret;
 
 	awsapi_params_add(&p, "SnapshotId", "%s", snapshot_id);
 	awsapi_params_add(&p, "Attribute", "createVolumePermission");
 	awsapi_params_add(&p, "OperationType", "add");
 	awsapi_params_add(&p, "UserId.1", "%s", account);
-	ret = awsapi_query(ec2, "ModifySnapshotAttribute", &p, &root, err);
-	awsapi_params_free(&p);
-	awsxml_free(root);
-	return ret;
+	return query_done(ec2, "ModifySnapshotAttribute", &p, err);
+}
+
+void snapshots_take(struct awsapi_client *ec2, const struct respond_options *o,
+		    const char *region, struct case_record *rec)
+{
+	time_t deadline = time(NULL) + o->snapshot_timeout_s;
+	struct awsapi_error err;
+	json_object *snaps = NULL;
+	int ret;
+
+	snaps = json_object_object_get(rec->root, "snapshots");
+	if (snaps && json_object_array_length(snaps)) {
+		/* Never a second set: the rerun waits for, copies and shares the first. */
+		case_record_skip(rec, "snapshots", "taken by an earlier run of this case");
+	} else {
+		ret = snapshots_create(ec2, o->instance_id, o->case_id, &snaps, &err);
+		if (case_record_step(rec, "snapshots", "EC2 CreateSnapshots", ret, &err))
+			return;
+		case_record_set(rec, "snapshots", snaps);
+	}
+	ret = snapshots_wait(ec2, snaps, "snapshot_id", "state", deadline, &err);
+	if (case_record_step(rec, "snapshots-completed", "EC2 DescribeSnapshots", ret, &err))
+		return;
+	if (o->kms_key) {
+		size_t copies = 0;
+
+		for (size_t i = 0; i < json_object_array_length(snaps); i++) {
+			json_object *s = json_object_array_get_idx(snaps, i), *v;
+			char *copy = NULL;
+
+			if (!json_object_object_get_ex(s, "snapshot_id", &v))
+				continue;
+			if (json_object_object_get_ex(s, "copy_id", NULL)) {
+				copies++;
+				continue;
+			}
+			ret = snapshots_copy(ec2, json_object_get_string(v), region, o->kms_key,
+					     o->case_id, o->instance_id, &copy, &err);
+			if (case_record_step(rec, "copy", "EC2 CopySnapshot", ret, &err))
+				continue;
+			json_object_object_add(s, "copy_id", json_object_new_string(copy));
+			json_object_object_add(s, "copy_kms_key",
+					       json_object_new_string(o->kms_key));
+			free(copy);
+			copies++;
+		}
+		if (!copies)
+			return;
+		ret = snapshots_wait(ec2, snaps, "copy_id", "copy_state", deadline, &err);
+		if (case_record_step(rec, "copies-completed", "EC2 DescribeSnapshots", ret, &err))
+			return;
+	}
+	if (!o->share_with)
+		return;
+	for (size_t i = 0; i < json_object_array_length(snaps); i++) {
+		json_object *s = json_object_array_get_idx(snaps, i), *v;
+		const char *key = o->kms_key ? "copy_id" : "snapshot_id";
+
+		/* Only what was copied is shared when copies were asked for. */
+		if (!json_object_object_get_ex(s, key, &v) ||
+		    json_object_object_get_ex(s, "shared_with", NULL))
+			continue;
+		ret = snapshots_share(ec2, json_object_get_string(v), o->share_with, &err);
+		if (!case_record_step(rec, "share", "EC2 ModifySnapshotAttribute", ret, &err))
+			json_object_object_add(s, "shared_with",
+					       json_object_new_string(o->share_with));
+	}
 }

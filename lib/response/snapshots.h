@@ -10,6 +10,8 @@
 #define FORENSICS_SNAPSHOTS_H
 
 #include "aws/awsapi.h"
+#include "response/record.h"
+#include "response/respond.h"
 
 #include <json-c/json.h>
 #include <time.h>
@@ -17,9 +19,6 @@
 #define SNAPSHOT_POLL_FIRST_MS 1000
 #define SNAPSHOT_POLL_CAP_MS 60000
 #define SNAPSHOT_DEFAULT_TIMEOUT_S (6 * 3600)
-
-#define CASE_TAG_KEY "ForensicsCaseId"
-#define INSTANCE_TAG_KEY "ForensicsSourceInstance"
 
 /*
  * CreateSnapshots of all the instance's volumes, tagged with the case. *out:
@@ -41,5 +40,13 @@ int snapshots_copy(struct awsapi_client *ec2, const char *snapshot_id, const cha
 /* ModifySnapshotAttribute createVolumePermission add account. */
 int snapshots_share(struct awsapi_client *ec2, const char *snapshot_id, const char *account,
 		    struct awsapi_error *err);
+/*
+ * The response's disk evidence, each call a step in rec: one crash-consistent
+ * set (never a second one on a rerun), then with o->kms_key encrypted copies,
+ * then with o->share_with the share, all by o->snapshot_timeout_s. A failed
+ * copy or share leaves the others going.
+ */
+void snapshots_take(struct awsapi_client *ec2, const struct respond_options *o,
+		    const char *region, struct case_record *rec);
 
 #endif

@@ -1,31 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer: the Lambda Runtime API's next invocation as the controller
- * takes it in: the request id out of the headers, the event body gathered
- * in the pieces curl hands over (bounded), then parsed as the event.
+ * takes it in: the request id and deadline out of the headers, the event
+ * body gathered in the pieces curl hands over (bounded), then parsed as the
+ * event, as the lambda command does.
  * Input: one byte choosing the piece size and how often the body repeats,
  * the header lines, a blank line, the body.
  */
-#include "base/log.h"
+#include "aws/lambda_runtime.h"
 #include "response/events.h"
-#include "../../controller/lambda.c"
 
-#include <errno.h>
-#include <string.h>
 #include <stdint.h>
-
-/* lambda_main()'s only way out to the response; the event is what we parse. */
-int event_run(const char *body, size_t len, const char *role_name, int argc, char *argv[])
-{
-	struct event_request ev;
-	char why[256];
-
-	return event_parse(body, len, &ev, why, sizeof(why)) ? EXIT_EVENT : EXIT_OK;
-}
+#include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct reply r = { 0 };
+	struct lambda_invocation inv = { 0 };
 	const char *text, *end, *line, *body;
 	size_t piece, repeats, body_len, expected;
 
@@ -46,28 +37,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!copy)
 			goto out;
 		memcpy(copy, line, n);
-		if (on_header(copy, 1, n, &r) != n)
+		if (lambda_runtime_header(copy, 1, n, &inv) != n)
 			abort();
 		free(copy);
 		line += n;
 	}
-	if (strnlen(r.request_id, sizeof(r.request_id)) == sizeof(r.request_id) ||
-	    strpbrk(r.request_id, "\r\n"))
+	if (strnlen(inv.request_id, sizeof(inv.request_id)) == sizeof(inv.request_id) ||
+	    strpbrk(inv.request_id, "\r\n") || inv.deadline_ms < 0)
 		abort();
 	body_len = (size_t)(end - body);
 	for (size_t k = 0; k < repeats; k++)
 		for (size_t off = 0; off < body_len; off += piece) {
 			size_t n = body_len - off < piece ? body_len - off : piece;
 
-			if (on_body((char *)body + off, 1, n, &r) != n)
+			if (lambda_runtime_body((char *)body + off, 1, n, &inv) != n)
 				goto out;
 		}
 	expected = body_len * repeats;
-	if (!r.overflow && (r.len != expected || (r.body && r.body[r.len])))
+	if (inv.len > LAMBDA_EVENT_MAX ||
+	    (!inv.overflow && (inv.len != expected || (inv.body && inv.body[inv.len]))) ||
+	    (inv.overflow && expected <= LAMBDA_EVENT_MAX))
 		abort();
-	if (!r.overflow)
-		(void)event_run(r.body ? r.body : "", r.len, "forensics-response", 0, NULL);
+	if (!inv.overflow) {
+		struct event_request ev;
+		char why[256];
+
+		(void)event_parse(inv.body ? inv.body : "", inv.len, &ev, why, sizeof(why));
+	}
 out:
-	free(r.body);
+	lambda_invocation_free(&inv);
 	return 0;
 }

@@ -464,7 +464,7 @@ def main():
                                                         "s3:PutObject"}, ctl)
         writer = allowed_actions(security["WriterRole"]["WriteEvidence"])
         session = writer_session_actions()
-        check(len(session) == 7, f"session policy actions not found in respond.c: {session}")
+        check(len(session) == 7, f"session policy actions not found in assume.c: {session}")
         check(writer == session,
               f"writer role {writer} against the session policy {session}")
         bucket = templates["forensics"]["Resources"]["EvidenceBucketPolicy"]["Properties"]
