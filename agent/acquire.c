@@ -7,7 +7,7 @@
 #include "base/exitcodes.h"
 #include "hostinfo.h"
 #include "base/log.h"
-#include "manifest.h"
+#include "capture/manifest.h"
 #include "modsource.h"
 #include "s3opts.h"
 #include "subcommands.h"

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "subcommands.h"
 #include "capture/image_reader.h"
+#include "capture/manifest.h"
 #include "capture/lime.h"
 
 #include <endian.h>

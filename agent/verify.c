@@ -7,11 +7,11 @@
  */
 #include "base/exitcodes.h"
 #include "base/log.h"
-#include "manifest.h"
 #include "subcommands.h"
 #include "aws/download.h"
 #include "s3opts.h"
 #include "capture/image_reader.h"
+#include "capture/manifest.h"
 #include "capture/lime.h"
 #include "base/util.h"
 
