@@ -5,6 +5,7 @@
  */
 #include "acquire.h"
 #include "bundle.h"
+#include "cliopts.h"
 #include "destination.h"
 #include "image_sinks.h"
 #include "base/exitcodes.h"
@@ -27,6 +28,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,17 +123,6 @@ static int default_threads(void)
 	return half > 4 ? 4 : half;
 }
 
-static int parse_number(const char *text, long long min, long long max, long long *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtoll(text, &end, 0);
-	if (errno || end == text || *end || *value < min || *value > max)
-		return -EINVAL;
-	return 0;
-}
-
 static pthread_t main_thread;
 
 static void on_signal(int sig)
@@ -162,12 +153,41 @@ static bool is_module_source(const char *name)
 	return !strcmp(name, "module") || !strcmp(name, "lime");
 }
 
+enum {
+	OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE, OPT_NO_BUNDLE,
+	OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH, OPT_MODULE, OPT_MODULE_STORE, OPT_LIME_MODULE,
+	OPT_LIME_STORE, OPT_LIME_PARAMS, OPT_PINS, OPT_PIN, OPT_NO_MODULES
+};
+
+/* Where an option that only keeps its argument keeps it, or NULL for the others. */
+static const char **kept_argument(struct acquire_options *o, int code)
+{
+	static const struct {
+		int code;
+		size_t offset;
+	} kept[] = {
+		{ 'o', offsetof(struct acquire_options, output) },
+		{ OPT_SOURCE_PATH, offsetof(struct acquire_options, source_path) },
+		{ OPT_CASE, offsetof(struct acquire_options, case_id) },
+		{ OPT_MANIFEST, offsetof(struct acquire_options, manifest_path) },
+		{ OPT_BUNDLE, offsetof(struct acquire_options, bundle_path) },
+		{ OPT_IOMEM, offsetof(struct acquire_options, iomem_path) },
+		{ OPT_MODULE, offsetof(struct acquire_options, modules.module_path) },
+		{ OPT_MODULE_STORE, offsetof(struct acquire_options, modules.module_store) },
+		{ OPT_LIME_MODULE, offsetof(struct acquire_options, modules.lime_path) },
+		{ OPT_LIME_STORE, offsetof(struct acquire_options, modules.lime_store) },
+		{ OPT_LIME_PARAMS, offsetof(struct acquire_options, modules.lime_params) },
+		{ OPT_PINS, offsetof(struct acquire_options, modules.pins_path) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+		if (kept[i].code == code)
+			return (const char **)((char *)o + kept[i].offset);
+	return NULL;
+}
+
 static int parse_args(int argc, char *argv[], struct acquire_options *o)
 {
-	enum { OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE,
-	       OPT_NO_BUNDLE, OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH, OPT_MODULE,
-	       OPT_MODULE_STORE, OPT_LIME_MODULE, OPT_LIME_STORE, OPT_LIME_PARAMS, OPT_PINS,
-	       OPT_PIN, OPT_NO_MODULES };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, 's' },
@@ -194,6 +214,7 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		{ 0 }
 	};
 	struct option all[S3OPTS_MERGED_MAX];
+	const char **kept;
 	long long v;
 	int c;
 
@@ -214,10 +235,12 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		}
 		if (handled)
 			continue;
+		kept = kept_argument(o, c);
+		if (kept) {
+			*kept = optarg;
+			continue;
+		}
 		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
 		case 's':
 			if (!source_find(optarg) && !is_module_source(optarg)) {
 				log_error("usage", "acquire: unknown source '%s' (module, lime, ebpf, kcore, "
@@ -227,28 +250,25 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			o->source = optarg;
 			break;
 		case 'l':
-			if (parse_number(optarg, 1, 19, &v)) {
+			if (cliopts_number(optarg, 0, 1, 19, &v)) {
 				log_error("usage", "acquire: --level must be 1-19, not '%s'", optarg);
 				return -EINVAL;
 			}
 			o->level = (int)v;
 			break;
 		case 't':
-			if (parse_number(optarg, 0, MAX_THREADS, &v)) {
+			if (cliopts_number(optarg, 0, 0, MAX_THREADS, &v)) {
 				log_error("usage", "acquire: --threads must be 0-%d, not '%s'",
 					  MAX_THREADS, optarg);
 				return -EINVAL;
 			}
 			o->threads = (int)v;
 			break;
-		case OPT_SOURCE_PATH:
-			o->source_path = optarg;
-			break;
 		case OPT_NO_COMPRESS:
 			o->compress = false;
 			break;
 		case OPT_CHUNK:
-			if (parse_number(optarg, CAPTURE_PAGE_SIZE, 256ll << 20, &v) ||
+			if (cliopts_number(optarg, 0, CAPTURE_PAGE_SIZE, 256ll << 20, &v) ||
 			    v % CAPTURE_PAGE_SIZE) {
 				log_error("usage",
 					  "acquire: --chunk-size must be a multiple of 4096 up to 256 MiB, not '%s'",
@@ -257,38 +277,8 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			}
 			o->chunk_size = (size_t)v;
 			break;
-		case OPT_CASE:
-			o->case_id = optarg;
-			break;
-		case OPT_MANIFEST:
-			o->manifest_path = optarg;
-			break;
-		case OPT_BUNDLE:
-			o->bundle_path = optarg;
-			break;
 		case OPT_NO_BUNDLE:
 			o->bundle = false;
-			break;
-		case OPT_IOMEM:
-			o->iomem_path = optarg;
-			break;
-		case OPT_MODULE:
-			o->modules.module_path = optarg;
-			break;
-		case OPT_MODULE_STORE:
-			o->modules.module_store = optarg;
-			break;
-		case OPT_LIME_MODULE:
-			o->modules.lime_path = optarg;
-			break;
-		case OPT_LIME_STORE:
-			o->modules.lime_store = optarg;
-			break;
-		case OPT_LIME_PARAMS:
-			o->modules.lime_params = optarg;
-			break;
-		case OPT_PINS:
-			o->modules.pins_path = optarg;
 			break;
 		case OPT_PIN:
 			if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64 ||

@@ -3,8 +3,8 @@
  * The analysis bundle: what Volatility 3 needs to make sense of the image
  * (symbols, BTF, module list, kernel config), taken from the same boot.
  */
-#ifndef FORENSICS_BUNDLE_H
-#define FORENSICS_BUNDLE_H
+#ifndef FORENSICS_AGENT_BUNDLE_H
+#define FORENSICS_AGENT_BUNDLE_H
 
 #include "destination.h"
 #include "base/sink.h"

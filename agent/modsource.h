@@ -7,8 +7,8 @@
  * kernel sees it, loaded with finit_module(), read as a LiME stream, and
  * unloaded after the capture.
  */
-#ifndef FORENSICS_MODSOURCE_H
-#define FORENSICS_MODSOURCE_H
+#ifndef FORENSICS_AGENT_MODSOURCE_H
+#define FORENSICS_AGENT_MODSOURCE_H
 
 #include "s3opts.h"
 #include "capture/capture.h"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "s3opts.h"
+#include "cliopts.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "aws/tagging.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -67,16 +69,6 @@ void s3opts_init(struct s3opts *o)
 	o->upload.object.metadata = o->metadata;
 }
 
-static int parse_number(const char *text, unsigned long long min, unsigned long long max,
-			unsigned long long *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtoull(text, &end, 0);
-	return errno || end == text || *end || *value < min || *value > max ? -EINVAL : 0;
-}
-
 int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value)
 {
 	size_t n = o->upload.object.metadata_count;
@@ -91,10 +83,25 @@ int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value)
 	return 0;
 }
 
+/* The numeric options' bounds: checked before any is stored. */
+static const struct {
+	int code;
+	long long min, max;
+} number_bounds[] = {
+	{ OPT_PART_SIZE, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE },
+	{ OPT_IN_FLIGHT, 1, 64 },
+	{ OPT_MAX_ATTEMPTS, 1, 20 },
+	{ OPT_STALL, 1, 3600 },
+};
+
 int s3opts_handle(struct s3opts *o, int code, const char *arg)
 {
-	unsigned long long v;
+	long long v = 0;
 
+	for (size_t i = 0; i < ARRAY_SIZE(number_bounds); i++)
+		if (code == number_bounds[i].code &&
+		    cliopts_number(arg, 0, number_bounds[i].min, number_bounds[i].max, &v))
+			return -EINVAL;
 	switch (code) {
 	case OPT_REGION:
 		o->region = arg;
@@ -106,13 +113,9 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		o->path_style = true;
 		return 1;
 	case OPT_PART_SIZE:
-		if (parse_number(arg, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE, &v))
-			return -EINVAL;
 		o->upload.part_size = (size_t)v;
 		return 1;
 	case OPT_IN_FLIGHT:
-		if (parse_number(arg, 1, 64, &v))
-			return -EINVAL;
 		o->upload.parts_in_flight = (unsigned int)v;
 		return 1;
 	case OPT_ACL:
@@ -149,17 +152,47 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		return ret ? -EINVAL : 1;
 	}
 	case OPT_MAX_ATTEMPTS:
-		if (parse_number(arg, 1, 20, &v))
-			return -EINVAL;
 		o->max_attempts = (unsigned int)v;
 		return 1;
 	case OPT_STALL:
-		if (parse_number(arg, 1, 3600, &v))
-			return -EINVAL;
 		o->stall_timeout = (long)v;
 		return 1;
 	}
 	return 0;
+}
+
+int s3opts_handle_rest(struct s3opts *o, const char *who, int code, char *const argv[],
+		       void (*usage)(FILE *out))
+{
+	int handled = s3opts_handle(o, code, optarg);
+
+	if (handled > 0)
+		return 0;
+	if (!handled && code == S3OPTS_LOG_FORMAT)
+		handled = log_set_format(optarg) ? -EINVAL : 0;
+	if (handled < 0) {
+		log_error("usage", "%s: bad value '%s' for %s", who, optarg, argv[optind - 1]);
+		return -EINVAL;
+	}
+	if (code == S3OPTS_LOG_FORMAT)
+		return 0;
+	if (code == 'h') {
+		usage(stdout);
+		return 1;
+	}
+	log_option_error(who, code, argv[optind - 1]);
+	return -EINVAL;
+}
+
+int s3opts_parse_uri(const char *who, const char *uri, char **bucket, char **key)
+{
+	char why[S3_REASON_MAX] = "";
+
+	if (s3_uri_parse(uri, bucket, key, why, sizeof(why)) || !(*key)[0]) {
+		log_error("usage", "%s: %s", who, why[0] ? why : "the S3 URI needs a key");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }
 
 void s3opts_free(struct s3opts *o)

@@ -62,13 +62,13 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char *argv[], struct upload_options *o)
 {
-	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_LOG_FORMAT, OPT_TICKET };
+	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_TICKET };
 	static const struct option own[] = {
 		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "level", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "expected-size", required_argument, NULL, OPT_EXPECTED },
-		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-format", required_argument, NULL, S3OPTS_LOG_FORMAT },
 		{ "ticket", required_argument, NULL, OPT_TICKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -81,12 +81,8 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 	o->level = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:t:h", longopts, NULL)) != -1) {
-		int handled = s3opts_handle(&o->s3, c, optarg);
+		int ret;
 
-		if (handled < 0)
-			goto bad_value;
-		if (handled)
-			continue;
 		switch (c) {
 		case OPT_ZSTD:
 			o->zstd = true;
@@ -109,16 +105,10 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 			if (*end || !o->s3.upload.expected_size)
 				goto bad_value;
 			break;
-		case OPT_LOG_FORMAT:
-			if (log_set_format(optarg))
-				goto bad_value;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
 		default:
-			log_option_error("upload", c, argv[optind - 1]);
-			return -EINVAL;
+			ret = s3opts_handle_rest(&o->s3, "upload", c, argv, usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (argc - optind != 2) {
@@ -197,11 +187,10 @@ int upload_main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (s3_uri_parse(o.uri, &bucket, &key, why, sizeof(why)) || !key[0]) {
-		log_error("usage", "upload: %s", why[0] ? why : "the S3 URI needs a key");
-		code = EXIT_USAGE;
+	code = s3opts_parse_uri("upload", o.uri, &bucket, &key);
+	if (code != EXIT_OK)
 		goto out;
-	}
+	code = EXIT_FAILURE_INTERNAL;
 	if (o.ticket_path) {
 		char *text = NULL;
 		size_t len = 0;
