@@ -104,7 +104,8 @@ static void usage(FILE *out)
 		"queue before the digest and a %u KiB one after zstd, and zstd's window and\n"
 		"%u MiB jobs per worker thread. Below %llu GiB of RAM an S3 image defaults to\n"
 		"5 MiB parts, one in flight (10 MiB of buffers).\n\n%s",
-		ACQUIRE_DEFAULT_LEVEL, ACQUIRE_SMALL_RAM_LEVEL, ACQUIRE_SMALL_RAM >> 30, IMAGE_SINKS_HASH_DEPTH * IMAGE_SINKS_BUFFER >> 10,
+		ACQUIRE_DEFAULT_LEVEL, ACQUIRE_SMALL_RAM_LEVEL, ACQUIRE_SMALL_RAM >> 30,
+		IMAGE_SINKS_HASH_DEPTH * IMAGE_SINKS_BUFFER >> 10,
 		IMAGE_SINKS_OUTPUT_DEPTH * IMAGE_SINKS_BUFFER >> 10,
 		SINK_ZSTD_JOB_SIZE >> 20, ACQUIRE_SMALL_RAM >> 30, s3opts_help);
 }
@@ -488,7 +489,8 @@ int acquire_main(int argc, char *argv[])
 	if (dest.s3) {
 		char why[S3_REASON_MAX] = "";
 
-		ret = destination_object_exists(&dest, destination_key(&dest, image_path), why, sizeof(why));
+		ret = destination_object_exists(&dest, destination_key(&dest, image_path), why,
+						sizeof(why));
 		if (ret > 0) {
 			log_error("output", "acquire: %s: object exists (evidence is never overwritten)",
 				  image_path);
@@ -515,7 +517,8 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 	if (!o.level)
-		o.level = range_list_total(&ram) < ACQUIRE_SMALL_RAM ? ACQUIRE_SMALL_RAM_LEVEL : ACQUIRE_DEFAULT_LEVEL;
+		o.level = range_list_total(&ram) < ACQUIRE_SMALL_RAM ? ACQUIRE_SMALL_RAM_LEVEL :
+			  ACQUIRE_DEFAULT_LEVEL;
 	ret = image_sinks_build(output, o.compress, o.level, o.threads, &sinks);
 	if (ret) {
 		log_error("zstd", "acquire: cannot set up compression: %s",
@@ -630,7 +633,8 @@ int acquire_main(int argc, char *argv[])
 		if (!ret)
 			ret = manifest_write(manifest, out);
 		if (ret) {
-			snprintf(manifest_why, sizeof(manifest_why), "%s", destination_error(&dest, out, ret));
+			snprintf(manifest_why, sizeof(manifest_why), "%s",
+				 destination_error(&dest, out, ret));
 			code = destination_exit_code(&dest, ret);
 		}
 		sink_destroy(out);

@@ -93,7 +93,8 @@ int convert_check_formats(struct convert *c, enum image_format from)
 	if (from == FORMAT_RAW && !c->manifest_path && c->to != FORMAT_RAW)
 		return convert_stop(c, EXIT_USAGE, "%s is raw (no LiME header), which has no addresses: "
 			    "--to %s needs --ranges-from MANIFEST, or --from padded if file "
-			    "offsets are physical addresses", c->input_name, convert_format_names[c->to]);
+			    "offsets are physical addresses", c->input_name,
+			    convert_format_names[c->to]);
 	if (from == FORMAT_PADDED && !c->manifest_path && c->to == FORMAT_LIME &&
 	    !c->reader.size_known)
 		return convert_stop(c, EXIT_USAGE, "padded input from stdin or a pipe has no size to put in "

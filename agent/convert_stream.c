@@ -22,7 +22,8 @@ static int out_write(struct convert *c, const void *buf, size_t len)
 	int ret = sink_write(c->top, buf, len);
 
 	if (ret)
-		return convert_stop(c, EXIT_OUTPUT, "%s: cannot write: %s", c->output_name, strerror(-ret));
+		return convert_stop(c, EXIT_OUTPUT, "%s: cannot write: %s", c->output_name,
+				    strerror(-ret));
 	return 0;
 }
 

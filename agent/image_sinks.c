@@ -15,7 +15,8 @@ int image_sinks_build(struct sink *output, bool compress, int level, int threads
 	if (!s->raw_hash)
 		goto nomem;
 	if (threads > 0) {
-		raw_async = sink_async_new(s->raw_hash, IMAGE_SINKS_BUFFER, IMAGE_SINKS_HASH_DEPTH, &ret);
+		raw_async = sink_async_new(s->raw_hash, IMAGE_SINKS_BUFFER, IMAGE_SINKS_HASH_DEPTH,
+					   &ret);
 		if (!raw_async) {
 			sink_destroy(output);
 			return ret;
@@ -40,8 +41,8 @@ int image_sinks_build(struct sink *output, bool compress, int level, int threads
 			goto nomem;
 		}
 		if (threads > 0) {
-			compressed_tee = sink_async_new(compressed_tee, IMAGE_SINKS_BUFFER, IMAGE_SINKS_OUTPUT_DEPTH,
-							&ret);
+			compressed_tee = sink_async_new(compressed_tee, IMAGE_SINKS_BUFFER,
+							IMAGE_SINKS_OUTPUT_DEPTH, &ret);
 			if (!compressed_tee) {
 				sink_destroy(raw_async);
 				return ret;

@@ -68,7 +68,8 @@ int modsource_unreadable(struct modsource *ms, struct capture_result *result);
 /* Close the stream, wait for the loader, unload what we loaded. */
 void modsource_close(struct modsource *ms);
 /*
- * Try the kernel-module sources in order (only forced, when not NULL) (own module, then upstream LiME),
+ * Try the kernel-module sources in order (own module, then upstream LiME; only
+ * forced when not NULL),
  * recording each attempt. 0 with ms open, or -ENOENT when none could be used.
  */
 int modsource_select(const char *forced, const struct modsource_options *o, struct modsource *ms,

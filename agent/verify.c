@@ -165,20 +165,22 @@ static void note_mismatch(struct verify *v, enum check_state *check, const char 
 /* One stream's size and digest against the manifest's <kind>_bytes and sha256_<kind>. */
 static void compare_stream(struct verify *v, enum check_state *bytes_check,
 			   enum check_state *sha_check, const char *kind, const char *what,
-			   uint64_t bytes, uint64_t want_bytes, const char *sha, const char *want_sha)
+			   uint64_t bytes, uint64_t want_bytes, const char *sha,
+			   const char *want_sha)
 {
 	char name[32];
 
 	*bytes_check = CHECK_MATCH;
 	snprintf(name, sizeof(name), "%s_bytes", kind);
 	if (bytes != want_bytes)
-		note_mismatch(v, bytes_check, name, "%s is %" PRIu64 " bytes, the manifest says %" PRIu64,
-			      what, bytes, want_bytes);
+		note_mismatch(v, bytes_check, name,
+			      "%s is %" PRIu64 " bytes, the manifest says %" PRIu64, what, bytes,
+			      want_bytes);
 	*sha_check = CHECK_MATCH;
 	snprintf(name, sizeof(name), "sha256_%s", kind);
 	if (strcmp(sha, want_sha))
-		note_mismatch(v, sha_check, name, "sha256 of the %s is %s, the manifest says %s", what,
-			      sha, want_sha);
+		note_mismatch(v, sha_check, name, "sha256 of the %s is %s, the manifest says %s",
+			      what, sha, want_sha);
 }
 
 static void compare(struct verify *v)
@@ -196,8 +198,8 @@ static void compare(struct verify *v)
 			      " not in the manifest, %" PRIu64 " missing from the image)",
 			      v->matched, v->image_ranges, v->differing, v->not_in_manifest,
 			      v->missing);
-	compare_stream(v, &v->lime_bytes, &v->lime_sha, "uncompressed", "LiME stream",
-		       r->data_bytes, m->uncompressed_bytes, r->data_sha256, m->sha256_uncompressed);
+	compare_stream(v, &v->lime_bytes, &v->lime_sha, "uncompressed", "LiME stream", r->data_bytes,
+		       m->uncompressed_bytes, r->data_sha256, m->sha256_uncompressed);
 	/*
 	 * A decompressed copy checked against the original's manifest (or the
 	 * reverse) is still verified by the LiME hash; the file hash describes
