@@ -72,17 +72,8 @@ int destination_open(struct destination *d, const char *name, uint64_t expected_
 json_object *destination_location(const struct destination *d, const struct sink *upload)
 {
 	const struct s3_upload_result *r = s3_upload_sink_result(upload);
-	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "bucket", json_object_new_string(d->bucket));
-	json_object_object_add(o, "key", json_object_new_string(r->key ? r->key : ""));
-	json_object_object_add(o, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
-	json_object_object_add(o, "version_id",
-			       r->version_id ? json_object_new_string(r->version_id) : NULL);
-	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
-			       json_object_new_string(r->checksum_sha256) : NULL);
-	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
-	return o;
+	return s3opts_location(d->bucket, r->key ? r->key : "", r);
 }
 
 int destination_exit_code(const struct destination *d, int err)

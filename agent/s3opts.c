@@ -233,6 +233,21 @@ int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *c
 	return EXIT_OK;
 }
 
+json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bucket", json_object_new_string(bucket));
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
+	json_object_object_add(o, "version_id",
+			       r->version_id ? json_object_new_string(r->version_id) : NULL);
+	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
+			       json_object_new_string(r->checksum_sha256) : NULL);
+	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
+	return o;
+}
+
 bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,
 			const char *sha256, const char *object_sha256)
 {

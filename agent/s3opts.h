@@ -10,6 +10,7 @@
 #include "aws/s3.h"
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 
 #define S3OPTS_MAX_METADATA 8
@@ -66,6 +67,12 @@ void s3opts_free(struct s3opts *o);
  */
 bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,
 			const char *sha256, const char *object_sha256);
+
+/*
+ * Where an upload landed, as the manifest and the log say it: a new object
+ * with bucket, key, etag, version_id, checksum_sha256 (S3's own) and parts.
+ */
+json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r);
 
 /*
  * Resolve region and credentials and open a client for bucket. Returns an

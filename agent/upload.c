@@ -143,16 +143,8 @@ static void log_result(const char *uri, const char *bucket, const char *key,
 		       const struct s3_upload_result *r, uint64_t bytes_read, const char *sha_read,
 		       const char *sha_stored)
 {
-	json_object *f = json_object_new_object();
+	json_object *f = s3opts_location(bucket, key, r);
 
-	json_object_object_add(f, "bucket", json_object_new_string(bucket));
-	json_object_object_add(f, "key", json_object_new_string(key));
-	json_object_object_add(f, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
-	json_object_object_add(f, "version_id",
-			       r->version_id ? json_object_new_string(r->version_id) : NULL);
-	json_object_object_add(f, "checksum_sha256", r->checksum_sha256 ?
-			       json_object_new_string(r->checksum_sha256) : NULL);
-	json_object_object_add(f, "parts", json_object_new_int((int)r->parts));
 	json_object_object_add(f, "bytes_read", json_object_new_int64((int64_t)bytes_read));
 	json_object_object_add(f, "bytes_stored", json_object_new_int64((int64_t)r->bytes));
 	json_object_object_add(f, "sha256_read", json_object_new_string(sha_read));
