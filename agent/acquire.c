@@ -187,6 +187,19 @@ static const char **kept_argument(struct acquire_options *o, int code)
 	return NULL;
 }
 
+/* optarg as --name's integer in [min, max] into *out, or a usage error. */
+static int int_option(const char *name, int min, int max, int *out)
+{
+	long long v;
+
+	if (cliopts_number(optarg, 0, min, max, &v)) {
+		log_error("usage", "acquire: --%s must be %d-%d, not '%s'", name, min, max, optarg);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_args(int argc, char *argv[], struct acquire_options *o)
 {
 	static const struct option longopts[] = {
@@ -251,19 +264,12 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			o->source = optarg;
 			break;
 		case 'l':
-			if (cliopts_number(optarg, 0, 1, 19, &v)) {
-				log_error("usage", "acquire: --level must be 1-19, not '%s'", optarg);
+			if (int_option("level", 1, 19, &o->level))
 				return -EINVAL;
-			}
-			o->level = (int)v;
 			break;
 		case 't':
-			if (cliopts_number(optarg, 0, 0, MAX_THREADS, &v)) {
-				log_error("usage", "acquire: --threads must be 0-%d, not '%s'",
-					  MAX_THREADS, optarg);
+			if (int_option("threads", 0, MAX_THREADS, &o->threads))
 				return -EINVAL;
-			}
-			o->threads = (int)v;
 			break;
 		case OPT_NO_COMPRESS:
 			o->compress = false;

@@ -94,6 +94,15 @@ static const struct {
 	{ OPT_STALL, 1, 3600 },
 };
 
+/* The options that take one of two words. */
+static const struct {
+	int code;
+	const char *words[2];
+} word_choices[] = {
+	{ OPT_SSE, { "aws:kms", "AES256" } },
+	{ OPT_LOCK_MODE, { "GOVERNANCE", "COMPLIANCE" } },
+};
+
 int s3opts_handle(struct s3opts *o, int code, const char *arg)
 {
 	long long v = 0;
@@ -101,6 +110,10 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 	for (size_t i = 0; i < ARRAY_SIZE(number_bounds); i++)
 		if (code == number_bounds[i].code &&
 		    cliopts_number(arg, 0, number_bounds[i].min, number_bounds[i].max, &v))
+			return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(word_choices); i++)
+		if (code == word_choices[i].code && strcmp(arg, word_choices[i].words[0]) &&
+		    strcmp(arg, word_choices[i].words[1]))
 			return -EINVAL;
 	switch (code) {
 	case OPT_REGION:
@@ -122,16 +135,12 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		o->upload.object.acl = arg;
 		return 1;
 	case OPT_SSE:
-		if (strcmp(arg, "aws:kms") && strcmp(arg, "AES256"))
-			return -EINVAL;
 		o->upload.object.sse = arg;
 		return 1;
 	case OPT_KMS:
 		o->upload.object.sse_kms_key_id = arg;
 		return 1;
 	case OPT_LOCK_MODE:
-		if (strcmp(arg, "GOVERNANCE") && strcmp(arg, "COMPLIANCE"))
-			return -EINVAL;
 		o->upload.object.lock_mode = arg;
 		return 1;
 	case OPT_LOCK_UNTIL:
