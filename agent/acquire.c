@@ -3,11 +3,15 @@
  * acquire: capture physical memory into a LiME image, hashing and
  * compressing on the fly, with a manifest and an analysis bundle beside it.
  */
+#include "acquire.h"
 #include "bundle.h"
+#include "cliopts.h"
+#include "destination.h"
+#include "image_sinks.h"
 #include "base/exitcodes.h"
 #include "hostinfo.h"
 #include "base/log.h"
-#include "manifest.h"
+#include "capture/manifest.h"
 #include "modsource.h"
 #include "s3opts.h"
 #include "subcommands.h"
@@ -16,8 +20,6 @@
 #include "capture/lime.h"
 #include "base/sink.h"
 #include "capture/source.h"
-#include "capture/stream_capture.h"
-#include "aws/endpoint.h"
 #include "base/util.h"
 #include "base/timefmt.h"
 
@@ -26,6 +28,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,32 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * The compressor's state is host memory the capture itself overwrites: on a
- * 512 MiB QEMU guest, level 1's 1.3 MiB against level 3's 3.5 MiB was 99.3%
- * against 98.9% identical pages. Level 2 adds about 1 MiB to level 1, costs
- * no speed on memory-like data (docs/PERFORMANCE.md) and is 4% smaller, no
- * larger than gzip -6: that is the default from SMALL_RAM up, where that
- * MiB is under 0.05% of what is captured, and level 1 below.
- */
-#define DEFAULT_LEVEL 2
-#define SMALL_RAM_LEVEL 1
-#define SMALL_RAM (2ULL << 30)
 #define MAX_THREADS 64
-/*
- * Every page the agent touches is a page of the host's free memory
- * overwritten while it is being captured: keep the working set small.
- * Two queues of 256 KiB buffers, one before the digest of the LiME stream
- * and one after zstd (the digest of the stored bytes and the output), let
- * both digests run beside compression without stalling the thread that
- * feeds it. The first is deeper: its digest reads every byte of RAM, and
- * when it falls behind the reader stops and zstd's workers run dry (two
- * CPUs, three workers, level 1: with 8 buffers the CPUs stood idle 13% of
- * the time, with 16 buffers 9-11% over repeated runs).
- */
-#define ASYNC_BUFFER (256u << 10)
-#define HASH_QUEUE_DEPTH 16
-#define OUTPUT_QUEUE_DEPTH 8
 #define DEFAULT_CHUNK (256u << 10)
 #define BUNDLE_SUFFIX ".bundle.tar.zst"
 
@@ -78,20 +56,6 @@ struct acquire_options {
 	struct s3opts s3;
 	struct modsource_options modules;
 	bool no_modules;
-};
-
-/*
- * Where the image, manifest and bundle go: local files (or stdout), or keys
- * in one S3 bucket, uploaded as they are produced.
- */
-struct destination {
-	bool s3;
-	char *bucket;
-	struct s3_client client;
-	bool client_ready;
-	struct s3opts *options;
-	/* The image's metadata: the common pairs and its size (outlives the sink). */
-	struct sigv4_pair image_metadata[S3OPTS_MAX_METADATA + 1];
 };
 
 static void usage(FILE *out)
@@ -140,9 +104,10 @@ static void usage(FILE *out)
 		"queue before the digest and a %u KiB one after zstd, and zstd's window and\n"
 		"%u MiB jobs per worker thread. Below %llu GiB of RAM an S3 image defaults to\n"
 		"5 MiB parts, one in flight (10 MiB of buffers).\n\n%s",
-		DEFAULT_LEVEL, SMALL_RAM_LEVEL, SMALL_RAM >> 30, HASH_QUEUE_DEPTH * ASYNC_BUFFER >> 10,
-		OUTPUT_QUEUE_DEPTH * ASYNC_BUFFER >> 10,
-		SINK_ZSTD_JOB_SIZE >> 20, SMALL_RAM >> 30, s3opts_help);
+		ACQUIRE_DEFAULT_LEVEL, ACQUIRE_SMALL_RAM_LEVEL, ACQUIRE_SMALL_RAM >> 30,
+		IMAGE_SINKS_HASH_DEPTH * IMAGE_SINKS_BUFFER >> 10,
+		IMAGE_SINKS_OUTPUT_DEPTH * IMAGE_SINKS_BUFFER >> 10,
+		SINK_ZSTD_JOB_SIZE >> 20, ACQUIRE_SMALL_RAM >> 30, s3opts_help);
 }
 
 static int default_threads(void)
@@ -157,17 +122,6 @@ static int default_threads(void)
 	if (half < 1)
 		return 0;
 	return half > 4 ? 4 : half;
-}
-
-static int parse_number(const char *text, long long min, long long max, long long *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtoll(text, &end, 0);
-	if (errno || end == text || *end || *value < min || *value > max)
-		return -EINVAL;
-	return 0;
 }
 
 static pthread_t main_thread;
@@ -200,12 +154,54 @@ static bool is_module_source(const char *name)
 	return !strcmp(name, "module") || !strcmp(name, "lime");
 }
 
+enum {
+	OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE, OPT_NO_BUNDLE,
+	OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH, OPT_MODULE, OPT_MODULE_STORE, OPT_LIME_MODULE,
+	OPT_LIME_STORE, OPT_LIME_PARAMS, OPT_PINS, OPT_PIN, OPT_NO_MODULES
+};
+
+/* Where an option that only keeps its argument keeps it, or NULL for the others. */
+static const char **kept_argument(struct acquire_options *o, int code)
+{
+	static const struct {
+		int code;
+		size_t offset;
+	} kept[] = {
+		{ 'o', offsetof(struct acquire_options, output) },
+		{ OPT_SOURCE_PATH, offsetof(struct acquire_options, source_path) },
+		{ OPT_CASE, offsetof(struct acquire_options, case_id) },
+		{ OPT_MANIFEST, offsetof(struct acquire_options, manifest_path) },
+		{ OPT_BUNDLE, offsetof(struct acquire_options, bundle_path) },
+		{ OPT_IOMEM, offsetof(struct acquire_options, iomem_path) },
+		{ OPT_MODULE, offsetof(struct acquire_options, modules.module_path) },
+		{ OPT_MODULE_STORE, offsetof(struct acquire_options, modules.module_store) },
+		{ OPT_LIME_MODULE, offsetof(struct acquire_options, modules.lime_path) },
+		{ OPT_LIME_STORE, offsetof(struct acquire_options, modules.lime_store) },
+		{ OPT_LIME_PARAMS, offsetof(struct acquire_options, modules.lime_params) },
+		{ OPT_PINS, offsetof(struct acquire_options, modules.pins_path) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+		if (kept[i].code == code)
+			return (const char **)((char *)o + kept[i].offset);
+	return NULL;
+}
+
+/* optarg as --name's integer in [min, max] into *out, or a usage error. */
+static int int_option(const char *name, int min, int max, int *out)
+{
+	long long v;
+
+	if (cliopts_number(optarg, 0, min, max, &v)) {
+		log_error("usage", "acquire: --%s must be %d-%d, not '%s'", name, min, max, optarg);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_args(int argc, char *argv[], struct acquire_options *o)
 {
-	enum { OPT_NO_COMPRESS = 256, OPT_CHUNK, OPT_CASE, OPT_MANIFEST, OPT_BUNDLE,
-	       OPT_NO_BUNDLE, OPT_IOMEM, OPT_LOG_FORMAT, OPT_SOURCE_PATH, OPT_MODULE,
-	       OPT_MODULE_STORE, OPT_LIME_MODULE, OPT_LIME_STORE, OPT_LIME_PARAMS, OPT_PINS,
-	       OPT_PIN, OPT_NO_MODULES };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, 's' },
@@ -232,6 +228,7 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		{ 0 }
 	};
 	struct option all[S3OPTS_MERGED_MAX];
+	const char **kept;
 	long long v;
 	int c;
 
@@ -252,10 +249,12 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 		}
 		if (handled)
 			continue;
+		kept = kept_argument(o, c);
+		if (kept) {
+			*kept = optarg;
+			continue;
+		}
 		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
 		case 's':
 			if (!source_find(optarg) && !is_module_source(optarg)) {
 				log_error("usage", "acquire: unknown source '%s' (module, lime, ebpf, kcore, "
@@ -265,28 +264,18 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			o->source = optarg;
 			break;
 		case 'l':
-			if (parse_number(optarg, 1, 19, &v)) {
-				log_error("usage", "acquire: --level must be 1-19, not '%s'", optarg);
+			if (int_option("level", 1, 19, &o->level))
 				return -EINVAL;
-			}
-			o->level = (int)v;
 			break;
 		case 't':
-			if (parse_number(optarg, 0, MAX_THREADS, &v)) {
-				log_error("usage", "acquire: --threads must be 0-%d, not '%s'",
-					  MAX_THREADS, optarg);
+			if (int_option("threads", 0, MAX_THREADS, &o->threads))
 				return -EINVAL;
-			}
-			o->threads = (int)v;
-			break;
-		case OPT_SOURCE_PATH:
-			o->source_path = optarg;
 			break;
 		case OPT_NO_COMPRESS:
 			o->compress = false;
 			break;
 		case OPT_CHUNK:
-			if (parse_number(optarg, CAPTURE_PAGE_SIZE, 256ll << 20, &v) ||
+			if (cliopts_number(optarg, 0, CAPTURE_PAGE_SIZE, 256ll << 20, &v) ||
 			    v % CAPTURE_PAGE_SIZE) {
 				log_error("usage",
 					  "acquire: --chunk-size must be a multiple of 4096 up to 256 MiB, not '%s'",
@@ -295,38 +284,8 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 			}
 			o->chunk_size = (size_t)v;
 			break;
-		case OPT_CASE:
-			o->case_id = optarg;
-			break;
-		case OPT_MANIFEST:
-			o->manifest_path = optarg;
-			break;
-		case OPT_BUNDLE:
-			o->bundle_path = optarg;
-			break;
 		case OPT_NO_BUNDLE:
 			o->bundle = false;
-			break;
-		case OPT_IOMEM:
-			o->iomem_path = optarg;
-			break;
-		case OPT_MODULE:
-			o->modules.module_path = optarg;
-			break;
-		case OPT_MODULE_STORE:
-			o->modules.module_store = optarg;
-			break;
-		case OPT_LIME_MODULE:
-			o->modules.lime_path = optarg;
-			break;
-		case OPT_LIME_STORE:
-			o->modules.lime_store = optarg;
-			break;
-		case OPT_LIME_PARAMS:
-			o->modules.lime_params = optarg;
-			break;
-		case OPT_PINS:
-			o->modules.pins_path = optarg;
 			break;
 		case OPT_PIN:
 			if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64 ||
@@ -412,326 +371,6 @@ static char *with_suffix(const char *path, const char *suffix)
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
 	log_progress("capture", done, total);
-}
-
-struct image_sinks {
-	struct sink *top;          /* what capture writes into */
-	struct sink *raw_hash;
-	struct sink *compressed_hash;
-	struct sink *output;
-};
-
-/*
- * capture -> tee(async(sha256), [zstd -> async(] tee(sha256, output)[)]).
- * The thread that reads memory also feeds zstd, which writes its output
- * in order from that same thread: hashing and writing the stored bytes
- * there would leave zstd's workers without input while they run, so they
- * get a thread of their own. With no worker threads (one CPU) both digests
- * run inline: a thread would buy no parallelism and its queue would only
- * overwrite more of the host's memory.
- */
-static int build_image_sinks(struct sink *output, bool compress, int level, int threads,
-			     struct image_sinks *s)
-{
-	struct sink *outs[2];
-	struct sink *raw_async;
-	int ret = 0;
-
-	s->output = output;
-	s->raw_hash = sink_sha256_new();
-	if (!s->raw_hash)
-		goto nomem;
-	if (threads > 0) {
-		raw_async = sink_async_new(s->raw_hash, ASYNC_BUFFER, HASH_QUEUE_DEPTH, &ret);
-		if (!raw_async) {
-			sink_destroy(output);
-			return ret;
-		}
-	} else {
-		raw_async = s->raw_hash;
-	}
-	if (compress) {
-		struct sink *compressed_tee, *zstd;
-
-		s->compressed_hash = sink_sha256_new();
-		if (!s->compressed_hash) {
-			sink_destroy(raw_async);
-			goto nomem;
-		}
-		outs[0] = s->compressed_hash;
-		outs[1] = output;
-		compressed_tee = sink_tee_new(outs, 2);
-		if (!compressed_tee) {
-			sink_destroy(s->compressed_hash);
-			sink_destroy(raw_async);
-			goto nomem;
-		}
-		if (threads > 0) {
-			compressed_tee = sink_async_new(compressed_tee, ASYNC_BUFFER, OUTPUT_QUEUE_DEPTH,
-							&ret);
-			if (!compressed_tee) {
-				sink_destroy(raw_async);
-				return ret;
-			}
-		}
-		zstd = sink_zstd_new(compressed_tee, level, threads, &ret);
-		if (!zstd) {
-			sink_destroy(raw_async);
-			return ret;
-		}
-		outs[1] = zstd;
-	} else {
-		outs[1] = output;
-	}
-	outs[0] = raw_async;
-	s->top = sink_tee_new(outs, 2);
-	if (!s->top) {
-		sink_destroy(outs[0]);
-		sink_destroy(outs[1]);
-		return -ENOMEM;
-	}
-	return 0;
-nomem:
-	sink_destroy(output);
-	return -ENOMEM;
-}
-
-/* The key within the destination bucket for "s3://bucket/key". */
-static const char *s3_key_of(const struct destination *d, const char *uri)
-{
-	return uri + 5 + strlen(d->bucket) + 1;
-}
-
-/* 1 if the object exists, 0 if not, negative if S3 could not say (why says). */
-static int s3_object_exists(struct destination *d, const char *key, char *why, size_t whylen)
-{
-	struct s3_request r = { .method = "HEAD", .key = key };
-	struct s3_response resp = { 0 };
-	int ret;
-
-	s3_request_set_body(&r, NULL, 0);
-	ret = s3_perform(&d->client, &r, &resp, why, whylen);
-	if (!ret)
-		ret = 1;
-	else if (resp.status == 404)
-		ret = 0;
-	s3_response_reset(&resp);
-	return ret;
-}
-
-/*
- * A sink for name: stdout ("-"), a file, or an object in the destination
- * bucket. The image object also gets the metadata pair extra (copied into
- * d, so one object at a time may have one).
- */
-static int open_destination(struct destination *d, const char *name, uint64_t expected_size,
-			    const struct sigv4_pair *extra, struct sink **out)
-{
-	int ret = 0;
-
-	if (d->s3) {
-		struct s3_upload_options options = d->options->upload;
-
-		if (extra) {
-			size_t n = options.object.metadata_count;
-
-			memcpy(d->image_metadata, options.object.metadata, n * sizeof(*extra));
-			d->image_metadata[n++] = *extra;
-			options.object.metadata = d->image_metadata;
-			options.object.metadata_count = n;
-		}
-		options.expected_size = expected_size;
-		/*
-		 * Part buffers are host memory rewritten with compressed (so
-		 * incompressible) data all through the capture: the default 8 MiB
-		 * x (4 + 1) is 8% of a 512 MiB host. Below SMALL_RAM, unless told
-		 * otherwise, the smallest S3 allows, one in flight: 10 MiB.
-		 */
-		if (expected_size && expected_size < SMALL_RAM) {
-			if (!options.part_size)
-				options.part_size = S3_MIN_PART_SIZE;
-			if (!options.parts_in_flight)
-				options.parts_in_flight = 1;
-		}
-		*out = s3_upload_sink_new(&d->client, s3_key_of(d, name), &options, &ret);
-		return ret;
-	}
-	if (!strcmp(name, "-")) {
-		*out = sink_fd_new(STDOUT_FILENO, "stdout");
-		return *out ? 0 : -ENOMEM;
-	}
-	*out = sink_file_new(name, &ret);
-	return ret;
-}
-
-/* Where an object landed: bucket, key, ETag, version, S3's checksum. */
-static json_object *s3_location(const struct destination *d, const struct sink *upload)
-{
-	const struct s3_upload_result *r = s3_upload_sink_result(upload);
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "bucket", json_object_new_string(d->bucket));
-	json_object_object_add(o, "key", json_object_new_string(r->key ? r->key : ""));
-	json_object_object_add(o, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
-	json_object_object_add(o, "version_id",
-			       r->version_id ? json_object_new_string(r->version_id) : NULL);
-	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
-			       json_object_new_string(r->checksum_sha256) : NULL);
-	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
-	return o;
-}
-
-static int output_exit_code(const struct destination *d, int err)
-{
-	if (err == -EINTR || stop_requested)
-		return EXIT_INTERRUPTED;
-	if (err == -ENOMEM)
-		return EXIT_FAILURE_INTERNAL;
-	if (d->s3)
-		return err == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
-	return EXIT_OUTPUT;
-}
-
-/* The reason a write failed: the uploader's own words when it was S3. */
-static const char *output_error(const struct destination *d, const struct sink *out, int err)
-{
-	if (d->s3 && out && s3_upload_sink_error(out)[0])
-		return s3_upload_sink_error(out);
-	return strerror(-err);
-}
-
-/* Bundle: tar -> zstd -> tee(sha256, file). Records itself in the manifest. */
-static int write_bundle(struct destination *d, const char *path, json_object *manifest)
-{
-	struct sink *file, *hash, *tee, *zstd, *outs[2];
-	json_object *files = NULL, *bundle;
-	int ret = 0;
-
-	ret = open_destination(d, path, 0, NULL, &file);
-	if (ret)
-		return ret;
-	hash = sink_sha256_new();
-	if (!hash) {
-		sink_destroy(file);
-		return -ENOMEM;
-	}
-	outs[0] = hash;
-	outs[1] = file;
-	tee = sink_tee_new(outs, 2);
-	if (!tee) {
-		sink_destroy(hash);
-		sink_destroy(file);
-		return -ENOMEM;
-	}
-	zstd = sink_zstd_new(tee, DEFAULT_LEVEL, 0, &ret);
-	if (!zstd)
-		return ret;
-	ret = bundle_write(zstd, &files);
-	if (!ret)
-		ret = sink_finish(zstd);
-	if (!ret) {
-		bundle = json_object_new_object();
-		json_object_object_add(bundle, "path", json_object_new_string(path));
-		json_object_object_add(bundle, "format", json_object_new_string("tar+zstd"));
-		json_object_object_add(bundle, "bytes", json_object_new_int64((int64_t)file->bytes));
-		json_object_object_add(bundle, "sha256", json_object_new_string(sink_sha256_hex(hash)));
-		json_object_object_add(bundle, "files", files);
-		if (d->s3) {
-			json_object *where = s3_location(d, file);
-			bool tagged = s3opts_tag_digests(&d->client, d->bucket, s3_upload_sink_result(file),
-							  sink_sha256_hex(hash), NULL);
-
-			json_object_object_add(where, "tagged", json_object_new_boolean(tagged));
-			json_object_object_add(bundle, "s3", where);
-		}
-		json_object_object_add(manifest, "bundle", bundle);
-	} else {
-		/* Its file list went nowhere: the manifest says bundle null. */
-		json_object_put(files);
-		if (d->s3)
-			log_warn("bundle", "bundle upload: %s", output_error(d, file, ret));
-	}
-	sink_destroy(zstd);
-	return ret;
-}
-
-/*
- * Try the kernel-module sources in order (own module, then upstream LiME),
- * recording each attempt. 0 with ms open, or -ENOENT when none could be used.
- */
-static int open_module_source(const struct acquire_options *o, struct modsource *ms,
-			      struct source_selection *sel)
-{
-	static const struct {
-		const char *kind;
-		const char *path;
-	} kinds[] = {
-		{ "module", "/dev/forensics_mem" },
-		{ "lime", "127.0.0.1 (LiME tcp)" },
-	};
-	bool used = false;
-
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		struct source_attempt *a;
-		int ret;
-
-		if (o->source && strcmp(o->source, kinds[i].kind))
-			continue;
-		a = &sel->attempts[sel->count++];
-		a->name = kinds[i].kind;
-		a->path = kinds[i].path;
-		if (used) {
-			a->status = SOURCE_SKIPPED;
-			snprintf(a->reason, sizeof(a->reason), "not needed: an earlier source was used");
-			continue;
-		}
-		ret = modsource_open(kinds[i].kind, &o->modules, ms, a->reason, sizeof(a->reason));
-		if (ret) {
-			a->status = SOURCE_FAILED;
-			a->error = ret;
-			continue;
-		}
-		a->status = SOURCE_USED;
-		snprintf(a->reason, sizeof(a->reason), "loaded %.200s", ms->origin);
-		used = true;
-	}
-	return used ? 0 : -ENOENT;
-}
-
-/*
- * Capture from a module's LiME stream; the module is unloaded as soon as
- * the stream ends. The image's ranges are the stream's; RAM it left out is
- * reported, never silently missing.
- */
-static int capture_stream(struct modsource *ms, const struct range_list *ram, struct sink *out,
-			  const struct capture_options *copt, struct capture_result *result,
-			  struct range_list *image_ranges)
-{
-	struct stream_capture_options sopt = {
-		.progress = copt->progress, .stop = copt->stop,
-	};
-	struct stream_capture_result sres;
-	int ret;
-
-	memset(result, 0, sizeof(*result));
-	ret = stream_capture_run(ms->fd, ram, out, &sopt, &sres);
-	if (ret == -EBADMSG || ret == -ERANGE)
-		log_error("source", "acquire: the %s stream is not trusted: %s", ms->kind, sres.error);
-	else if (ret == -ETIMEDOUT)
-		log_error("source", "acquire: the %s stream stalled for %d s", ms->kind,
-			  STREAM_CAPTURE_STALL_MS / 1000);
-	if (!ret)
-		ret = modsource_unreadable(ms, result);
-	modsource_close(ms);
-	result->bytes_total = sres.ram_bytes;
-	result->bytes_read = sres.ram_bytes - result->bytes_zeroed;
-	*image_ranges = sres.ranges;
-	if (!ret && range_list_total(&sres.ranges) < range_list_total(ram))
-		log_warn("coverage", "the %s stream covers %.1f of %.1f MiB of System RAM (see the "
-			 "manifest's ranges)", ms->kind,
-			 (double)range_list_total(&sres.ranges) / (1 << 20),
-			 (double)range_list_total(ram) / (1 << 20));
-	return ret;
 }
 
 int acquire_main(int argc, char *argv[])
@@ -828,7 +467,7 @@ int acquire_main(int argc, char *argv[])
 	memset(&selection, 0, sizeof(selection));
 	o.modules.s3 = &o.s3;
 	if (!o.no_modules && (!o.source || is_module_source(o.source)))
-		use_stream = !open_module_source(&o, &modules, &selection);
+		use_stream = !modsource_select(o.source, &o.modules, &modules, &selection);
 	if (use_stream) {
 		snprintf(src.detail, sizeof(src.detail), "%s", modules.detail);
 		ret = o.source ? 0 : source_select(NULL, NULL, &ram, &src, &selection);
@@ -856,7 +495,8 @@ int acquire_main(int argc, char *argv[])
 	if (dest.s3) {
 		char why[S3_REASON_MAX] = "";
 
-		ret = s3_object_exists(&dest, s3_key_of(&dest, image_path), why, sizeof(why));
+		ret = destination_object_exists(&dest, destination_key(&dest, image_path), why,
+						sizeof(why));
 		if (ret > 0) {
 			log_error("output", "acquire: %s: object exists (evidence is never overwritten)",
 				  image_path);
@@ -867,24 +507,25 @@ int acquire_main(int argc, char *argv[])
 		if (ret < 0) {
 			log_error("output", "acquire: %s: cannot check that the object does not exist "
 				  "(evidence is never overwritten): %s", image_path, why);
-			code = output_exit_code(&dest, ret);
+			code = destination_exit_code(&dest, ret);
 			goto out;
 		}
 	}
 	/* The LiME stream's exact size sizes the upload's parts and is known now. */
 	lime_size = range_list_total(&ram) + (uint64_t)ram.count * LIME_HEADER_SIZE;
 	snprintf(lime_size_text, sizeof(lime_size_text), "%llu", (unsigned long long)lime_size);
-	ret = open_destination(&dest, image_path, lime_size,
+	ret = destination_open(&dest, image_path, lime_size,
 			       &(struct sigv4_pair){ "uncompressed-size", lime_size_text }, &output);
 	if (ret) {
 		log_error("output", "acquire: cannot create %s: %s", image_path,
 			  ret == -EEXIST ? "file exists (evidence is never overwritten)" : strerror(-ret));
-		code = dest.s3 ? output_exit_code(&dest, ret) : EXIT_OUTPUT;
+		code = dest.s3 ? destination_exit_code(&dest, ret) : EXIT_OUTPUT;
 		goto out;
 	}
 	if (!o.level)
-		o.level = range_list_total(&ram) < SMALL_RAM ? SMALL_RAM_LEVEL : DEFAULT_LEVEL;
-	ret = build_image_sinks(output, o.compress, o.level, o.threads, &sinks);
+		o.level = range_list_total(&ram) < ACQUIRE_SMALL_RAM ? ACQUIRE_SMALL_RAM_LEVEL :
+			  ACQUIRE_DEFAULT_LEVEL;
+	ret = image_sinks_build(output, o.compress, o.level, o.threads, &sinks);
 	if (ret) {
 		log_error("zstd", "acquire: cannot set up compression: %s",
 			  ret == -ENOTSUP ? "this zstd has no worker threads (use --threads 0)" :
@@ -900,7 +541,7 @@ int acquire_main(int argc, char *argv[])
 	copt.progress = progress;
 	copt.stop = &stop_requested;
 	if (use_stream)
-		ret = capture_stream(&modules, &ram, sinks.top, &copt, &result, &image_ranges);
+		ret = modsource_capture(&modules, &ram, sinks.top, &copt, &result, &image_ranges);
 	else
 		ret = capture_run(&src, &ram, sinks.top, &copt, &result);
 	if (!ret && stop_requested)
@@ -909,14 +550,14 @@ int acquire_main(int argc, char *argv[])
 		ret = sink_finish(sinks.top);
 	log_progress_done();
 	if (ret) {
-		code = output_exit_code(&dest, ret);
+		code = destination_exit_code(&dest, ret);
 		if (code == EXIT_INTERRUPTED)
 			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete%s",
 				  (int)stop_requested, to_stdout ? "stdout" : image_path,
 				  dest.s3 ? " and its upload aborted" : "");
 		else
 			log_error("output", "acquire: writing %s failed: %s%s", to_stdout ? "stdout" :
-				  image_path, output_error(&dest, sinks.output, ret),
+				  image_path, destination_error(&dest, sinks.output, ret),
 				  dest.s3 ? "; upload aborted" : "");
 		goto out;
 	}
@@ -968,7 +609,7 @@ int acquire_main(int argc, char *argv[])
 	json_object_object_add(image, "sha256_compressed", o.compress ?
 			       json_object_new_string(sink_sha256_hex(sinks.compressed_hash)) : NULL);
 	if (dest.s3) {
-		json_object *where = s3_location(&dest, sinks.output);
+		json_object *where = destination_location(&dest, sinks.output);
 
 		json_object_object_add(where, "tagged", json_object_new_boolean(image_tagged));
 		json_object_object_add(image, "s3", where);
@@ -980,7 +621,7 @@ int acquire_main(int argc, char *argv[])
 			 result.unreadable_count, (double)result.bytes_zeroed / (1 << 20));
 
 	if (bundle_path) {
-		ret = write_bundle(&dest, bundle_path, manifest);
+		ret = bundle_store(&dest, bundle_path, manifest);
 		if (ret)
 			log_warn("bundle", "analysis bundle %s not written: %s", bundle_path,
 				 strerror(-ret));
@@ -994,12 +635,13 @@ int acquire_main(int argc, char *argv[])
 	if (manifest_path) {
 		struct sink *out = NULL;
 
-		ret = open_destination(&dest, manifest_path, 0, NULL, &out);
+		ret = destination_open(&dest, manifest_path, 0, NULL, &out);
 		if (!ret)
 			ret = manifest_write(manifest, out);
 		if (ret) {
-			snprintf(manifest_why, sizeof(manifest_why), "%s", output_error(&dest, out, ret));
-			code = output_exit_code(&dest, ret);
+			snprintf(manifest_why, sizeof(manifest_why), "%s",
+				 destination_error(&dest, out, ret));
+			code = destination_exit_code(&dest, ret);
 		}
 		sink_destroy(out);
 	}

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bundle.h"
+#include "acquire.h"
+#include "s3opts.h"
+#include "base/log.h"
 #include "base/tar.h"
 #include "base/util.h"
 #include "base/encode.h"
@@ -134,4 +137,59 @@ int bundle_write(struct sink *out, json_object **files)
 	}
 	*files = list;
 	return 0;
+}
+
+/* Bundle: tar -> zstd -> tee(sha256, file). Records itself in the manifest. */
+int bundle_store(struct destination *d, const char *path, json_object *manifest)
+{
+	struct sink *file, *hash, *tee, *zstd, *outs[2];
+	json_object *files = NULL, *bundle;
+	int ret = 0;
+
+	ret = destination_open(d, path, 0, NULL, &file);
+	if (ret)
+		return ret;
+	hash = sink_sha256_new();
+	if (!hash) {
+		sink_destroy(file);
+		return -ENOMEM;
+	}
+	outs[0] = hash;
+	outs[1] = file;
+	tee = sink_tee_new(outs, 2);
+	if (!tee) {
+		sink_destroy(hash);
+		sink_destroy(file);
+		return -ENOMEM;
+	}
+	zstd = sink_zstd_new(tee, ACQUIRE_DEFAULT_LEVEL, 0, &ret);
+	if (!zstd)
+		return ret;
+	ret = bundle_write(zstd, &files);
+	if (!ret)
+		ret = sink_finish(zstd);
+	if (!ret) {
+		bundle = json_object_new_object();
+		json_object_object_add(bundle, "path", json_object_new_string(path));
+		json_object_object_add(bundle, "format", json_object_new_string("tar+zstd"));
+		json_object_object_add(bundle, "bytes", json_object_new_int64((int64_t)file->bytes));
+		json_object_object_add(bundle, "sha256", json_object_new_string(sink_sha256_hex(hash)));
+		json_object_object_add(bundle, "files", files);
+		if (d->s3) {
+			json_object *where = destination_location(d, file);
+			bool tagged = s3opts_tag_digests(&d->client, d->bucket, s3_upload_sink_result(file),
+							  sink_sha256_hex(hash), NULL);
+
+			json_object_object_add(where, "tagged", json_object_new_boolean(tagged));
+			json_object_object_add(bundle, "s3", where);
+		}
+		json_object_object_add(manifest, "bundle", bundle);
+	} else {
+		/* Its file list went nowhere: the manifest says bundle null. */
+		json_object_put(files);
+		if (d->s3)
+			log_warn("bundle", "bundle upload: %s", destination_error(d, file, ret));
+	}
+	sink_destroy(zstd);
+	return ret;
 }

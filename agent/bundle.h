@@ -3,9 +3,10 @@
  * The analysis bundle: what Volatility 3 needs to make sense of the image
  * (symbols, BTF, module list, kernel config), taken from the same boot.
  */
-#ifndef FORENSICS_BUNDLE_H
-#define FORENSICS_BUNDLE_H
+#ifndef FORENSICS_AGENT_BUNDLE_H
+#define FORENSICS_AGENT_BUNDLE_H
 
+#include "destination.h"
 #include "base/sink.h"
 
 #include <json-c/json.h>
@@ -16,5 +17,10 @@
  * missing) in *files, or the sink's error.
  */
 int bundle_write(struct sink *out, json_object **files);
+/*
+ * The bundle as acquire stores it: tar -> zstd -> tee(sha256, path at d),
+ * recorded in manifest's "bundle" (or its file list dropped on failure).
+ */
+int bundle_store(struct destination *d, const char *path, json_object *manifest);
 
 #endif

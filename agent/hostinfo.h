@@ -3,8 +3,8 @@
  * Who and what was captured: enough to tie an image to one boot of one
  * machine (boot id), and to pick the right symbols (exact kernel banner).
  */
-#ifndef FORENSICS_HOSTINFO_H
-#define FORENSICS_HOSTINFO_H
+#ifndef FORENSICS_AGENT_HOSTINFO_H
+#define FORENSICS_AGENT_HOSTINFO_H
 
 #include <json-c/json.h>
 

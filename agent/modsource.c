@@ -12,6 +12,7 @@
 #include "aws/endpoint.h"
 #include "../kmod/uapi/forensics_mem.h"
 #include "base/util.h"
+#include "capture/stream_capture.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -538,4 +539,74 @@ void modsource_close(struct modsource *ms)
 			log_warn("module", "could not unload %s: %s", ms->info.name, strerror(-ret));
 		ms->loaded = false;
 	}
+}
+
+int modsource_select(const char *forced, const struct modsource_options *o, struct modsource *ms,
+		     struct source_selection *sel)
+{
+	static const struct {
+		const char *kind;
+		const char *path;
+	} kinds[] = {
+		{ "module", "/dev/forensics_mem" },
+		{ "lime", "127.0.0.1 (LiME tcp)" },
+	};
+	bool used = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		struct source_attempt *a;
+		int ret;
+
+		if (forced && strcmp(forced, kinds[i].kind))
+			continue;
+		a = &sel->attempts[sel->count++];
+		a->name = kinds[i].kind;
+		a->path = kinds[i].path;
+		if (used) {
+			a->status = SOURCE_SKIPPED;
+			snprintf(a->reason, sizeof(a->reason), "not needed: an earlier source was used");
+			continue;
+		}
+		ret = modsource_open(kinds[i].kind, o, ms, a->reason, sizeof(a->reason));
+		if (ret) {
+			a->status = SOURCE_FAILED;
+			a->error = ret;
+			continue;
+		}
+		a->status = SOURCE_USED;
+		snprintf(a->reason, sizeof(a->reason), "loaded %.200s", ms->origin);
+		used = true;
+	}
+	return used ? 0 : -ENOENT;
+}
+
+int modsource_capture(struct modsource *ms, const struct range_list *ram, struct sink *out,
+		      const struct capture_options *copt, struct capture_result *result,
+		      struct range_list *image_ranges)
+{
+	struct stream_capture_options sopt = {
+		.progress = copt->progress, .stop = copt->stop,
+	};
+	struct stream_capture_result sres;
+	int ret;
+
+	memset(result, 0, sizeof(*result));
+	ret = stream_capture_run(ms->fd, ram, out, &sopt, &sres);
+	if (ret == -EBADMSG || ret == -ERANGE)
+		log_error("source", "acquire: the %s stream is not trusted: %s", ms->kind, sres.error);
+	else if (ret == -ETIMEDOUT)
+		log_error("source", "acquire: the %s stream stalled for %d s", ms->kind,
+			  STREAM_CAPTURE_STALL_MS / 1000);
+	if (!ret)
+		ret = modsource_unreadable(ms, result);
+	modsource_close(ms);
+	result->bytes_total = sres.ram_bytes;
+	result->bytes_read = sres.ram_bytes - result->bytes_zeroed;
+	*image_ranges = sres.ranges;
+	if (!ret && range_list_total(&sres.ranges) < range_list_total(ram))
+		log_warn("coverage", "the %s stream covers %.1f of %.1f MiB of System RAM (see the "
+			 "manifest's ranges)", ms->kind,
+			 (double)range_list_total(&sres.ranges) / (1 << 20),
+			 (double)range_list_total(ram) / (1 << 20));
+	return ret;
 }

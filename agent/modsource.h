@@ -7,12 +7,13 @@
  * kernel sees it, loaded with finit_module(), read as a LiME stream, and
  * unloaded after the capture.
  */
-#ifndef FORENSICS_MODSOURCE_H
-#define FORENSICS_MODSOURCE_H
+#ifndef FORENSICS_AGENT_MODSOURCE_H
+#define FORENSICS_AGENT_MODSOURCE_H
 
 #include "s3opts.h"
 #include "capture/capture.h"
 #include "capture/kmodule.h"
+#include "capture/source.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -66,5 +67,20 @@ int modsource_open(const char *kind, const struct modsource_options *o, struct m
 int modsource_unreadable(struct modsource *ms, struct capture_result *result);
 /* Close the stream, wait for the loader, unload what we loaded. */
 void modsource_close(struct modsource *ms);
+/*
+ * Try the kernel-module sources in order (own module, then upstream LiME; only
+ * forced when not NULL),
+ * recording each attempt. 0 with ms open, or -ENOENT when none could be used.
+ */
+int modsource_select(const char *forced, const struct modsource_options *o, struct modsource *ms,
+		     struct source_selection *sel);
+/*
+ * Capture from a module's LiME stream; the module is unloaded as soon as
+ * the stream ends. The image's ranges are the stream's; RAM it left out is
+ * reported, never silently missing.
+ */
+int modsource_capture(struct modsource *ms, const struct range_list *ram, struct sink *out,
+		      const struct capture_options *copt, struct capture_result *result,
+		      struct range_list *image_ranges);
 
 #endif

@@ -53,11 +53,11 @@ static int sign(struct s3_client *c, const struct aws_credentials *cred, const c
 
 int presign_main(int argc, char *argv[])
 {
-	enum { OPT_PARTS = 256, OPT_EXPIRES, OPT_LOG_FORMAT };
+	enum { OPT_PARTS = 256, OPT_EXPIRES };
 	static const struct option own[] = {
 		{ "parts", required_argument, NULL, OPT_PARTS },
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
-		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-format", required_argument, NULL, S3OPTS_LOG_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -76,13 +76,9 @@ int presign_main(int argc, char *argv[])
 	s3opts_init(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
-		int handled = s3opts_handle(&o, c, optarg);
 		char *end;
+		int ret;
 
-		if (handled < 0)
-			goto bad_value;
-		if (handled)
-			continue;
 		switch (c) {
 		case OPT_PARTS:
 			parts = strtoul(optarg, &end, 10);
@@ -94,18 +90,12 @@ int presign_main(int argc, char *argv[])
 			if (*end || expires < 1 || expires > SIGV4_MAX_PRESIGN_EXPIRES)
 				goto bad_value;
 			break;
-		case OPT_LOG_FORMAT:
-			if (log_set_format(optarg))
-				goto bad_value;
-			break;
-		case 'h':
-			usage(stdout);
-			s3opts_free(&o);
-			return EXIT_OK;
 		default:
-			log_option_error("presign", c, argv[optind - 1]);
-			code = EXIT_USAGE;
-			goto out;
+			ret = s3opts_handle_rest(&o, "presign", c, argv, usage);
+			if (ret) {
+				code = ret > 0 ? EXIT_OK : EXIT_USAGE;
+				goto out;
+			}
 		}
 	}
 	if (argc - optind != 1 || !parts) {
@@ -113,12 +103,9 @@ int presign_main(int argc, char *argv[])
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (s3_uri_parse(argv[optind], &bucket, &key, why, sizeof(why)) || !key[0]) {
-		log_error("usage", "presign: %s", why[0] ? why : "the S3 URI needs a key");
-		code = EXIT_USAGE;
-		goto out;
-	}
-	code = s3opts_open_client(&o, bucket, &client, "presign");
+	code = s3opts_parse_uri("presign", argv[optind], &bucket, &key);
+	if (code == EXIT_OK)
+		code = s3opts_open_client(&o, bucket, &client, "presign");
 	if (code != EXIT_OK)
 		goto out;
 	client_ready = true;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "s3opts.h"
+#include "cliopts.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "aws/tagging.h"
 #include "aws/region.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -68,16 +70,6 @@ void s3opts_init(struct s3opts *o)
 	o->upload.object.metadata = o->metadata;
 }
 
-static int parse_number(const char *text, unsigned long long min, unsigned long long max,
-			unsigned long long *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtoull(text, &end, 0);
-	return errno || end == text || *end || *value < min || *value > max ? -EINVAL : 0;
-}
-
 int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value)
 {
 	size_t n = o->upload.object.metadata_count;
@@ -92,10 +84,38 @@ int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value)
 	return 0;
 }
 
+/* The numeric options' bounds: checked before any is stored. */
+static const struct {
+	int code;
+	long long min, max;
+} number_bounds[] = {
+	{ OPT_PART_SIZE, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE },
+	{ OPT_IN_FLIGHT, 1, 64 },
+	{ OPT_MAX_ATTEMPTS, 1, 20 },
+	{ OPT_STALL, 1, 3600 },
+};
+
+/* The options that take one of two words. */
+static const struct {
+	int code;
+	const char *words[2];
+} word_choices[] = {
+	{ OPT_SSE, { "aws:kms", "AES256" } },
+	{ OPT_LOCK_MODE, { "GOVERNANCE", "COMPLIANCE" } },
+};
+
 int s3opts_handle(struct s3opts *o, int code, const char *arg)
 {
-	unsigned long long v;
+	long long v = 0;
 
+	for (size_t i = 0; i < ARRAY_SIZE(number_bounds); i++)
+		if (code == number_bounds[i].code &&
+		    cliopts_number(arg, 0, number_bounds[i].min, number_bounds[i].max, &v))
+			return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(word_choices); i++)
+		if (code == word_choices[i].code && strcmp(arg, word_choices[i].words[0]) &&
+		    strcmp(arg, word_choices[i].words[1]))
+			return -EINVAL;
 	switch (code) {
 	case OPT_REGION:
 		o->region = arg;
@@ -107,29 +127,21 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		o->path_style = true;
 		return 1;
 	case OPT_PART_SIZE:
-		if (parse_number(arg, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE, &v))
-			return -EINVAL;
 		o->upload.part_size = (size_t)v;
 		return 1;
 	case OPT_IN_FLIGHT:
-		if (parse_number(arg, 1, 64, &v))
-			return -EINVAL;
 		o->upload.parts_in_flight = (unsigned int)v;
 		return 1;
 	case OPT_ACL:
 		o->upload.object.acl = arg;
 		return 1;
 	case OPT_SSE:
-		if (strcmp(arg, "aws:kms") && strcmp(arg, "AES256"))
-			return -EINVAL;
 		o->upload.object.sse = arg;
 		return 1;
 	case OPT_KMS:
 		o->upload.object.sse_kms_key_id = arg;
 		return 1;
 	case OPT_LOCK_MODE:
-		if (strcmp(arg, "GOVERNANCE") && strcmp(arg, "COMPLIANCE"))
-			return -EINVAL;
 		o->upload.object.lock_mode = arg;
 		return 1;
 	case OPT_LOCK_UNTIL:
@@ -150,17 +162,47 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		return ret ? -EINVAL : 1;
 	}
 	case OPT_MAX_ATTEMPTS:
-		if (parse_number(arg, 1, 20, &v))
-			return -EINVAL;
 		o->max_attempts = (unsigned int)v;
 		return 1;
 	case OPT_STALL:
-		if (parse_number(arg, 1, 3600, &v))
-			return -EINVAL;
 		o->stall_timeout = (long)v;
 		return 1;
 	}
 	return 0;
+}
+
+int s3opts_handle_rest(struct s3opts *o, const char *who, int code, char *const argv[],
+		       void (*usage)(FILE *out))
+{
+	int handled = s3opts_handle(o, code, optarg);
+
+	if (handled > 0)
+		return 0;
+	if (!handled && code == S3OPTS_LOG_FORMAT)
+		handled = log_set_format(optarg) ? -EINVAL : 0;
+	if (handled < 0) {
+		log_error("usage", "%s: bad value '%s' for %s", who, optarg, argv[optind - 1]);
+		return -EINVAL;
+	}
+	if (code == S3OPTS_LOG_FORMAT)
+		return 0;
+	if (code == 'h') {
+		usage(stdout);
+		return 1;
+	}
+	log_option_error(who, code, argv[optind - 1]);
+	return -EINVAL;
+}
+
+int s3opts_parse_uri(const char *who, const char *uri, char **bucket, char **key)
+{
+	char why[S3_REASON_MAX] = "";
+
+	if (s3_uri_parse(uri, bucket, key, why, sizeof(why)) || !(*key)[0]) {
+		log_error("usage", "%s: %s", who, why[0] ? why : "the S3 URI needs a key");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }
 
 void s3opts_free(struct s3opts *o)
@@ -199,6 +241,21 @@ int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *c
 	if (o->stall_timeout)
 		client->stall_timeout_s = o->stall_timeout;
 	return EXIT_OK;
+}
+
+json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bucket", json_object_new_string(bucket));
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
+	json_object_object_add(o, "version_id",
+			       r->version_id ? json_object_new_string(r->version_id) : NULL);
+	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
+			       json_object_new_string(r->checksum_sha256) : NULL);
+	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
+	return o;
 }
 
 bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,

@@ -3,16 +3,20 @@
  * The S3 options shared by every subcommand that writes to S3 (acquire,
  * upload): one table, one parser, one help text, one way to open a client.
  */
-#ifndef FORENSICS_S3OPTS_H
-#define FORENSICS_S3OPTS_H
+#ifndef FORENSICS_AGENT_S3OPTS_H
+#define FORENSICS_AGENT_S3OPTS_H
 
 #include "aws/multipart.h"
 #include "aws/s3.h"
 
 #include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
 
 #define S3OPTS_MAX_METADATA 8
 #define S3OPTS_FIRST 1000  /* getopt codes of these options start here */
+/* The getopt code upload and presign give --log-format. */
+#define S3OPTS_LOG_FORMAT (S3OPTS_FIRST - 1)
 
 struct s3opts {
 	const char *region;
@@ -38,6 +42,19 @@ extern const char s3opts_help[];
 void s3opts_init(struct s3opts *o);
 /* Handles a getopt code from s3opts_longopts: 1 handled, 0 not ours, -EINVAL bad value. */
 int s3opts_handle(struct s3opts *o, int code, const char *arg);
+/*
+ * What upload and presign do with a getopt code that is not their own: an
+ * S3 option, --log-format (S3OPTS_LOG_FORMAT), --help (usage on stdout) or
+ * getopt's complaint. 0 to go on, 1 after --help, -EINVAL after logging a
+ * bad value or option.
+ */
+int s3opts_handle_rest(struct s3opts *o, const char *who, int code, char *const argv[],
+		       void (*usage)(FILE *out));
+/*
+ * An s3://BUCKET/KEY argument (a key required) into *bucket and *key (the
+ * caller frees them, also on failure). EXIT_OK, or EXIT_USAGE after logging.
+ */
+int s3opts_parse_uri(const char *who, const char *uri, char **bucket, char **key);
 /* Adds a metadata pair the program computes (case id, instance id...). */
 int s3opts_add_metadata(struct s3opts *o, const char *name, const char *value);
 void s3opts_free(struct s3opts *o);
@@ -50,6 +67,12 @@ void s3opts_free(struct s3opts *o);
  */
 bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3_upload_result *r,
 			const char *sha256, const char *object_sha256);
+
+/*
+ * Where an upload landed, as the manifest and the log say it: a new object
+ * with bucket, key, etag, version_id, checksum_sha256 (S3's own) and parts.
+ */
+json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r);
 
 /*
  * Resolve region and credentials and open a client for bucket. Returns an

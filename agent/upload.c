@@ -63,13 +63,13 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char *argv[], struct upload_options *o)
 {
-	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_LOG_FORMAT, OPT_TICKET };
+	enum { OPT_ZSTD = 256, OPT_EXPECTED, OPT_TICKET };
 	static const struct option own[] = {
 		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "level", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "expected-size", required_argument, NULL, OPT_EXPECTED },
-		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-format", required_argument, NULL, S3OPTS_LOG_FORMAT },
 		{ "ticket", required_argument, NULL, OPT_TICKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -82,12 +82,8 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 	o->level = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:t:h", longopts, NULL)) != -1) {
-		int handled = s3opts_handle(&o->s3, c, optarg);
+		int ret;
 
-		if (handled < 0)
-			goto bad_value;
-		if (handled)
-			continue;
 		switch (c) {
 		case OPT_ZSTD:
 			o->zstd = true;
@@ -110,16 +106,10 @@ static int parse_args(int argc, char *argv[], struct upload_options *o)
 			if (*end || !o->s3.upload.expected_size)
 				goto bad_value;
 			break;
-		case OPT_LOG_FORMAT:
-			if (log_set_format(optarg))
-				goto bad_value;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
 		default:
-			log_option_error("upload", c, argv[optind - 1]);
-			return -EINVAL;
+			ret = s3opts_handle_rest(&o->s3, "upload", c, argv, usage);
+			if (ret)
+				return ret;
 		}
 	}
 	if (argc - optind != 2) {
@@ -154,16 +144,8 @@ static void log_result(const char *uri, const char *bucket, const char *key,
 		       const struct s3_upload_result *r, uint64_t bytes_read, const char *sha_read,
 		       const char *sha_stored)
 {
-	json_object *f = json_object_new_object();
+	json_object *f = s3opts_location(bucket, key, r);
 
-	json_object_object_add(f, "bucket", json_object_new_string(bucket));
-	json_object_object_add(f, "key", json_object_new_string(key));
-	json_object_object_add(f, "etag", r->etag ? json_object_new_string(r->etag) : NULL);
-	json_object_object_add(f, "version_id",
-			       r->version_id ? json_object_new_string(r->version_id) : NULL);
-	json_object_object_add(f, "checksum_sha256", r->checksum_sha256 ?
-			       json_object_new_string(r->checksum_sha256) : NULL);
-	json_object_object_add(f, "parts", json_object_new_int((int)r->parts));
 	json_object_object_add(f, "bytes_read", json_object_new_int64((int64_t)bytes_read));
 	json_object_object_add(f, "bytes_stored", json_object_new_int64((int64_t)r->bytes));
 	json_object_object_add(f, "sha256_read", json_object_new_string(sha_read));
@@ -198,11 +180,10 @@ int upload_main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (s3_uri_parse(o.uri, &bucket, &key, why, sizeof(why)) || !key[0]) {
-		log_error("usage", "upload: %s", why[0] ? why : "the S3 URI needs a key");
-		code = EXIT_USAGE;
+	code = s3opts_parse_uri("upload", o.uri, &bucket, &key);
+	if (code != EXIT_OK)
 		goto out;
-	}
+	code = EXIT_FAILURE_INTERNAL;
 	if (o.ticket_path) {
 		char *text = NULL;
 		size_t len = 0;

@@ -7,12 +7,14 @@
  */
 #include "base/exitcodes.h"
 #include "base/log.h"
-#include "manifest.h"
+#include "cliopts.h"
 #include "subcommands.h"
+#include "verify.h"
 #include "aws/download.h"
 #include "aws/endpoint.h"
 #include "s3opts.h"
 #include "capture/image_reader.h"
+#include "capture/manifest.h"
 #include "capture/lime.h"
 #include "base/util.h"
 
@@ -37,65 +39,7 @@
 #define VERIFY_REPORT_MAX_RANGES 65536
 /* Smaller images verify in moments; a progress bar would only be noise. */
 #define VERIFY_PROGRESS_MIN_BYTES (256ull << 20)
-#define VERIFY_MESSAGE_MAX 768
-
-enum range_status {
-	RANGE_NOT_COMPARED,     /* no manifest */
-	RANGE_MATCH,
-	RANGE_DIFFERS,          /* same start, different end */
-	RANGE_NOT_IN_MANIFEST,
-	RANGE_MISSING,          /* in the manifest, not in the image */
-};
-
-static const char *const range_status_names[] = {
-	[RANGE_NOT_COMPARED] = "not_compared",
-	[RANGE_MATCH] = "match",
-	[RANGE_DIFFERS] = "differs",
-	[RANGE_NOT_IN_MANIFEST] = "not_in_manifest",
-	[RANGE_MISSING] = "missing_from_image",
-};
-
-struct range_entry {
-	struct mem_range range;
-	uint64_t manifest_end;  /* RANGE_DIFFERS */
-	enum range_status status;
-};
-
-enum check_state {
-	CHECK_NOT_COMPARED,
-	CHECK_MATCH,
-	CHECK_MISMATCH,
-};
-
-static const char *const check_names[] = {
-	[CHECK_NOT_COMPARED] = "not_compared",
-	[CHECK_MATCH] = "match",
-	[CHECK_MISMATCH] = "mismatch",
-};
-
-struct verify {
-	const char *image_path;
-	const char *image_name;         /* for messages: "stdin" for "-" */
-	const char *manifest_path;      /* NULL: structure check only */
-	bool json;
-	struct image_manifest manifest;
-	bool have_manifest;
-	struct image_reader reader;
-	struct lime_reader lime;
-	bool progress;
-
-	size_t next_manifest;           /* merge cursor into manifest.ranges */
-	struct range_entry *entries;
-	size_t entry_count;
-	size_t entry_capacity;
-	uint64_t entries_dropped;
-	uint64_t image_ranges;
-	uint64_t matched, differing, not_in_manifest, missing;
-
-	enum check_state ranges, lime_bytes, lime_sha, file_bytes, file_sha;
-	char mismatch[VERIFY_MESSAGE_MAX];
-	json_object *mismatch_names;
-};
+#define usage_error(...) cliopts_usage_error("verify", __VA_ARGS__)
 
 static void usage(FILE *out)
 {
@@ -115,24 +59,6 @@ static void usage(FILE *out)
 		"Exit codes: 0 ok, 2 usage, 6 differs from the manifest, 7 malformed image,\n"
 		"zstd stream or manifest, 8 image or manifest unreadable.\n",
 		AGENT_NAME);
-}
-
-static json_object *json_address(uint64_t address)
-{
-	char text[24];
-
-	snprintf(text, sizeof(text), "0x%" PRIx64, address);
-	return json_object_new_string(text);
-}
-
-static json_object *json_u64(uint64_t value)
-{
-	return json_object_new_uint64(value);
-}
-
-static json_object *json_string_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
 }
 
 static int add_entry(struct verify *v, const struct mem_range *range, enum range_status status,
@@ -217,62 +143,6 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 	log_progress("verify", done, total);
 }
 
-/* stdout with --json: one object even when verification failed, so scripts always get one. */
-static json_object *report_base(struct verify *v, const char *result, int exit_code)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "image", json_object_new_string(v->image_path));
-	json_object_object_add(o, "manifest", json_string_or_null(v->manifest_path));
-	json_object_object_add(o, "manifest_compared", json_object_new_boolean(v->have_manifest));
-	json_object_object_add(o, "result", json_object_new_string(result));
-	json_object_object_add(o, "exit_code", json_object_new_int(exit_code));
-	return o;
-}
-
-static void print_json(json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-/* The one error line of a failed run. */
-static void log_failure(struct verify *v, int exit_code, const char *event, const char *message)
-{
-	json_object *fields = json_object_new_object();
-
-	json_object_object_add(fields, "image", json_object_new_string(v->image_path));
-	json_object_object_add(fields, "manifest", json_string_or_null(v->manifest_path));
-	json_object_object_add(fields, "exit_code", json_object_new_int(exit_code));
-	if (exit_code == EXIT_MISMATCH)
-		json_object_object_add(fields, "mismatches", json_object_get(v->mismatch_names));
-	log_event("error", event, fields, "verify: %s", message);
-}
-
-static int fail(struct verify *v, int exit_code, const char *event, const char *result,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* For failures before there is a report: logs, and with --json prints a stub report. */
-static int fail(struct verify *v, int exit_code, const char *event, const char *result,
-		const char *fmt, ...)
-{
-	char message[VERIFY_MESSAGE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	log_failure(v, exit_code, event, message);
-	if (v->json) {
-		json_object *o = report_base(v, result, exit_code);
-
-		json_object_object_add(o, "error", json_object_new_string(message));
-		print_json(o);
-	}
-	return exit_code;
-}
-
 static void note_mismatch(struct verify *v, enum check_state *check, const char *name,
 			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -293,6 +163,27 @@ static void note_mismatch(struct verify *v, enum check_state *check, const char 
 	va_end(ap);
 }
 
+/* One stream's size and digest against the manifest's <kind>_bytes and sha256_<kind>. */
+static void compare_stream(struct verify *v, enum check_state *bytes_check,
+			   enum check_state *sha_check, const char *kind, const char *what,
+			   uint64_t bytes, uint64_t want_bytes, const char *sha,
+			   const char *want_sha)
+{
+	char name[32];
+
+	*bytes_check = CHECK_MATCH;
+	snprintf(name, sizeof(name), "%s_bytes", kind);
+	if (bytes != want_bytes)
+		note_mismatch(v, bytes_check, name,
+			      "%s is %" PRIu64 " bytes, the manifest says %" PRIu64, what, bytes,
+			      want_bytes);
+	*sha_check = CHECK_MATCH;
+	snprintf(name, sizeof(name), "sha256_%s", kind);
+	if (strcmp(sha, want_sha))
+		note_mismatch(v, sha_check, name, "sha256 of the %s is %s, the manifest says %s",
+			      what, sha, want_sha);
+}
+
 static void compare(struct verify *v)
 {
 	const struct image_manifest *m = &v->manifest;
@@ -308,16 +199,8 @@ static void compare(struct verify *v)
 			      " not in the manifest, %" PRIu64 " missing from the image)",
 			      v->matched, v->image_ranges, v->differing, v->not_in_manifest,
 			      v->missing);
-	v->lime_bytes = CHECK_MATCH;
-	if (r->data_bytes != m->uncompressed_bytes)
-		note_mismatch(v, &v->lime_bytes, "uncompressed_bytes",
-			      "LiME stream is %" PRIu64 " bytes, the manifest says %" PRIu64,
-			      r->data_bytes, m->uncompressed_bytes);
-	v->lime_sha = CHECK_MATCH;
-	if (strcmp(r->data_sha256, m->sha256_uncompressed))
-		note_mismatch(v, &v->lime_sha, "sha256_uncompressed",
-			      "sha256 of the LiME stream is %s, the manifest says %s",
-			      r->data_sha256, m->sha256_uncompressed);
+	compare_stream(v, &v->lime_bytes, &v->lime_sha, "uncompressed", "LiME stream", r->data_bytes,
+		       m->uncompressed_bytes, r->data_sha256, m->sha256_uncompressed);
 	/*
 	 * A decompressed copy checked against the original's manifest (or the
 	 * reverse) is still verified by the LiME hash; the file hash describes
@@ -325,148 +208,8 @@ static void compare(struct verify *v)
 	 */
 	if (!r->compressed || !m->compressed)
 		return;
-	v->file_bytes = CHECK_MATCH;
-	if (r->file_bytes != m->compressed_bytes)
-		note_mismatch(v, &v->file_bytes, "compressed_bytes",
-			      "compressed file is %" PRIu64 " bytes, the manifest says %" PRIu64,
-			      r->file_bytes, m->compressed_bytes);
-	v->file_sha = CHECK_MATCH;
-	if (strcmp(r->file_sha256, m->sha256_compressed))
-		note_mismatch(v, &v->file_sha, "sha256_compressed",
-			      "sha256 of the compressed file is %s, the manifest says %s",
-			      r->file_sha256, m->sha256_compressed);
-}
-
-static const char *compression_note(const struct verify *v)
-{
-	if (!v->have_manifest || v->reader.compressed == v->manifest.compressed)
-		return NULL;
-	return v->reader.compressed ?
-		"the image is zstd but the manifest describes a plain image: only the LiME stream is compared" :
-		"the image is not compressed but the manifest describes a zstd file: only the LiME stream is compared";
-}
-
-static void print_human(struct verify *v, bool ok)
-{
-	const struct image_reader *r = &v->reader;
-	const char *note = compression_note(v);
-
-	printf("Image:       %s (%s)\n", v->image_name, r->compressed ? "zstd" : "not compressed");
-	if (v->have_manifest)
-		printf("Manifest:    %s\n", v->manifest_path);
-	else
-		printf("Manifest:    none - NO MANIFEST COMPARED, structure checked only\n");
-	printf("Ranges:      %" PRIu64 " in the image", v->image_ranges);
-	if (v->have_manifest)
-		printf(", %zu in the manifest", v->manifest.ranges.count);
-	printf("\n  %-18s  %-18s  %14s  %s\n", "start", "end", "bytes", "manifest");
-	for (size_t i = 0; i < v->entry_count; i++) {
-		const struct range_entry *e = &v->entries[i];
-		char status[64];
-
-		switch (e->status) {
-		case RANGE_NOT_COMPARED:
-			strcpy(status, "-");
-			break;
-		case RANGE_MATCH:
-			strcpy(status, "match");
-			break;
-		case RANGE_DIFFERS:
-			snprintf(status, sizeof(status), "DIFFERS: manifest ends at 0x%" PRIx64,
-				 e->manifest_end);
-			break;
-		case RANGE_NOT_IN_MANIFEST:
-			strcpy(status, "NOT IN MANIFEST");
-			break;
-		case RANGE_MISSING:
-			strcpy(status, "MISSING FROM IMAGE");
-			break;
-		}
-		printf("  0x%016" PRIx64 "  0x%016" PRIx64 "  %14" PRIu64 "  %s\n", e->range.start,
-		       e->range.end, mem_range_size(&e->range), status);
-	}
-	if (v->entries_dropped)
-		printf("  ... %" PRIu64 " more not listed\n", v->entries_dropped);
-	printf("LiME stream: %" PRIu64 " bytes, sha256 %s  %s\n", r->data_bytes, r->data_sha256,
-	       v->have_manifest ? (v->lime_bytes == CHECK_MATCH && v->lime_sha == CHECK_MATCH ?
-				   "match" : "MISMATCH") : "(computed, not compared)");
-	if (r->compressed)
-		printf("zstd file:   %" PRIu64 " bytes, sha256 %s  %s\n", r->file_bytes,
-		       r->file_sha256,
-		       v->file_sha == CHECK_NOT_COMPARED ? "(computed, not compared)" :
-		       v->file_bytes == CHECK_MATCH && v->file_sha == CHECK_MATCH ? "match" :
-		       "MISMATCH");
-	if (note)
-		printf("Note:        %s\n", note);
-	if (v->have_manifest && v->manifest.unreadable_count)
-		printf("Unreadable:  the manifest lists %zu span(s), %" PRIu64
-		       " bytes, zero-filled in the image\n",
-		       v->manifest.unreadable_count, v->manifest.unreadable_bytes);
-	if (!ok)
-		printf("Result:      MISMATCH: %s\n", v->mismatch);
-	else if (v->have_manifest)
-		printf("Result:      OK: well-formed LiME, matches the manifest\n");
-	else
-		printf("Result:      OK: well-formed LiME; no manifest was compared, so the hashes "
-		       "above are computed, not verified\n");
-}
-
-static void print_report_json(struct verify *v, bool ok, int exit_code)
-{
-	const struct image_reader *r = &v->reader;
-	json_object *o = report_base(v, ok ? "ok" : "mismatch", exit_code);
-	json_object *ranges = json_object_new_array();
-	json_object *checks = json_object_new_object();
-	const char *note = compression_note(v);
-
-	json_object_object_add(o, "compression",
-			       json_object_new_string(r->compressed ? "zstd" : "none"));
-	json_object_object_add(o, "uncompressed_bytes", json_u64(r->data_bytes));
-	json_object_object_add(o, "sha256_uncompressed", json_object_new_string(r->data_sha256));
-	json_object_object_add(o, "compressed_bytes", r->compressed ? json_u64(r->file_bytes) : NULL);
-	json_object_object_add(o, "sha256_compressed",
-			       json_string_or_null(r->compressed ? r->file_sha256 : NULL));
-	json_object_object_add(o, "range_count", json_u64(v->image_ranges));
-	for (size_t i = 0; i < v->entry_count; i++) {
-		const struct range_entry *e = &v->entries[i];
-		json_object *item = json_object_new_object();
-
-		json_object_object_add(item, "start", json_address(e->range.start));
-		json_object_object_add(item, "end", json_address(e->range.end));
-		json_object_object_add(item, "bytes", json_u64(mem_range_size(&e->range)));
-		json_object_object_add(item, "manifest",
-				       json_object_new_string(range_status_names[e->status]));
-		if (e->status == RANGE_DIFFERS)
-			json_object_object_add(item, "manifest_end", json_address(e->manifest_end));
-		json_object_array_add(ranges, item);
-	}
-	json_object_object_add(o, "ranges", ranges);
-	if (v->entries_dropped)
-		json_object_object_add(o, "ranges_not_listed", json_u64(v->entries_dropped));
-	json_object_object_add(checks, "ranges", json_object_new_string(check_names[v->ranges]));
-	json_object_object_add(checks, "uncompressed_bytes",
-			       json_object_new_string(check_names[v->lime_bytes]));
-	json_object_object_add(checks, "sha256_uncompressed",
-			       json_object_new_string(check_names[v->lime_sha]));
-	json_object_object_add(checks, "compressed_bytes",
-			       json_object_new_string(check_names[v->file_bytes]));
-	json_object_object_add(checks, "sha256_compressed",
-			       json_object_new_string(check_names[v->file_sha]));
-	json_object_object_add(o, "checks", checks);
-	if (v->have_manifest) {
-		json_object *unreadable = json_object_new_object();
-
-		json_object_object_add(unreadable, "count", json_u64(v->manifest.unreadable_count));
-		json_object_object_add(unreadable, "bytes", json_u64(v->manifest.unreadable_bytes));
-		json_object_object_add(o, "manifest_unreadable", unreadable);
-	}
-	if (note)
-		json_object_object_add(o, "note", json_object_new_string(note));
-	if (!ok) {
-		json_object_object_add(o, "error", json_object_new_string(v->mismatch));
-		json_object_object_add(o, "mismatches", json_object_get(v->mismatch_names));
-	}
-	print_json(o);
+	compare_stream(v, &v->file_bytes, &v->file_sha, "compressed", "compressed file",
+		       r->file_bytes, m->compressed_bytes, r->file_sha256, m->sha256_compressed);
 }
 
 static int run(struct verify *v)
@@ -477,15 +220,15 @@ static int run(struct verify *v)
 
 	ret = image_reader_open(&v->reader, v->image_path);
 	if (ret)
-		return fail(v, ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_INPUT, "input",
+		return verify_fail(v, ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_INPUT, "input",
 			    "input_error", "%s: %s", v->image_name, v->reader.error);
 	if (v->manifest_path) {
 		ret = image_manifest_load(v->manifest_path, &v->manifest, err, sizeof(err));
 		if (ret == -EBADMSG)
-			return fail(v, EXIT_MALFORMED, "malformed", "malformed",
+			return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed",
 				    "%s: malformed manifest: %s", v->manifest_path, err);
 		if (ret)
-			return fail(v, EXIT_INPUT, "input", "input_error", "%s: %s",
+			return verify_fail(v, EXIT_INPUT, "input", "input_error", "%s: %s",
 				    v->manifest_path, err);
 		v->have_manifest = true;
 	}
@@ -500,75 +243,60 @@ static int run(struct verify *v)
 	if (ret) {
 		switch (v->reader.failure) {
 		case IMAGE_READER_INPUT:
-			return fail(v, EXIT_INPUT, "input", "input_error", "%s: %s", v->image_name,
+			return verify_fail(v, EXIT_INPUT, "input", "input_error", "%s: %s", v->image_name,
 				    v->reader.error);
 		case IMAGE_READER_ZSTD:
-			return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
+			return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
 				    v->image_name, v->reader.error);
 		case IMAGE_READER_CALLBACK:
 			if (ret == -EBADMSG)
-				return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
+				return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
 					    v->image_name, v->lime.error);
-			return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
+			return verify_fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
 				    "%s: %s", v->image_name, strerror(-ret));
 		default:
-			return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
+			return verify_fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
 				    "%s: %s", v->image_name, v->reader.error);
 		}
 	}
 	ret = lime_reader_finish(&v->lime);
 	if (ret)
-		return fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s", v->image_name,
+		return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s", v->image_name,
 			    v->lime.error);
 	if (v->have_manifest && flush_missing(v, 0, true))
-		return fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
+		return verify_fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
 			    "out of memory");
 	compare(v);
 	ok = !v->mismatch[0];
 	if (v->json)
-		print_report_json(v, ok, ok ? EXIT_OK : EXIT_MISMATCH);
+		verify_print_json(v, ok, ok ? EXIT_OK : EXIT_MISMATCH);
 	else
-		print_human(v, ok);
+		verify_print_human(v, ok);
 	if (!ok) {
 		char message[VERIFY_MESSAGE_MAX + PATH_MAX];
 
 		fflush(stdout);
 		snprintf(message, sizeof(message), "%s: does not match manifest %s: %s",
 			 v->image_name, v->manifest_path, v->mismatch);
-		log_failure(v, EXIT_MISMATCH, "mismatch", message);
+		verify_log_failure(v, EXIT_MISMATCH, "mismatch", message);
 		return EXIT_MISMATCH;
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		log_failure(v, EXIT_OUTPUT, "output", "cannot write the report to stdout");
+		verify_log_failure(v, EXIT_OUTPUT, "output", "cannot write the report to stdout");
 		return EXIT_OUTPUT;
 	}
 	return EXIT_OK;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	char message[VERIFY_MESSAGE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	log_error("usage", "verify: %s (try --help)", message);
-	return EXIT_USAGE;
-}
-
 enum {
 	OPT_MANIFEST = 0x100,
 	OPT_JSON,
-	OPT_LOG_FORMAT,
 };
 
 static const struct option verify_options[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-format", required_argument, NULL, CLIOPTS_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -704,20 +432,10 @@ int verify_main(int argc, char *argv[])
 		case OPT_JSON:
 			v.json = true;
 			break;
-		case OPT_LOG_FORMAT:
-			if (log_set_format(optarg))
-				return usage_error("--log-format must be auto, text or json, not '%s'",
-						   optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			code = cliopts_image_common("verify", opt, argv, usage);
+			if (code != CLIOPTS_CONTINUE)
+				return code;
 		}
 	}
 	if (optind == argc)

@@ -6,6 +6,7 @@
  * release and event run the same way with another mode.
  */
 #include "aws/awsapi.h"
+#include "aws/region.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "subcommands.h"

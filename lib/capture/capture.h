@@ -4,8 +4,8 @@
  * sink. Bytes the source cannot reach or read are zero-filled so the image
  * keeps its layout, and each such span is reported with its cause.
  */
-#ifndef FORENSICS_CAPTURE_H
-#define FORENSICS_CAPTURE_H
+#ifndef FORENSICS_CAPTURE_CAPTURE_H
+#define FORENSICS_CAPTURE_CAPTURE_H
 
 #include "capture/range.h"
 #include "base/sink.h"

@@ -7,8 +7,8 @@
  * kpageflags), the candidate bases KASLR allows, and a search over them with
  * an injected page reader.
  */
-#ifndef FORENSICS_DIRECTMAP_H
-#define FORENSICS_DIRECTMAP_H
+#ifndef FORENSICS_CAPTURE_DIRECTMAP_H
+#define FORENSICS_CAPTURE_DIRECTMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,13 +9,11 @@
  * of a .zst) and the decompressed stream (the LiME hash), each in a worker
  * thread beside the decompressor.
  *
- * image_manifest reads the JSON manifest acquire writes beside an image
- * (schema forensics-agent/manifest/v1): only what verify and convert need.
+ * The manifest that describes an image is read with capture/manifest.h.
  */
-#ifndef FORENSICS_IMAGE_READER_H
-#define FORENSICS_IMAGE_READER_H
+#ifndef FORENSICS_CAPTURE_IMAGE_READER_H
+#define FORENSICS_CAPTURE_IMAGE_READER_H
 
-#include "capture/range.h"
 #include "base/sink.h"
 
 #include <stdbool.h>
@@ -78,36 +76,5 @@ void image_reader_close(struct image_reader *r);
 
 /* True if buf (at least IMAGE_ZSTD_MAGIC_SIZE bytes) starts a zstd frame. */
 bool image_is_zstd(const unsigned char *buf, size_t len);
-
-/* ---- manifest ---- */
-
-#define IMAGE_MANIFEST_SCHEMA "forensics-agent/manifest/v1"
-/* Manifests hold a few thousand ranges at most; refuse absurd files outright. */
-#define IMAGE_MANIFEST_MAX_BYTES (64u << 20)
-
-struct image_manifest {
-	char *image_path;                /* image.path, NULL if absent */
-	bool compressed;                 /* image.compression == "zstd" */
-	struct range_list ranges;        /* image.ranges, ascending, disjoint */
-	uint64_t uncompressed_bytes;
-	bool has_compressed_bytes;
-	uint64_t compressed_bytes;
-	char sha256_uncompressed[SHA256_HEX_BYTES];   /* lowercase */
-	bool has_sha256_compressed;
-	char sha256_compressed[SHA256_HEX_BYTES];     /* lowercase */
-	size_t unreadable_count;
-	uint64_t unreadable_bytes;
-};
-
-/*
- * 0; a negative errno if the file cannot be read ("cannot read manifest:
- * ..." in err); -EBADMSG if it is not a well-formed v1 manifest (err says
- * what is wrong, for the caller to prefix).
- */
-int image_manifest_load(const char *path, struct image_manifest *m, char *err, size_t errlen);
-/* The same checks on len bytes already in memory (no NUL needed after them): 0 or -EBADMSG. */
-int image_manifest_parse(const char *text, size_t len, struct image_manifest *m, char *err,
-			 size_t errlen);
-void image_manifest_free(struct image_manifest *m);
 
 #endif

@@ -6,8 +6,8 @@
  * hot-plugged memory such as "System RAM (virtio_mem)" nested under its
  * device is captured as well.
  */
-#ifndef FORENSICS_IOMEM_H
-#define FORENSICS_IOMEM_H
+#ifndef FORENSICS_CAPTURE_IOMEM_H
+#define FORENSICS_CAPTURE_IOMEM_H
 
 #include "capture/range.h"
 

@@ -5,8 +5,8 @@
  * current kernels; older kernels leave p_paddr zero, and then the
  * direct-map offset (PAGE_OFFSET, randomised under KASLR) translates.
  */
-#ifndef FORENSICS_KCORE_H
-#define FORENSICS_KCORE_H
+#ifndef FORENSICS_CAPTURE_KCORE_H
+#define FORENSICS_CAPTURE_KCORE_H
 
 #include "capture/range.h"
 

@@ -6,8 +6,8 @@
  * finit_module()/delete_module() directly (a static agent on a bare host
  * has no insmod to lean on).
  */
-#ifndef FORENSICS_KMODULE_H
-#define FORENSICS_KMODULE_H
+#ifndef FORENSICS_CAPTURE_KMODULE_H
+#define FORENSICS_CAPTURE_KMODULE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  *
  * Ranges ascend and do not overlap.
  */
-#ifndef FORENSICS_LIME_H
-#define FORENSICS_LIME_H
+#ifndef FORENSICS_CAPTURE_LIME_H
+#define FORENSICS_CAPTURE_LIME_H
 
 #include "capture/range.h"
 

@@ -4,8 +4,8 @@
  * and the LiME header, so a range that ends at the top of the address space
  * can be represented and no code has to remember to add or drop one byte.
  */
-#ifndef FORENSICS_RANGE_H
-#define FORENSICS_RANGE_H
+#ifndef FORENSICS_CAPTURE_RANGE_H
+#define FORENSICS_CAPTURE_RANGE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * rather than silently missing. Later sources (the project's module,
  * upstream LiME, eBPF) plug into the same table.
  */
-#ifndef FORENSICS_SOURCE_H
-#define FORENSICS_SOURCE_H
+#ifndef FORENSICS_CAPTURE_SOURCE_H
+#define FORENSICS_CAPTURE_SOURCE_H
 
 #include "capture/range.h"
 

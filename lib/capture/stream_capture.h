@@ -5,8 +5,8 @@
  * it reaches the sinks, so a stream that is not well-formed LiME, or that
  * claims memory outside System RAM, is never trusted as an image.
  */
-#ifndef FORENSICS_STREAM_CAPTURE_H
-#define FORENSICS_STREAM_CAPTURE_H
+#ifndef FORENSICS_CAPTURE_STREAM_CAPTURE_H
+#define FORENSICS_CAPTURE_STREAM_CAPTURE_H
 
 #include "capture/capture.h"
 #include "capture/lime.h"

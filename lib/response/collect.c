@@ -42,29 +42,28 @@ json_object *manifest_from_output(const char *text)
 	return found;
 }
 
-static void copy_string(json_object *to, const char *key, json_object *from, const char *path)
+static json_object *string_or_null(const char *s)
 {
-	const char *v = json_path_string(from, path);
-
-	json_object_object_add(to, key, v ? json_object_new_string(v) : NULL);
+	return s ? json_object_new_string(s) : NULL;
 }
 
-json_object *manifest_summary(json_object *manifest, const char *manifest_key)
+json_object *manifest_summary(const struct image_manifest *m, const char *manifest_key)
 {
 	json_object *s = json_object_new_object(), *image = json_object_new_object();
-	json_object *ram = json_path(manifest, "image/ram_bytes");
 
-	json_object_object_add(s, "key", manifest_key ? json_object_new_string(manifest_key) : NULL);
-	copy_string(image, "bucket", manifest, "image/s3/bucket");
-	copy_string(image, "key", manifest, "image/s3/key");
-	copy_string(image, "etag", manifest, "image/s3/etag");
-	copy_string(image, "version_id", manifest, "image/s3/version_id");
+	json_object_object_add(s, "key", string_or_null(manifest_key));
+	json_object_object_add(image, "bucket", string_or_null(m->s3_bucket));
+	json_object_object_add(image, "key", string_or_null(m->s3_key));
+	json_object_object_add(image, "etag", string_or_null(m->s3_etag));
+	json_object_object_add(image, "version_id", string_or_null(m->s3_version_id));
 	json_object_object_add(s, "image", image);
-	copy_string(s, "sha256_uncompressed", manifest, "image/sha256_uncompressed");
-	copy_string(s, "sha256_compressed", manifest, "image/sha256_compressed");
-	json_object_object_add(s, "ram_bytes", ram && json_object_is_type(ram, json_type_int) ?
-			       json_object_new_int64(json_object_get_int64(ram)) : NULL);
-	copy_string(s, "source", manifest, "source/name");
+	json_object_object_add(s, "sha256_uncompressed",
+			       json_object_new_string(m->sha256_uncompressed));
+	json_object_object_add(s, "sha256_compressed", m->has_sha256_compressed ?
+			       json_object_new_string(m->sha256_compressed) : NULL);
+	json_object_object_add(s, "ram_bytes", m->has_ram_bytes ?
+			       json_object_new_uint64(m->ram_bytes) : NULL);
+	json_object_object_add(s, "source", string_or_null(m->source_name));
 	return s;
 }
 
@@ -115,9 +114,8 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* The manifest to read: the logged one's when listed, else the last by name. */
-static const char *pick(const struct s3xml_list *l, json_object *logged, size_t *found)
+static const char *pick(const struct s3xml_list *l, const char *image, size_t *found)
 {
-	const char *image = logged ? json_path_string(logged, "image/s3/key") : NULL;
 	const char *best = NULL;
 
 	*found = 0;
@@ -136,44 +134,29 @@ static const char *pick(const struct s3xml_list *l, json_object *logged, size_t 
 	return best;
 }
 
-int manifest_parse(const char *body, json_object **out)
+static int read_manifest(struct s3_client *c, const char *key, struct image_manifest *out,
+			 char *why, size_t whylen)
 {
-	json_object *image;
-
-	*out = json_tokener_parse(body);
-	if (!*out || !json_object_is_type(*out, json_type_object) ||
-	    !json_object_object_get_ex(*out, "image", &image) ||
-	    !json_object_is_type(image, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-static int read_manifest(struct s3_client *c, const char *key, json_object **out, char *why,
-			 size_t whylen)
-{
-	char *body = NULL;
+	char *body = NULL, detail[256];
 	size_t len = 0;
 	int ret;
 
-	*out = NULL;
-	ret = s3_get_small(c, key, MANIFEST_MAX, &body, &len, why, whylen);
+	ret = s3_get_small(c, key, COLLECT_MANIFEST_MAX, &body, &len, why, whylen);
 	if (ret == -ENOENT)
 		snprintf(why, whylen, "s3://%s/%s: gone after the listing", c->bucket, key);
 	if (ret)
 		return ret;
-	ret = manifest_parse(body, out);
+	ret = image_manifest_parse(body, len, out, detail, sizeof(detail));
 	free(body);
 	if (ret)
-		snprintf(why, whylen, "s3://%s/%s is not an agent's manifest", c->bucket, key);
+		snprintf(why, whylen, "s3://%s/%s is not an agent's manifest: %s", c->bucket, key,
+			 detail);
 	return ret;
 }
 
-int manifest_agree(json_object *stored, const char *key, json_object *logged, const char *bucket,
-		   const char *prefix, size_t found, json_object **summary, char *why,
-		   size_t whylen)
+int manifest_agree(const struct image_manifest *stored, const char *key,
+		   const struct image_manifest *logged, const char *bucket, const char *prefix,
+		   size_t found, json_object **summary, char *why, size_t whylen)
 {
 	json_object *s = manifest_summary(stored, key);
 	const char *image_bucket, *image_key;
@@ -201,8 +184,8 @@ int manifest_agree(json_object *stored, const char *key, json_object *logged, co
 	}
 	json_object_object_add(s, "manifests_found", json_object_new_int64((int64_t)found));
 	*summary = s;
-	image_bucket = json_path_string(s, "image/bucket");
-	image_key = json_path_string(s, "image/key");
+	image_bucket = stored->s3_bucket;
+	image_key = stored->s3_key;
 	if (!image_bucket || strcmp(image_bucket, bucket) || !image_key ||
 	    strncmp(image_key, prefix, strlen(prefix))) {
 		snprintf(why, whylen, "s3://%s/%s names an image outside s3://%s/%s: s3://%s/%s",
@@ -214,20 +197,32 @@ int manifest_agree(json_object *stored, const char *key, json_object *logged, co
 }
 
 int manifest_collect(struct s3_client *c, const char *bucket, const char *prefix,
-		     json_object *logged, json_object **summary, char *why, size_t whylen)
+		     json_object *logged_json, json_object **summary, char *why, size_t whylen)
 {
+	struct image_manifest logged_manifest, stored_manifest = { 0 };
+	const struct image_manifest *logged = NULL;
 	struct s3xml_list list;
 	struct s3_head head = { 0 };
-	json_object *stored = NULL, *s;
+	json_object *s;
 	const char *key, *image_key, *etag;
+	char detail[256];
 	size_t found;
 	int ret;
 
 	*summary = NULL;
-	ret = s3_list(c, prefix, MANIFEST_LIST_MAX, &list, why, whylen);
+	if (logged_json) {
+		if (image_manifest_from_json(logged_json, &logged_manifest, detail,
+					     sizeof(detail))) {
+			snprintf(why, whylen, "the manifest the agent logged is not an agent's "
+				 "manifest: %s", detail);
+			return -EBADMSG;
+		}
+		logged = &logged_manifest;
+	}
+	ret = s3_list(c, prefix, COLLECT_LIST_MAX, &list, why, whylen);
 	if (ret)
-		return ret;
-	key = pick(&list, logged, &found);
+		goto out_logged;
+	key = pick(&list, logged ? logged->s3_key : NULL, &found);
 	if (!key) {
 		if (logged) {
 			*summary = manifest_summary(logged, NULL);
@@ -239,15 +234,16 @@ int manifest_collect(struct s3_client *c, const char *bucket, const char *prefix
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = read_manifest(c, key, &stored, why, whylen);
+	ret = read_manifest(c, key, &stored_manifest, why, whylen);
 	if (ret)
 		goto out;
-	ret = manifest_agree(stored, key, logged, bucket, prefix, found, summary, why, whylen);
+	ret = manifest_agree(&stored_manifest, key, logged, bucket, prefix, found, summary, why,
+			     whylen);
 	if (ret)
 		goto out;
 	s = *summary;
-	image_key = json_path_string(s, "image/key");
-	etag = json_path_string(s, "image/etag");
+	image_key = stored_manifest.s3_key;
+	etag = stored_manifest.s3_etag;
 	ret = s3_head(c, image_key, &head, why, whylen);
 	json_object_object_add(s, "image_exists", json_object_new_boolean(!ret));
 	if (ret == -ENOENT) {
@@ -270,7 +266,10 @@ int manifest_collect(struct s3_client *c, const char *bucket, const char *prefix
 	}
 out:
 	s3_head_free(&head);
-	json_object_put(stored);
+	image_manifest_free(&stored_manifest);
 	s3xml_list_free(&list);
+out_logged:
+	if (logged)
+		image_manifest_free(&logged_manifest);
 	return ret;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/respond.h"
 #include "aws/credentials.h"
+#include "aws/reason.h"
+#include "aws/region.h"
 #include "aws/sts.h"
 #include "base/exitcodes.h"
 #include "base/log.h"

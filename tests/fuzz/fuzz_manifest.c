@@ -4,7 +4,7 @@
  * image, or an S3 object anyone with write access to the bucket could
  * replace), and what the parser promises about what it accepts.
  */
-#include "capture/image_reader.h"
+#include "capture/manifest.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@ static void check_sha256(const char *hex)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct image_manifest m;
-	char err[IMAGE_ERROR_MAX];
+	char err[256];
 
 	if (image_manifest_parse((const char *)data, size, &m, err, sizeof(err))) {
 		if (!err[0] || m.image_path || m.ranges.count)

@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "capture/image_reader.h"
+#include "capture/manifest.h"
 #include "base/util.h"
 #include "base/encode.h"
 
@@ -530,6 +531,23 @@ static const struct manifest_case manifest_cases[] = {
 	  "unreadable is not an array" },
 	{ "manifest/unreadable entry malformed", { { "\"start\":\"0x2000\"", "\"start\":\"2000\"" } },
 	  "unreadable[0].start" },
+	{ "manifest/ram_bytes negative", { { "\"uncompressed_bytes\"", "\"ram_bytes\":-1,\"uncompressed_bytes\"" } },
+	  "image.ram_bytes is negative" },
+	{ "manifest/s3 not an object", { { "\"format\"", "\"s3\":3,\"format\"" } },
+	  "image.s3 is not an object" },
+	{ "manifest/s3 without a key", { { "\"format\"", "\"s3\":{\"bucket\":\"b\"},\"format\"" } },
+	  "image.s3.key is not a string" },
+	{ "manifest/s3 etag a number", {
+		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":7},\"format\"" } },
+	  "image.s3.etag is not a string" },
+	{ "manifest/source not an object", { { " \"unreadable\"", " \"source\":[],\"unreadable\"" } },
+	  "source is not an object" },
+	{ "manifest/source name a number", { { " \"unreadable\"", " \"source\":{\"name\":1},\"unreadable\"" } },
+	  "source.name is not a string" },
+	{ "manifest/s3, source and ram_bytes", {
+		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":null},\"format\"" },
+		{ "\"uncompressed_bytes\"", "\"ram_bytes\":1695744,\"uncompressed_bytes\"" },
+		{ " \"unreadable\"", " \"source\":{\"name\":\"kcore\"},\"unreadable\"" } }, NULL },
 };
 
 static char *apply_edits(const struct manifest_case *c)
@@ -584,6 +602,19 @@ static void test_manifest(void **state)
 		if (m.compressed) {
 			assert_string_equal(m.sha256_compressed, SHA_B);
 			assert_true(m.compressed_bytes == 1234);
+		}
+		/* Only the last valid case has them; the others leave them unset. */
+		if (m.s3_bucket) {
+			assert_string_equal(m.s3_bucket, "b");
+			assert_string_equal(m.s3_key, "k");
+			assert_null(m.s3_etag);
+			assert_null(m.s3_version_id);
+			assert_string_equal(m.source_name, "kcore");
+			assert_true(m.has_ram_bytes && m.ram_bytes == 1695744);
+		} else {
+			assert_null(m.s3_key);
+			assert_null(m.source_name);
+			assert_false(m.has_ram_bytes);
 		}
 	}
 	image_manifest_free(&m);
@@ -640,6 +671,27 @@ static void test_manifest_in_memory(void **state)
 	free(text);
 }
 
+/* A manifest already parsed as JSON (the one in the agent's log line) gets the same checks. */
+static void test_manifest_from_json(void **state)
+{
+	json_object *root = json_tokener_parse(base_manifest), *array = json_object_new_array();
+	struct image_manifest m;
+	char err[IMAGE_ERROR_MAX];
+
+	assert_int_equal(image_manifest_from_json(root, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.ranges.count, 2);
+	assert_string_equal(m.sha256_compressed, SHA_B);
+	image_manifest_free(&m);
+	assert_int_equal(image_manifest_from_json(array, &m, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "not a JSON object"));
+	assert_int_equal(image_manifest_from_json(NULL, &m, err, sizeof(err)), -EBADMSG);
+	json_object_object_add(root, "schema", json_object_new_string("v2"));
+	assert_int_equal(image_manifest_from_json(root, &m, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "schema is not"));
+	json_object_put(array);
+	json_object_put(root);
+}
+
 static void test_manifest_missing(void **state)
 {
 	struct image_manifest m;
@@ -681,6 +733,7 @@ int main(void)
 		add_test(manifest_cases[i].name, test_manifest, &manifest_cases[i]);
 	add_test("manifest/uppercase hash, unreadable totals", test_manifest_details, NULL);
 	add_test("manifest/in memory, unterminated", test_manifest_in_memory, NULL);
+	add_test("manifest/from a JSON tree", test_manifest_from_json, NULL);
 	add_test("manifest/missing file", test_manifest_missing, NULL);
 	failed = _cmocka_run_group_tests("image_reader", tests, test_count, NULL, NULL);
 	rmdir(tmpdir);
