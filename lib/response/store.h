@@ -3,7 +3,7 @@
  * The case record in the forensics bucket: read back at the start, so a
  * rerun of the same case resumes from it, and written again after each
  * milestone, so a response that dies midway still says what it did. One
- * small object per case and instance, through uploader/s3.c, with the
+ * small object per case and instance, through aws/s3.c, with the
  * security account's own credentials.
  */
 #ifndef FORENSICS_STORE_H
