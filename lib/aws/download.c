@@ -20,8 +20,8 @@ struct range_slot {
 	unsigned int attempts;
 	long long not_before_ms;
 	char range_header[64];
-	struct s3_request req;
-	struct s3_response resp;
+	struct aws_http_request req;
+	struct aws_http_response resp;
 	CURL *easy;
 	struct curl_slist *headers;
 };
@@ -51,14 +51,14 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 
 	memset(&s->req, 0, sizeof(s->req));
 	s->req.method = "GET";
-	s->req.key = d->key;
+	s->req.path = d->key;
 	snprintf(s->range_header, sizeof(s->range_header), "bytes=%" PRIu64 "-%" PRIu64,
 		 s->start, s->end);
-	s3_request_add_header(&s->req, "range", s->range_header);
-	s3_request_set_body(&s->req, NULL, 0);
-	s3_response_reset(&s->resp);
+	aws_http_request_add_header(&s->req, "range", s->range_header);
+	aws_http_request_set_body(&s->req, NULL, 0);
+	aws_http_response_reset(&s->resp);
 	s->resp.body_max = (size_t)(s->end - s->start + 1);
-	s->easy = s3_easy_new(d->client, &s->req, &s->resp, &s->headers, why, sizeof(why));
+	s->easy = aws_http_easy_new(&d->client->http, &s->req, &s->resp, &s->headers, why, sizeof(why));
 	if (!s->easy) {
 		fail(d, -EIO, "ranged GET", why);
 		return -EIO;
@@ -73,31 +73,31 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 static void range_done(struct s3_download *d, CURLM *multi, struct range_slot *s, CURLcode code)
 {
 	char why[S3_REASON_MAX] = "";
-	enum s3_verdict verdict;
+	enum aws_http_verdict verdict;
 
 	s->resp.curl_code = code;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->resp.status);
 	curl_multi_remove_handle(multi, s->easy);
-	s3_easy_free(s->easy, s->headers);
+	aws_http_easy_free(s->easy, s->headers);
 	s->easy = NULL;
 	s->headers = NULL;
 	s->busy = false;
-	verdict = s3_classify(d->client, &s->resp, why, sizeof(why));
-	if (verdict == S3_OK && s->resp.body_len != s->end - s->start + 1) {
+	verdict = s3_classify(&d->client->http, &s->resp, why, sizeof(why));
+	if (verdict == AWS_HTTP_OK && s->resp.body_len != s->end - s->start + 1) {
 		snprintf(why, sizeof(why), "range %" PRIu64 "-%" PRIu64 " answered %zu bytes",
 			 s->start, s->end, s->resp.body_len);
-		verdict = S3_RETRY;
+		verdict = AWS_HTTP_RETRY;
 	}
-	if (verdict == S3_OK) {
+	if (verdict == AWS_HTTP_OK) {
 		s->done = true;
 		return;
 	}
-	if (verdict == S3_FATAL || s->attempts >= d->client->max_attempts) {
+	if (verdict == AWS_HTTP_FATAL || s->attempts >= d->client->http.max_attempts) {
 		fail(d, s->resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
 		return;
 	}
-	s->not_before_ms = verdict == S3_RETRY_NOW ? 0 :
-		now_ms() + s3_backoff_ms(d->client, s->attempts);
+	s->not_before_ms = verdict == AWS_HTTP_RETRY_NOW ? 0 :
+		now_ms() + aws_http_backoff_ms(&d->client->http, s->attempts);
 }
 
 static void *download_thread(void *arg)
@@ -150,7 +150,7 @@ static void *download_thread(void *arg)
 			} else {
 				/* Nothing left to fetch: this slot retires. */
 				h->attempts = 0;
-				s3_response_reset(&h->resp);
+				aws_http_response_reset(&h->resp);
 			}
 			head = (head + 1) % S3_DOWNLOAD_PARALLEL;
 			continue;
@@ -177,9 +177,9 @@ out:
 	for (unsigned int i = 0; i < S3_DOWNLOAD_PARALLEL; i++) {
 		if (slots[i].easy) {
 			curl_multi_remove_handle(multi, slots[i].easy);
-			s3_easy_free(slots[i].easy, slots[i].headers);
+			aws_http_easy_free(slots[i].easy, slots[i].headers);
 		}
-		s3_response_reset(&slots[i].resp);
+		aws_http_response_reset(&slots[i].resp);
 	}
 	if (multi)
 		curl_multi_cleanup(multi);
@@ -191,8 +191,8 @@ out:
 
 int s3_download_start(struct s3_download *d, struct s3_client *c, const char *key, int fd)
 {
-	struct s3_response resp = { 0 };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -202,8 +202,8 @@ int s3_download_start(struct s3_download *d, struct s3_client *c, const char *ke
 	if (!d->key)
 		return -ENOMEM;
 	r.method = "HEAD";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, d->why, sizeof(d->why));
 	if (!ret && resp.content_length < 0) {
 		snprintf(d->why, sizeof(d->why), "HEAD answered without a Content-Length");
@@ -212,11 +212,11 @@ int s3_download_start(struct s3_download *d, struct s3_client *c, const char *ke
 	if (ret) {
 		if (resp.status == 404)
 			snprintf(d->why, sizeof(d->why), "no such object");
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 		goto fail;
 	}
 	d->size = (uint64_t)resp.content_length;
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	ret = -pthread_create(&d->thread, NULL, download_thread, d);
 	if (ret)
 		goto fail;
@@ -248,13 +248,13 @@ int s3_download_finish(struct s3_download *d)
 int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, size_t *len,
 		 char *why, size_t whylen)
 {
-	struct s3_response resp = { .body_max = max };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { .body_max = max };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	r.method = "GET";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (ret && resp.status == 404)
 		ret = -ENOENT;
@@ -267,22 +267,22 @@ int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, 
 		*len = resp.body_len;
 		resp.body = NULL;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
 int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why,
 	    size_t whylen)
 {
-	struct s3_response resp = { 0 };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->size = -1;
 	r.method = "HEAD";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (ret && resp.status == 404) {
 		snprintf(why, whylen, "no such object");
@@ -295,7 +295,7 @@ int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why
 		resp.etag = NULL;
 		resp.version_id = NULL;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
@@ -334,15 +334,15 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 	memset(out, 0, sizeof(*out));
 	snprintf(out->root, sizeof(out->root), "ListBucketResult");
 	do {
-		struct s3_response resp = { 0 };
-		struct s3_request r = { .method = "GET" };
+		struct aws_http_response resp = { 0 };
+		struct aws_http_request r = { .method = "GET" };
 		struct s3xml_list page;
 
 		r.query[r.query_count++] = (struct sigv4_pair){ "list-type", "2" };
 		r.query[r.query_count++] = (struct sigv4_pair){ "prefix", prefix };
 		if (token)
 			r.query[r.query_count++] = (struct sigv4_pair){ "continuation-token", token };
-		s3_request_set_body(&r, NULL, 0);
+		aws_http_request_set_body(&r, NULL, 0);
 		ret = s3_perform(c, &r, &resp, why, whylen);
 		if (!ret) {
 			ret = resp.body && !resp.body_overflow ?
@@ -354,7 +354,7 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 			if (ret)
 				snprintf(why, whylen, "ListObjectsV2: not a ListBucketResult");
 		}
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 		free(token);
 		token = NULL;
 		if (ret)

@@ -35,8 +35,8 @@ struct part {
 	unsigned int quick_retries;
 	long long not_before_ms;
 	char number_text[12];
-	struct s3_request req;
-	struct s3_response resp;
+	struct aws_http_request req;
+	struct aws_http_response resp;
 	CURL *easy;
 	struct curl_slist *headers;
 };
@@ -147,15 +147,15 @@ static int start_part(struct upload_sink *u, struct part *p)
 {
 	char why[S3_REASON_MAX] = "";
 
-	s3_response_reset(&p->resp);
-	p->easy = s3_easy_new(u->client, &p->req, &p->resp, &p->headers, why, sizeof(why));
+	aws_http_response_reset(&p->resp);
+	p->easy = aws_http_easy_new(&u->client->http, &p->req, &p->resp, &p->headers, why, sizeof(why));
 	if (!p->easy) {
 		set_error(u, -EIO, "part upload", why);
 		return -EIO;
 	}
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
 	if (curl_multi_add_handle(u->multi, p->easy) != CURLM_OK) {
-		s3_easy_free(p->easy, p->headers);
+		aws_http_easy_free(p->easy, p->headers);
 		p->easy = NULL;
 		set_error(u, -EIO, "part upload", "cannot add a transfer");
 		return -EIO;
@@ -195,24 +195,24 @@ static int record_done(struct upload_sink *u, struct part *p)
 static void finish_transfer(struct upload_sink *u, struct part *p, CURLcode code)
 {
 	char why[S3_REASON_MAX] = "";
-	enum s3_verdict verdict;
+	enum aws_http_verdict verdict;
 
 	p->resp.curl_code = code;
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &p->resp.status);
 	curl_multi_remove_handle(u->multi, p->easy);
-	s3_easy_free(p->easy, p->headers);
+	aws_http_easy_free(p->easy, p->headers);
 	p->easy = NULL;
 	p->headers = NULL;
 	u->active--;
-	verdict = s3_classify(u->client, &p->resp, why, sizeof(why));
+	verdict = s3_classify(&u->client->http, &p->resp, why, sizeof(why));
 	switch (verdict) {
-	case S3_OK:
+	case AWS_HTTP_OK:
 		if (!record_done(u, p)) {
 			p->state = PART_FREE;
 			p->len = 0;
 		}
 		break;
-	case S3_RETRY_NOW:
+	case AWS_HTTP_RETRY_NOW:
 		if (++p->quick_retries <= 2) {
 			p->state = PART_QUEUED;
 			p->not_before_ms = 0;
@@ -220,8 +220,8 @@ static void finish_transfer(struct upload_sink *u, struct part *p, CURLcode code
 		}
 		/* The fix did not help: back off like any failure. */
 		__attribute__((fallthrough));
-	case S3_RETRY:
-		if (p->attempts >= u->client->max_attempts) {
+	case AWS_HTTP_RETRY:
+		if (p->attempts >= u->client->http.max_attempts) {
 			char detail[S3_REASON_MAX + 64];
 
 			snprintf(detail, sizeof(detail), "part %u failed %u times, last: %s",
@@ -230,9 +230,9 @@ static void finish_transfer(struct upload_sink *u, struct part *p, CURLcode code
 			break;
 		}
 		p->state = PART_QUEUED;
-		p->not_before_ms = now_ms() + s3_backoff_ms(u->client, p->attempts);
+		p->not_before_ms = now_ms() + aws_http_backoff_ms(&u->client->http, p->attempts);
 		break;
-	case S3_FATAL: {
+	case AWS_HTTP_FATAL: {
 		char detail[S3_REASON_MAX + 32];
 
 		snprintf(detail, sizeof(detail), "part %u: %s", p->number, why);
@@ -240,7 +240,7 @@ static void finish_transfer(struct upload_sink *u, struct part *p, CURLcode code
 		break;
 	}
 	}
-	s3_response_reset(&p->resp);
+	aws_http_response_reset(&p->resp);
 }
 
 static void *uploader_thread(void *arg)
@@ -296,7 +296,7 @@ static void *uploader_thread(void *arg)
 
 				if (p->state == PART_ACTIVE && p->easy) {
 					curl_multi_remove_handle(u->multi, p->easy);
-					s3_easy_free(p->easy, p->headers);
+					aws_http_easy_free(p->easy, p->headers);
 					p->easy = NULL;
 					p->headers = NULL;
 					u->active--;
@@ -314,11 +314,11 @@ static void *uploader_thread(void *arg)
 
 /* ---- the producer side ---- */
 
-static int object_request(struct upload_sink *u, struct s3_request *r, const char *method)
+static int object_request(struct upload_sink *u, struct aws_http_request *r, const char *method)
 {
 	memset(r, 0, sizeof(*r));
 	r->method = method;
-	r->key = u->key;
+	r->path = u->key;
 	return s3_request_add_object_headers(r, &u->options.object, u->meta_storage,
 					     sizeof(u->meta_storage));
 }
@@ -328,47 +328,49 @@ int s3_multipart_create(struct s3_client *c, const char *key,
 			bool *resent, char *why, size_t whylen)
 {
 	char meta_storage[1024];
-	struct s3_request r = { .method = "POST", .key = key };
-	struct s3_response resp = { 0 };
+	struct aws_http_request r = { .method = "POST", .path = key };
+	struct aws_http_response resp = { 0 };
+	struct s3xml x = { 0 };
 	int ret;
 
 	*upload_id = NULL;
 	ret = s3_request_add_object_headers(&r, object, meta_storage, sizeof(meta_storage));
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploads", "" };
 	if (!ret && sha256_parts)
-		ret = s3_request_add_header(&r, "x-amz-checksum-algorithm", "SHA256");
+		ret = aws_http_request_add_header(&r, "x-amz-checksum-algorithm", "SHA256");
 	if (ret) {
 		snprintf(why, whylen, "too many headers");
 		return ret;
 	}
-	s3_request_set_body(&r, NULL, 0);
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (resent)
 		*resent = resp.attempts > 1;
-	if (!ret && (!resp.xml_parsed || !resp.xml.upload_id)) {
+	if (!ret && (s3_response_xml(&resp, &x) || !x.upload_id)) {
 		snprintf(why, whylen, "answer without an UploadId");
 		ret = -EPROTO;
 	}
 	if (!ret) {
-		*upload_id = strdup(resp.xml.upload_id);
+		*upload_id = strdup(x.upload_id);
 		if (!*upload_id)
 			ret = -ENOMEM;
 	}
-	s3_response_reset(&resp);
+	s3xml_free(&x);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
 int s3_multipart_sweep(struct s3_client *c, const char *key, const char *keep_upload_id,
 		       char *why, size_t whylen)
 {
-	struct s3_response resp = { 0 };
-	struct s3_request r = { .method = "GET" };
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r = { .method = "GET" };
 	struct s3xml_list uploads;
 	int ret, aborted = 0;
 
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploads", "" };
 	r.query[r.query_count++] = (struct sigv4_pair){ "prefix", key };
-	s3_request_set_body(&r, NULL, 0);
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (!ret) {
 		ret = resp.body && !resp.body_overflow ?
@@ -380,22 +382,22 @@ int s3_multipart_sweep(struct s3_client *c, const char *key, const char *keep_up
 		if (ret)
 			snprintf(why, whylen, "ListMultipartUploads: not a ListMultipartUploadsResult");
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < uploads.count; i++) {
 		const struct s3xml_object *o = &uploads.objects[i];
-		struct s3_request abort_req = { .method = "DELETE", .key = key };
+		struct aws_http_request abort_req = { .method = "DELETE", .path = key };
 
 		/* The prefix also matches longer keys: only this object's uploads. */
 		if (strcmp(o->key, key) || (keep_upload_id && !strcmp(o->upload_id, keep_upload_id)))
 			continue;
 		abort_req.query[abort_req.query_count++] =
 			(struct sigv4_pair){ "uploadId", o->upload_id };
-		s3_request_set_body(&abort_req, NULL, 0);
+		aws_http_request_set_body(&abort_req, NULL, 0);
 		if (!s3_perform(c, &abort_req, &resp, why, whylen))
 			aborted++;
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 	}
 	s3xml_list_free(&uploads);
 	return aborted;
@@ -450,7 +452,7 @@ static int prepare_part(struct upload_sink *u, struct part *p)
 		(void)base64_encode(md5, sizeof(md5), p->md5, sizeof(p->md5));
 		p->req.method = "PUT";
 		p->req.url = t->parts[p->number - 1];
-		s3_request_add_header(&p->req, "content-md5", p->md5);
+		aws_http_request_add_header(&p->req, "content-md5", p->md5);
 		p->req.body = p->data;
 		p->req.body_len = p->len;
 		p->attempts = 0;
@@ -459,13 +461,13 @@ static int prepare_part(struct upload_sink *u, struct part *p)
 		return 0;
 	}
 	p->req.method = "PUT";
-	p->req.key = u->key;
+	p->req.path = u->key;
 	snprintf(p->number_text, sizeof(p->number_text), "%u", p->number);
 	p->req.query[p->req.query_count++] = (struct sigv4_pair){ "partNumber", p->number_text };
 	p->req.query[p->req.query_count++] =
 		(struct sigv4_pair){ "uploadId", u->result.upload_id };
-	s3_request_add_header(&p->req, "x-amz-checksum-sha256", p->checksum);
-	s3_request_add_header(&p->req, "x-amz-sdk-checksum-algorithm", "SHA256");
+	aws_http_request_add_header(&p->req, "x-amz-checksum-sha256", p->checksum);
+	aws_http_request_add_header(&p->req, "x-amz-sdk-checksum-algorithm", "SHA256");
 	p->req.body = p->data;
 	p->req.body_len = p->len;
 	/* The signed payload hash is the part's own: S3 refuses bytes that differ. */
@@ -560,20 +562,20 @@ static int upload_write(struct sink *s, const void *buf, size_t len)
 static int put_single(struct upload_sink *u, const struct part *p)
 {
 	char checksum[SHA256_B64], hex[SIGV4_HEX_SHA256_LEN + 1], why[S3_REASON_MAX];
-	struct s3_response resp = { 0 };
-	struct s3_request r;
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r;
 	int ret;
 
 	sha256_base64(p ? p->data : NULL, p ? p->len : 0, checksum, hex);
 	ret = object_request(u, &r, "PUT");
 	if (!ret)
-		ret = s3_request_add_header(&r, "x-amz-checksum-sha256", checksum);
+		ret = aws_http_request_add_header(&r, "x-amz-checksum-sha256", checksum);
 	/*
 	 * As the SDKs do: names the checksum's algorithm, which is what S3
 	 * looks for on objects under an Object Lock retention.
 	 */
 	if (!ret)
-		ret = s3_request_add_header(&r, "x-amz-sdk-checksum-algorithm", "SHA256");
+		ret = aws_http_request_add_header(&r, "x-amz-sdk-checksum-algorithm", "SHA256");
 	if (ret) {
 		set_error(u, ret, "put object", "too many headers");
 		return ret;
@@ -591,7 +593,7 @@ static int put_single(struct upload_sink *u, const struct part *p)
 						   checksum);
 		u->result.parts = 1;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
@@ -668,9 +670,10 @@ static bool completed_anyway(struct upload_sink *u)
 
 static int complete_upload(struct upload_sink *u)
 {
-	struct s3_response resp = { 0 };
+	struct aws_http_response resp = { 0 };
 	char why[S3_REASON_MAX];
-	struct s3_request r;
+	struct aws_http_request r;
+	struct s3xml x = { 0 };
 	char *body = NULL;
 	size_t body_len = 0;
 	FILE *f;
@@ -698,14 +701,14 @@ static int complete_upload(struct upload_sink *u)
 		return -ENOMEM;
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
-	r.key = u->key;
+	r.path = u->key;
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
 	if (u->options.ticket)
 		r.url = u->options.ticket->complete;
-	s3_request_add_header(&r, "content-type", "application/xml");
-	s3_request_set_body(&r, body, body_len);
+	aws_http_request_add_header(&r, "content-type", "application/xml");
+	aws_http_request_set_body(&r, body, body_len);
 	ret = s3_perform(u->client, &r, &resp, why, sizeof(why));
-	if (!ret && !(resp.xml_parsed && resp.xml.etag)) {
+	if (!ret && (s3_response_xml(&resp, &x) || !x.etag)) {
 		snprintf(why, sizeof(why), "answer without an ETag");
 		ret = -EPROTO;
 	}
@@ -714,34 +717,34 @@ static int complete_upload(struct upload_sink *u)
 	} else if (ret) {
 		set_error(u, ret, "complete multipart upload", why);
 	} else {
-		u->result.etag = strdup(resp.xml.etag);
+		u->result.etag = strdup(x.etag);
 		u->result.version_id = resp.version_id ? strdup(resp.version_id) : NULL;
-		u->result.checksum_sha256 = resp.xml.checksum_sha256 ?
-			strdup(resp.xml.checksum_sha256) : NULL;
+		u->result.checksum_sha256 = x.checksum_sha256 ? strdup(x.checksum_sha256) : NULL;
 	}
-	s3_response_reset(&resp);
+	s3xml_free(&x);
+	aws_http_response_reset(&resp);
 	free(body);
 	return ret;
 }
 
 static void abort_upload(struct upload_sink *u)
 {
-	struct s3_response resp = { 0 };
+	struct aws_http_response resp = { 0 };
 	char why[S3_REASON_MAX];
-	struct s3_request r;
+	struct aws_http_request r;
 
 	if (!u->result.upload_id)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.method = "DELETE";
-	r.key = u->key;
+	r.path = u->key;
 	r.best_effort_credentials = true;
 	if (u->options.ticket)
 		r.url = u->options.ticket->abort;
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
-	s3_request_set_body(&r, NULL, 0);
+	aws_http_request_set_body(&r, NULL, 0);
 	s3_perform(u->client, &r, &resp, why, sizeof(why));
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 }
 
 static void stop_thread(struct upload_sink *u)
@@ -819,8 +822,8 @@ static void upload_destroy(struct sink *s)
 	sweep_strays(u);
 	for (unsigned int i = 0; i < u->pool_size; i++) {
 		if (u->pool[i].easy)
-			s3_easy_free(u->pool[i].easy, u->pool[i].headers);
-		s3_response_reset(&u->pool[i].resp);
+			aws_http_easy_free(u->pool[i].easy, u->pool[i].headers);
+		aws_http_response_reset(&u->pool[i].resp);
 		free(u->pool[i].data);
 	}
 	free(u->pool);
