@@ -334,7 +334,6 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 	memset(out, 0, sizeof(*out));
 	snprintf(out->root, sizeof(out->root), "ListBucketResult");
 	do {
-		struct aws_http_response resp = { 0 };
 		struct aws_http_request r = { .method = "GET" };
 		struct s3xml_list page;
 
@@ -343,18 +342,7 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 		if (token)
 			r.query[r.query_count++] = (struct sigv4_pair){ "continuation-token", token };
 		aws_http_request_set_body(&r, NULL, 0);
-		ret = s3_perform(c, &r, &resp, why, whylen);
-		if (!ret) {
-			ret = resp.body && !resp.body_overflow ?
-			      s3xml_parse_list(resp.body, resp.body_len, &page) : -EBADMSG;
-			if (!ret && strcmp(page.root, "ListBucketResult")) {
-				s3xml_list_free(&page);
-				ret = -EBADMSG;
-			}
-			if (ret)
-				snprintf(why, whylen, "ListObjectsV2: not a ListBucketResult");
-		}
-		aws_http_response_reset(&resp);
+		ret = s3_perform_list(c, &r, "ListObjectsV2", "ListBucketResult", &page, why, whylen);
 		free(token);
 		token = NULL;
 		if (ret)

@@ -371,18 +371,8 @@ int s3_multipart_sweep(struct s3_client *c, const char *key, const char *keep_up
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploads", "" };
 	r.query[r.query_count++] = (struct sigv4_pair){ "prefix", key };
 	aws_http_request_set_body(&r, NULL, 0);
-	ret = s3_perform(c, &r, &resp, why, whylen);
-	if (!ret) {
-		ret = resp.body && !resp.body_overflow ?
-		      s3xml_parse_list(resp.body, resp.body_len, &uploads) : -EBADMSG;
-		if (!ret && strcmp(uploads.root, "ListMultipartUploadsResult")) {
-			s3xml_list_free(&uploads);
-			ret = -EBADMSG;
-		}
-		if (ret)
-			snprintf(why, whylen, "ListMultipartUploads: not a ListMultipartUploadsResult");
-	}
-	aws_http_response_reset(&resp);
+	ret = s3_perform_list(c, &r, "ListMultipartUploads", "ListMultipartUploadsResult",
+			      &uploads, why, whylen);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < uploads.count; i++) {

@@ -95,6 +95,26 @@ int s3_response_xml(const struct aws_http_response *resp, struct s3xml *out)
 	return s3xml_parse(resp->body, resp->body_len, out);
 }
 
+int s3_perform_list(struct s3_client *c, const struct aws_http_request *r, const char *api,
+		    const char *root, struct s3xml_list *out, char *why, size_t whylen)
+{
+	struct aws_http_response resp = { 0 };
+	int ret = s3_perform(c, r, &resp, why, whylen);
+
+	if (!ret) {
+		ret = resp.body && !resp.body_overflow ?
+		      s3xml_parse_list(resp.body, resp.body_len, out) : -EBADMSG;
+		if (!ret && strcmp(out->root, root)) {
+			s3xml_list_free(out);
+			ret = -EBADMSG;
+		}
+		if (ret)
+			snprintf(why, whylen, "%s: not a %s", api, root);
+	}
+	aws_http_response_reset(&resp);
+	return ret;
+}
+
 /*
  * An error answer's fields into resp->error. An <Error> body counts even
  * with a 2xx status: CompleteMultipartUpload may answer 200 and fail.

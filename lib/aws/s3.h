@@ -59,5 +59,12 @@ static inline int s3_perform(struct s3_client *c, const struct aws_http_request 
 {
 	return aws_http_perform(&c->http, r, resp, why, whylen);
 }
+/*
+ * A listing request (api: "ListObjectsV2") whose answer must have this
+ * root ("ListBucketResult"): 0 with *out, -EBADMSG when it is something
+ * else, or s3_perform's error.
+ */
+int s3_perform_list(struct s3_client *c, const struct aws_http_request *r, const char *api,
+		    const char *root, struct s3xml_list *out, char *why, size_t whylen);
 
 #endif
