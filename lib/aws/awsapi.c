@@ -246,16 +246,10 @@ enum aws_http_verdict awsapi_classify(struct aws_http_client *c, struct aws_http
 	    !strcmp(code, "InternalFailure") || !strcmp(code, "ServiceUnavailable") ||
 	    !strcmp(code, "Unavailable"))
 		return AWS_HTTP_RETRY;
-	switch (resp->status) {
-	case 429:
-	case 500:
-	case 502:
-	case 503:
-	case 504:
+	/* Throttled without a code we know. */
+	if (resp->status == 429)
 		return AWS_HTTP_RETRY;
-	default:
-		return AWS_HTTP_FATAL;
-	}
+	return aws_http_status_verdict(resp->status);
 }
 
 static int perform(struct awsapi_client *c, const char *api, const char *target,
@@ -296,47 +290,13 @@ static int perform(struct awsapi_client *c, const char *api, const char *target,
 	return ret;
 }
 
-/*
- * application/x-www-form-urlencoded as botocore writes it: RFC 3986 escapes,
- * but a space as '+'. AWS hashes the body as sent, whichever it is; moto
- * hashes its own re-encoding of the form, so anything else fails there.
- */
-static int form_encode(const char *in, char **out)
-{
-	int ret = sigv4_uri_encode(in, true, out);
-	char *r, *w;
-
-	if (ret)
-		return ret;
-	for (r = w = *out; *r; r++, w++) {
-		if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
-			*w = '+';
-			r += 2;
-		} else {
-			*w = *r;
-		}
-	}
-	*w = '\0';
-	return 0;
-}
-
 int awsapi_form_append(char **body, size_t *len, const char *name, const char *value)
 {
-	char *n = NULL, *v = NULL, *grown = NULL;
-	int ret = form_encode(name, &n);
+	int ret = aws_http_pair_append(body, '&', name, value, true);
 
 	if (!ret)
-		ret = form_encode(value ? value : "", &v);
-	if (!ret && asprintf(&grown, "%s%s%s=%s", *body ? *body : "", *body ? "&" : "", n, v) < 0)
-		ret = -ENOMEM;
-	free(n);
-	free(v);
-	if (ret)
-		return ret;
-	free(*body);
-	*body = grown;
-	*len = strlen(grown);
-	return 0;
+		*len = strlen(*body);
+	return ret;
 }
 
 int awsapi_query(struct awsapi_client *c, const char *action, const struct awsapi_params *params,

@@ -39,10 +39,7 @@ static void fail(struct s3_download *d, int err, const char *what, const char *d
 	if (d->error)
 		return;
 	d->error = err;
-	d->why[0] = '\0';
-	strncat(d->why, what, sizeof(d->why) - 1);
-	strncat(d->why, ": ", sizeof(d->why) - 1 - strlen(d->why));
-	strncat(d->why, detail, sizeof(d->why) - 1 - strlen(d->why));
+	s3_reason_set(d->why, sizeof(d->why), what, detail);
 }
 
 static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s)

@@ -80,40 +80,36 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static void keep_header(char **slot, const char *value, size_t len)
+/* The value of the header line buf (n bytes) into *slot, if it is called name ("etag:"). */
+static void keep_header(char **slot, const char *name, const char *buf, size_t n)
 {
-	while (len && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' '))
-		len--;
-	while (len && *value == ' ') {
-		value++;
-		len--;
+	size_t l = strlen(name);
+
+	if (n <= l || strncasecmp(buf, name, l))
+		return;
+	buf += l;
+	n -= l;
+	while (n && (buf[n - 1] == '\r' || buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	while (n && *buf == ' ') {
+		buf++;
+		n--;
 	}
 	free(*slot);
-	*slot = strndup(value, len);
+	*slot = strndup(buf, n);
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct aws_http_response *resp = userdata;
 	size_t n = size * nitems;
-	static const struct {
-		const char *name;
-		size_t offset;
-	} wanted[] = {
-		{ "etag:", offsetof(struct aws_http_response, etag) },
-		{ "x-amz-version-id:", offsetof(struct aws_http_response, version_id) },
-		{ "x-amz-checksum-sha256:", offsetof(struct aws_http_response, checksum_sha256) },
-		{ "date:", offsetof(struct aws_http_response, date) },
-	};
 
 	if (n > 15 && !strncasecmp(buf, "content-length:", 15))
 		resp->content_length = strtoll(buf + 15, NULL, 10);
-	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-		size_t l = strlen(wanted[i].name);
-
-		if (n > l && !strncasecmp(buf, wanted[i].name, l))
-			keep_header((char **)((char *)resp + wanted[i].offset), buf + l, n - l);
-	}
+	keep_header(&resp->etag, "etag:", buf, n);
+	keep_header(&resp->version_id, "x-amz-version-id:", buf, n);
+	keep_header(&resp->checksum_sha256, "x-amz-checksum-sha256:", buf, n);
+	keep_header(&resp->date, "date:", buf, n);
 	return n;
 }
 
@@ -172,24 +168,57 @@ static int build_path(const struct aws_http_client *c, const char *path, char **
 	return ret;
 }
 
+/*
+ * RFC 3986 escapes; for a form, a space as '+' as botocore writes
+ * application/x-www-form-urlencoded. AWS hashes the body as sent, whichever
+ * it is; moto hashes its own re-encoding of the form, so anything else
+ * fails there.
+ */
+static int encode(const char *in, bool form, char **out)
+{
+	int ret = sigv4_uri_encode(in, true, out);
+	char *r, *w;
+
+	if (ret || !form)
+		return ret;
+	for (r = w = *out; *r; r++, w++) {
+		if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
+			*w = '+';
+			r += 2;
+		} else {
+			*w = *r;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+int aws_http_pair_append(char **s, char sep, const char *name, const char *value, bool form)
+{
+	char *n = NULL, *v = NULL, *grown = NULL, before[2] = { *s ? sep : '\0', '\0' };
+	int ret = encode(name, form, &n);
+
+	if (!ret)
+		ret = encode(value ? value : "", form, &v);
+	if (!ret && asprintf(&grown, "%s%s%s=%s", *s ? *s : "", before, n, v) < 0)
+		ret = -ENOMEM;
+	free(n);
+	free(v);
+	if (ret)
+		return ret;
+	free(*s);
+	*s = grown;
+	return 0;
+}
+
 static int append_query(char **url, const struct aws_http_request *r)
 {
-	for (size_t i = 0; i < r->query_count; i++) {
-		char *name = NULL, *value = NULL, *next = NULL;
-		int ret = sigv4_uri_encode(r->query[i].name, true, &name);
+	int ret = 0;
 
-		if (!ret)
-			ret = sigv4_uri_encode(r->query[i].value ? r->query[i].value : "", true, &value);
-		if (!ret && asprintf(&next, "%s%c%s=%s", *url, i ? '&' : '?', name, value) < 0)
-			ret = -ENOMEM;
-		free(name);
-		free(value);
-		if (ret)
-			return ret;
-		free(*url);
-		*url = next;
-	}
-	return 0;
+	for (size_t i = 0; i < r->query_count && !ret; i++)
+		ret = aws_http_pair_append(url, i ? '&' : '?', r->query[i].name, r->query[i].value,
+					   false);
+	return ret;
 }
 
 static bool has_header(const struct aws_http_request *r, const char *name)
@@ -370,6 +399,19 @@ bool aws_http_transport_failed(const struct aws_http_response *resp, char *why, 
 	snprintf(why, whylen, "transport: %s", resp->curl_error[0] ? resp->curl_error :
 		 curl_easy_strerror(resp->curl_code));
 	return true;
+}
+
+enum aws_http_verdict aws_http_status_verdict(long status)
+{
+	switch (status) {
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return AWS_HTTP_RETRY;
+	default:
+		return AWS_HTTP_FATAL;
+	}
 }
 
 /* ServerTime "2026-11-28T17:20:00Z" (or .000Z), else Date "Sat, 28 Nov 2026 17:20:00 GMT". */

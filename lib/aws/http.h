@@ -106,6 +106,11 @@ int aws_http_client_init(struct aws_http_client *c, const char *region, const ch
 void aws_http_client_free(struct aws_http_client *c);
 
 int aws_http_request_add_header(struct aws_http_request *r, const char *name, const char *value);
+/*
+ * name=value appended to *s (sep before it unless *s is NULL), both
+ * encoded for a query, or (form) for an x-www-form-urlencoded body.
+ */
+int aws_http_pair_append(char **s, char sep, const char *name, const char *value, bool form);
 /* Hash the body (or mark the payload unsigned) for signing. */
 void aws_http_request_set_body(struct aws_http_request *r, const void *body, size_t len);
 
@@ -130,6 +135,8 @@ int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r
 
 /* ---- for classify callbacks ---- */
 
+/* By the status alone: a 500, 502, 503 or 504 is retried, anything else is fatal. */
+enum aws_http_verdict aws_http_status_verdict(long status);
 /* True, with why, when the request got no answer at all: always worth a retry. */
 bool aws_http_transport_failed(const struct aws_http_response *resp, char *why, size_t whylen);
 /*

@@ -122,11 +122,7 @@ static void set_error(struct upload_sink *u, int err, const char *what, const ch
 	if (u->error)
 		return;
 	u->error = err;
-	/* Cut at the buffer's end: a long server message loses its tail. */
-	u->why[0] = '\0';
-	strncat(u->why, what, sizeof(u->why) - 1);
-	strncat(u->why, ": ", sizeof(u->why) - 1 - strlen(u->why));
-	strncat(u->why, detail, sizeof(u->why) - 1 - strlen(u->why));
+	s3_reason_set(u->why, sizeof(u->why), what, detail);
 }
 
 static void sha256_base64(const unsigned char *data, size_t len, char *out,

@@ -54,6 +54,14 @@ void s3_client_free(struct s3_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void s3_reason_set(char *why, size_t whylen, const char *what, const char *detail)
+{
+	why[0] = '\0';
+	strncat(why, what, whylen - 1);
+	strncat(why, ": ", whylen - 1 - strlen(why));
+	strncat(why, detail, whylen - 1 - strlen(why));
+}
+
 int s3_request_add_object_headers(struct aws_http_request *r, const struct s3_object_options *o,
 				  char *storage, size_t storage_len)
 {
@@ -161,13 +169,5 @@ enum aws_http_verdict s3_classify(struct aws_http_client *c, struct aws_http_res
 	if (code_is(code, "SlowDown") || code_is(code, "RequestTimeout") ||
 	    code_is(code, "InternalError") || code_is(code, "ServiceUnavailable"))
 		return AWS_HTTP_RETRY;
-	switch (resp->status) {
-	case 500:
-	case 502:
-	case 503:
-	case 504:
-		return AWS_HTTP_RETRY;
-	default:
-		return AWS_HTTP_FATAL;
-	}
+	return aws_http_status_verdict(resp->status);
 }

@@ -44,6 +44,9 @@ int s3_client_init(struct s3_client *c, const char *region, const char *bucket, 
 void s3_client_init_presigned(struct s3_client *c);
 void s3_client_free(struct s3_client *c);
 
+/* "what: detail" into why, cut at its end: a long server message loses its tail. */
+void s3_reason_set(char *why, size_t whylen, const char *what, const char *detail);
+
 int s3_request_add_object_headers(struct aws_http_request *r, const struct s3_object_options *o,
 				  char *storage, size_t storage_len);
 

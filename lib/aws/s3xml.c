@@ -36,15 +36,21 @@ static const struct {
 
 #define FIELD(x, i) ((char **)((char *)(x) + fields[i].offset))
 
-/* The root's local name, cut to fit root[64]. */
+/* The tree within S3's bounds, and its root's local name cut to fit root[64]. */
 static int parse_root(const char *body, size_t len, struct awsxml_node **root, char *name,
 		      size_t name_len)
 {
 	int ret = awsxml_parse_limited(body, len, &s3_limits, root);
 
-	if (!ret)
-		snprintf(name, name_len, "%s", (*root)->name);
-	return ret;
+	if (ret)
+		return ret;
+	snprintf(name, name_len, "%s", (*root)->name);
+	if (!name[0]) {
+		awsxml_free(*root);
+		*root = NULL;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* A value into *slot, bounded; a repeated element keeps its first value. */
@@ -71,8 +77,6 @@ int s3xml_parse(const char *body, size_t len, struct s3xml *out)
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !ret; i++)
 			if (!strcmp(n->name, fields[i].name) && !*FIELD(out, i))
 				ret = take_text(FIELD(out, i), n);
-	if (!ret && !out->root[0])
-		ret = -EBADMSG;
 	awsxml_free(root);
 	if (ret)
 		s3xml_free(out);

@@ -26,6 +26,17 @@
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"
 
+/* The credential scope, "20150830/us-east-1/iam/aws4_request". */
+static void add_scope(struct sigv4_buf *b, const char *amz_date, const struct sigv4_scope *scope)
+{
+	sigv4_buf_addn(b, amz_date, 8);
+	sigv4_buf_addc(b, '/');
+	sigv4_buf_adds(b, scope->region);
+	sigv4_buf_addc(b, '/');
+	sigv4_buf_adds(b, scope->service);
+	sigv4_buf_adds(b, "/" SIGV4_TERMINATOR);
+}
+
 int sigv4_string_to_sign(const char *canonical_request, const struct sigv4_scope *scope,
 			 const char *amz_date, char **out)
 {
@@ -56,12 +67,8 @@ int sigv4_string_to_sign(const char *canonical_request, const struct sigv4_scope
 	sigv4_buf_adds(&b, SIGV4_ALGORITHM "\n");
 	sigv4_buf_adds(&b, amz_date);
 	sigv4_buf_addc(&b, '\n');
-	sigv4_buf_addn(&b, amz_date, 8);
-	sigv4_buf_addc(&b, '/');
-	sigv4_buf_adds(&b, scope->region);
-	sigv4_buf_addc(&b, '/');
-	sigv4_buf_adds(&b, scope->service);
-	sigv4_buf_adds(&b, "/" SIGV4_TERMINATOR "\n");
+	add_scope(&b, amz_date, scope);
+	sigv4_buf_addc(&b, '\n');
 	sigv4_buf_adds(&b, hex);
 	return sigv4_buf_take(&b, out);
 }
@@ -190,12 +197,8 @@ int sigv4_sign_headers(const struct sigv4_request *req, const struct sigv4_crede
 	sigv4_buf_adds(&auth, SIGV4_ALGORITHM " Credential=");
 	sigv4_buf_adds(&auth, cred->access_key_id);
 	sigv4_buf_addc(&auth, '/');
-	sigv4_buf_addn(&auth, out->amz_date, 8);
-	sigv4_buf_addc(&auth, '/');
-	sigv4_buf_adds(&auth, scope->region);
-	sigv4_buf_addc(&auth, '/');
-	sigv4_buf_adds(&auth, scope->service);
-	sigv4_buf_adds(&auth, "/" SIGV4_TERMINATOR ", SignedHeaders=");
+	add_scope(&auth, out->amz_date, scope);
+	sigv4_buf_adds(&auth, ", SignedHeaders=");
 	sigv4_buf_adds(&auth, signed_list);
 	sigv4_buf_adds(&auth, ", Signature=");
 	sigv4_buf_adds(&auth, sig);
@@ -285,12 +288,7 @@ int sigv4_presign_url(const char *scheme, const struct sigv4_request *req,
 
 	sigv4_buf_adds(&cred_b, cred->access_key_id);
 	sigv4_buf_addc(&cred_b, '/');
-	sigv4_buf_addn(&cred_b, amz_date, 8);
-	sigv4_buf_addc(&cred_b, '/');
-	sigv4_buf_adds(&cred_b, scope->region);
-	sigv4_buf_addc(&cred_b, '/');
-	sigv4_buf_adds(&cred_b, scope->service);
-	sigv4_buf_adds(&cred_b, "/" SIGV4_TERMINATOR);
+	add_scope(&cred_b, amz_date, scope);
 	ret = sigv4_buf_take(&cred_b, &credential);
 	if (ret)
 		goto out;

@@ -233,14 +233,25 @@ int sigv4_canonical_uri(const char *path, bool once, struct sigv4_buf *out)
 
 /* ---- canonical query ---- */
 
-struct qparam {
-	char *name;  /* encoded */
-	char *value; /* encoded */
+/* A query parameter (encoded) or a header (name lowercased, value trimmed), owned. */
+struct canon_pair {
+	char *name;
+	char *value;
+	size_t order;   /* headers: the caller's order */
 };
+
+static void pairs_free(struct canon_pair *p, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(p[i].name);
+		free(p[i].value);
+	}
+	free(p);
+}
 
 static int cmp_qparam(const void *a, const void *b)
 {
-	const struct qparam *x = a, *y = b;
+	const struct canon_pair *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	return c ? c : strcmp(x->value, y->value);
@@ -275,7 +286,7 @@ int sigv4_canonical_query(const struct sigv4_pair *q, size_t nq, const struct si
 			  size_t nextra, struct sigv4_buf *out)
 {
 	size_t total = nq + nextra;
-	struct qparam *qp;
+	struct canon_pair *qp;
 	int ret = 0;
 
 	if (!total)
@@ -302,25 +313,15 @@ int sigv4_canonical_query(const struct sigv4_pair *q, size_t nq, const struct si
 	}
 	ret = out->err;
 out:
-	for (size_t i = 0; i < total; i++) {
-		free(qp[i].name);
-		free(qp[i].value);
-	}
-	free(qp);
+	pairs_free(qp, total);
 	return ret;
 }
 
 /* ---- canonical headers ---- */
 
-struct hdr {
-	char *name;  /* lowercased */
-	char *value; /* trimmed, runs of blanks made one space */
-	size_t order;
-};
-
 static int cmp_hdr(const void *a, const void *b)
 {
-	const struct hdr *x = a, *y = b;
+	const struct canon_pair *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	/* Same name: keep the caller's order, the values are joined in it. */
@@ -409,7 +410,7 @@ int sigv4_canonical_headers(const struct sigv4_request *req, const struct sigv4_
 	};
 	size_t n_mine = query_auth ? 1 : scope->s3 ? 3 : 2;
 	size_t total = req->header_count + n_mine, count = 0;
-	struct hdr *h;
+	struct canon_pair *h;
 	int ret = 0;
 
 	h = calloc(total, sizeof(*h));
@@ -417,7 +418,7 @@ int sigv4_canonical_headers(const struct sigv4_request *req, const struct sigv4_
 		return -ENOMEM;
 	for (size_t i = 0; i < req->header_count; i++) {
 		const struct sigv4_pair *pair = &req->headers[i];
-		struct hdr *e = &h[count];
+		struct canon_pair *e = &h[count];
 
 		e->order = count++;
 		if (!all_tchar(pair->name)) {
@@ -433,7 +434,7 @@ int sigv4_canonical_headers(const struct sigv4_request *req, const struct sigv4_
 			goto out;
 	}
 	for (size_t i = 0; i < n_mine; i++) {
-		struct hdr *e = &h[count];
+		struct canon_pair *e = &h[count];
 
 		e->order = count++;
 		e->name = strdup(mine[i][0]);
@@ -465,11 +466,7 @@ int sigv4_canonical_headers(const struct sigv4_request *req, const struct sigv4_
 	}
 	ret = canon->err ? canon->err : signed_list->err;
 out:
-	for (size_t i = 0; i < total; i++) {
-		free(h[i].name);
-		free(h[i].value);
-	}
-	free(h);
+	pairs_free(h, total);
 	return ret;
 }
 
