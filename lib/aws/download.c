@@ -55,7 +55,8 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 	aws_http_request_set_body(&s->req, NULL, 0);
 	aws_http_response_reset(&s->resp);
 	s->resp.body_max = (size_t)(s->end - s->start + 1);
-	s->easy = aws_http_easy_new(&d->client->http, &s->req, &s->resp, &s->headers, why, sizeof(why));
+	s->easy = aws_http_easy_new(&d->client->http, &s->req, &s->resp, &s->headers, why,
+				    sizeof(why));
 	if (!s->easy) {
 		fail(d, -EIO, "ranged GET", why);
 		return -EIO;
@@ -339,7 +340,8 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 		if (token)
 			r.query[r.query_count++] = (struct sigv4_pair){ "continuation-token", token };
 		aws_http_request_set_body(&r, NULL, 0);
-		ret = s3_perform_list(c, &r, "ListObjectsV2", "ListBucketResult", &page, why, whylen);
+		ret = s3_perform_list(c, &r, "ListObjectsV2", "ListBucketResult", &page, why,
+				      whylen);
 		free(token);
 		token = NULL;
 		if (ret)

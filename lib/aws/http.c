@@ -309,11 +309,13 @@ static int sign(struct aws_http_client *c, const struct aws_http_request *r, tim
 	}
 	ret = add_curl_header(headers, "x-amz-date", signed_headers.amz_date);
 	if (!ret && scope.s3)
-		ret = add_curl_header(headers, "x-amz-content-sha256", signed_headers.content_sha256);
+		ret = add_curl_header(headers, "x-amz-content-sha256",
+				      signed_headers.content_sha256);
 	if (!ret)
 		ret = add_curl_header(headers, "Authorization", signed_headers.authorization);
 	if (!ret && signed_headers.security_token)
-		ret = add_curl_header(headers, "x-amz-security-token", signed_headers.security_token);
+		ret = add_curl_header(headers, "x-amz-security-token",
+				      signed_headers.security_token);
 out:
 	sigv4_signed_headers_free(&signed_headers);
 	free(path);

@@ -562,7 +562,8 @@ int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_
 	if (ret)
 		goto out;
 	sigv4_buf_addc(&cr, '\n');
-	ret = sigv4_canonical_query(req->query, req->query_count, extra_query, extra_query_count, &cr);
+	ret = sigv4_canonical_query(req->query, req->query_count, extra_query, extra_query_count,
+				    &cr);
 	if (ret)
 		goto out;
 	sigv4_buf_addc(&cr, '\n');

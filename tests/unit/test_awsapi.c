@@ -101,8 +101,8 @@ static const struct error_case errors[] = {
 	  "validate the provided access credentials</Message></Error></Errors></Response>", 401,
 	  "AuthFailure", NULL, AWS_HTTP_FATAL, -EACCES },
 	{ "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no"
-	  "</Message></Error></Errors></Response>", 403, "UnauthorizedOperation", "no", AWS_HTTP_FATAL,
-	  -EACCES },
+	  "</Message></Error></Errors></Response>", 403, "UnauthorizedOperation", "no",
+	  AWS_HTTP_FATAL, -EACCES },
 	{ "<Response><Errors><Error><Code>InvalidInstanceID.Malformed</Code><Message>bad"
 	  "</Message></Error></Errors></Response>", 400, "InvalidInstanceID.Malformed", "bad",
 	  AWS_HTTP_FATAL, -EINVAL },
