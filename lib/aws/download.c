@@ -20,10 +20,7 @@ struct range_slot {
 	unsigned int attempts;
 	long long not_before_ms;
 	char range_header[64];
-	struct aws_http_request req;
-	struct aws_http_response resp;
-	CURL *easy;
-	struct curl_slist *headers;
+	struct aws_http_transfer xfer;
 };
 
 static long long now_ms(void)
@@ -46,23 +43,18 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 {
 	char why[S3_REASON_MAX] = "";
 
-	memset(&s->req, 0, sizeof(s->req));
-	s->req.method = "GET";
-	s->req.path = d->key;
+	memset(&s->xfer.req, 0, sizeof(s->xfer.req));
+	s->xfer.req.method = "GET";
+	s->xfer.req.path = d->key;
 	snprintf(s->range_header, sizeof(s->range_header), "bytes=%" PRIu64 "-%" PRIu64,
 		 s->start, s->end);
-	aws_http_request_add_header(&s->req, "range", s->range_header);
-	aws_http_request_set_body(&s->req, NULL, 0);
-	aws_http_response_reset(&s->resp);
-	s->resp.body_max = (size_t)(s->end - s->start + 1);
-	s->easy = aws_http_easy_new(&d->client->http, &s->req, &s->resp, &s->headers, why,
-				    sizeof(why));
-	if (!s->easy) {
+	aws_http_request_add_header(&s->xfer.req, "range", s->range_header);
+	aws_http_request_set_body(&s->xfer.req, NULL, 0);
+	s->xfer.resp.body_max = (size_t)(s->end - s->start + 1);
+	if (aws_http_transfer_start(&d->client->http, multi, &s->xfer, s, why, sizeof(why))) {
 		fail(d, -EIO, "ranged GET", why);
 		return -EIO;
 	}
-	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
-	curl_multi_add_handle(multi, s->easy);
 	s->attempts++;
 	s->busy = true;
 	return 0;
@@ -73,17 +65,12 @@ static void range_done(struct s3_download *d, CURLM *multi, struct range_slot *s
 	char why[S3_REASON_MAX] = "";
 	enum aws_http_verdict verdict;
 
-	s->resp.curl_code = code;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->resp.status);
-	curl_multi_remove_handle(multi, s->easy);
-	aws_http_easy_free(s->easy, s->headers);
-	s->easy = NULL;
-	s->headers = NULL;
+	aws_http_transfer_done(multi, &s->xfer, code);
 	s->busy = false;
-	verdict = s3_classify(&d->client->http, &s->resp, why, sizeof(why));
-	if (verdict == AWS_HTTP_OK && s->resp.body_len != s->end - s->start + 1) {
+	verdict = s3_classify(&d->client->http, &s->xfer.resp, why, sizeof(why));
+	if (verdict == AWS_HTTP_OK && s->xfer.resp.body_len != s->end - s->start + 1) {
 		snprintf(why, sizeof(why), "range %" PRIu64 "-%" PRIu64 " answered %zu bytes",
-			 s->start, s->end, s->resp.body_len);
+			 s->start, s->end, s->xfer.resp.body_len);
 		verdict = AWS_HTTP_RETRY;
 	}
 	if (verdict == AWS_HTTP_OK) {
@@ -91,7 +78,7 @@ static void range_done(struct s3_download *d, CURLM *multi, struct range_slot *s
 		return;
 	}
 	if (verdict == AWS_HTTP_FATAL || s->attempts >= d->client->http.max_attempts) {
-		fail(d, s->resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
+		fail(d, s->xfer.resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
 		return;
 	}
 	s->not_before_ms = verdict == AWS_HTTP_RETRY_NOW ? 0 :
@@ -128,13 +115,13 @@ static void *download_thread(void *arg)
 		int running, left;
 
 		if (h->done) {
-			int ret = write_all(d->fd, h->resp.body, h->resp.body_len);
+			int ret = write_all(d->fd, h->xfer.resp.body, h->xfer.resp.body_len);
 
 			if (ret) {
 				fail(d, ret, "download", "the reader went away");
 				break;
 			}
-			d->written += h->resp.body_len;
+			d->written += h->xfer.resp.body_len;
 			h->done = false;
 			if (next_start < d->size) {
 				h->start = next_start;
@@ -148,7 +135,7 @@ static void *download_thread(void *arg)
 			} else {
 				/* Nothing left to fetch: this slot retires. */
 				h->attempts = 0;
-				aws_http_response_reset(&h->resp);
+				aws_http_response_reset(&h->xfer.resp);
 			}
 			head = (head + 1) % S3_DOWNLOAD_PARALLEL;
 			continue;
@@ -173,11 +160,8 @@ static void *download_thread(void *arg)
 	}
 out:
 	for (unsigned int i = 0; i < S3_DOWNLOAD_PARALLEL; i++) {
-		if (slots[i].easy) {
-			curl_multi_remove_handle(multi, slots[i].easy);
-			aws_http_easy_free(slots[i].easy, slots[i].headers);
-		}
-		aws_http_response_reset(&slots[i].resp);
+		aws_http_transfer_stop(multi, &slots[i].xfer);
+		aws_http_response_reset(&slots[i].xfer.resp);
 	}
 	if (multi)
 		curl_multi_cleanup(multi);

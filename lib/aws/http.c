@@ -382,6 +382,41 @@ void aws_http_easy_free(CURL *easy, struct curl_slist *headers)
 	curl_slist_free_all(headers);
 }
 
+int aws_http_transfer_start(struct aws_http_client *c, CURLM *multi, struct aws_http_transfer *t,
+			    void *private, char *why, size_t whylen)
+{
+	aws_http_response_reset(&t->resp);
+	t->easy = aws_http_easy_new(c, &t->req, &t->resp, &t->headers, why, whylen);
+	if (!t->easy)
+		return -EIO;
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, private);
+	if (curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
+		aws_http_easy_free(t->easy, t->headers);
+		t->easy = NULL;
+		t->headers = NULL;
+		snprintf(why, whylen, "cannot add a transfer");
+		return -EIO;
+	}
+	return 0;
+}
+
+void aws_http_transfer_stop(CURLM *multi, struct aws_http_transfer *t)
+{
+	if (!t->easy)
+		return;
+	curl_multi_remove_handle(multi, t->easy);
+	aws_http_easy_free(t->easy, t->headers);
+	t->easy = NULL;
+	t->headers = NULL;
+}
+
+void aws_http_transfer_done(CURLM *multi, struct aws_http_transfer *t, CURLcode code)
+{
+	t->resp.curl_code = code;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->resp.status);
+	aws_http_transfer_stop(multi, t);
+}
+
 long aws_http_backoff_ms(struct aws_http_client *c, unsigned int attempt)
 {
 	long cap = AWS_HTTP_BACKOFF_BASE_MS;

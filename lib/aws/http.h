@@ -56,7 +56,7 @@ struct aws_http_client {
 
 struct aws_http_request {
 	const char *method;
-	const char *path;           /* below the endpoint's path prefix, not encoded (S3: the key) */
+	const char *path;           /* below the endpoint's prefix, not encoded (S3: the key) */
 	struct sigv4_pair query[AWS_HTTP_MAX_QUERY];
 	size_t query_count;
 	struct sigv4_pair headers[AWS_HTTP_MAX_HEADERS];
@@ -123,6 +123,26 @@ CURL *aws_http_easy_new(struct aws_http_client *c, const struct aws_http_request
 			struct aws_http_response *resp, struct curl_slist **headers_out, char *why,
 			size_t whylen);
 void aws_http_easy_free(CURL *easy, struct curl_slist *headers);
+/*
+ * One request on libcurl's multi interface: started with
+ * aws_http_transfer_start(), its end passed to aws_http_transfer_done(),
+ * then the client's classify.
+ */
+struct aws_http_transfer {
+	struct aws_http_request req;
+	struct aws_http_response resp;  /* its body_max is kept across starts */
+	CURL *easy;                     /* NULL when not running */
+	struct curl_slist *headers;
+};
+
+/* Added to multi, CURLINFO_PRIVATE set to private: 0, or -EIO with why. */
+int aws_http_transfer_start(struct aws_http_client *c, CURLM *multi, struct aws_http_transfer *t,
+			    void *private, char *why, size_t whylen);
+/* The transfer ended with code: its status kept in t->resp, the handle gone. */
+void aws_http_transfer_done(CURLM *multi, struct aws_http_transfer *t, CURLcode code);
+/* Stops it if it runs (the answer stays in t->resp). */
+void aws_http_transfer_stop(CURLM *multi, struct aws_http_transfer *t);
+
 /* Frees what the answer holds; keeps body_max. */
 void aws_http_response_reset(struct aws_http_response *resp);
 

@@ -74,18 +74,8 @@ static int start_part(struct s3_upload_sink *u, struct s3_part *p)
 {
 	char why[S3_REASON_MAX] = "";
 
-	aws_http_response_reset(&p->resp);
-	p->easy = aws_http_easy_new(&u->client->http, &p->req, &p->resp, &p->headers, why,
-				    sizeof(why));
-	if (!p->easy) {
+	if (aws_http_transfer_start(&u->client->http, u->multi, &p->xfer, p, why, sizeof(why))) {
 		s3_upload_fail(u, -EIO, "part upload", why);
-		return -EIO;
-	}
-	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
-	if (curl_multi_add_handle(u->multi, p->easy) != CURLM_OK) {
-		aws_http_easy_free(p->easy, p->headers);
-		p->easy = NULL;
-		s3_upload_fail(u, -EIO, "part upload", "cannot add a transfer");
 		return -EIO;
 	}
 	p->state = S3_PART_ACTIVE;
@@ -96,7 +86,7 @@ static int start_part(struct s3_upload_sink *u, struct s3_part *p)
 
 static int record_done(struct s3_upload_sink *u, struct s3_part *p)
 {
-	if (!p->resp.etag) {
+	if (!p->xfer.resp.etag) {
 		s3_upload_fail(u, -EPROTO, "part upload", "answer without an ETag");
 		return -EPROTO;
 	}
@@ -112,9 +102,9 @@ static int record_done(struct s3_upload_sink *u, struct s3_part *p)
 		u->done_capacity = cap;
 	}
 	u->done[u->done_count].number = p->number;
-	u->done[u->done_count].etag = p->resp.etag;
+	u->done[u->done_count].etag = p->xfer.resp.etag;
 	memcpy(u->done[u->done_count].checksum, p->checksum, S3_SHA256_B64);
-	p->resp.etag = NULL;
+	p->xfer.resp.etag = NULL;
 	u->done_count++;
 	return 0;
 }
@@ -125,14 +115,9 @@ static void finish_transfer(struct s3_upload_sink *u, struct s3_part *p, CURLcod
 	char why[S3_REASON_MAX] = "";
 	enum aws_http_verdict verdict;
 
-	p->resp.curl_code = code;
-	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &p->resp.status);
-	curl_multi_remove_handle(u->multi, p->easy);
-	aws_http_easy_free(p->easy, p->headers);
-	p->easy = NULL;
-	p->headers = NULL;
+	aws_http_transfer_done(u->multi, &p->xfer, code);
 	u->active--;
-	verdict = s3_classify(&u->client->http, &p->resp, why, sizeof(why));
+	verdict = s3_classify(&u->client->http, &p->xfer.resp, why, sizeof(why));
 	switch (verdict) {
 	case AWS_HTTP_OK:
 		if (!record_done(u, p)) {
@@ -164,11 +149,11 @@ static void finish_transfer(struct s3_upload_sink *u, struct s3_part *p, CURLcod
 		char detail[S3_REASON_MAX + 32];
 
 		snprintf(detail, sizeof(detail), "part %u: %s", p->number, why);
-		s3_upload_fail(u, p->resp.status == 403 ? -EACCES : -EIO, "upload", detail);
+		s3_upload_fail(u, p->xfer.resp.status == 403 ? -EACCES : -EIO, "upload", detail);
 		break;
 	}
 	}
-	aws_http_response_reset(&p->resp);
+	aws_http_response_reset(&p->xfer.resp);
 }
 
 void *s3_parts_thread(void *arg)
@@ -185,7 +170,8 @@ void *s3_parts_thread(void *arg)
 			for (unsigned int i = 0; i < u->pool_size; i++) {
 				struct s3_part *p = &u->pool[i];
 
-				if (p->state != S3_PART_QUEUED || u->active >= u->options.parts_in_flight)
+				if (p->state != S3_PART_QUEUED ||
+				    u->active >= u->options.parts_in_flight)
 					continue;
 				if (p->not_before_ms > now) {
 					if (p->not_before_ms - now < wait)
@@ -222,11 +208,8 @@ void *s3_parts_thread(void *arg)
 			for (unsigned int i = 0; i < u->pool_size; i++) {
 				struct s3_part *p = &u->pool[i];
 
-				if (p->state == S3_PART_ACTIVE && p->easy) {
-					curl_multi_remove_handle(u->multi, p->easy);
-					aws_http_easy_free(p->easy, p->headers);
-					p->easy = NULL;
-					p->headers = NULL;
+				if (p->state == S3_PART_ACTIVE && p->xfer.easy) {
+					aws_http_transfer_stop(u->multi, &p->xfer);
 					u->active--;
 				}
 				if (p->state == S3_PART_ACTIVE || p->state == S3_PART_QUEUED)
@@ -262,10 +245,17 @@ static struct s3_part *wait_free_part(struct s3_upload_sink *u)
 int s3_parts_prepare(struct s3_upload_sink *u, struct s3_part *p)
 {
 	const struct s3_ticket *t = u->options.ticket;
+	struct aws_http_request *r = &p->xfer.req;
 	char hex[SIGV4_HEX_SHA256_LEN + 1];
 
 	s3_parts_sha256(p->data, p->len, p->checksum, hex);
-	memset(&p->req, 0, sizeof(p->req));
+	memset(r, 0, sizeof(*r));
+	r->method = "PUT";
+	r->body = p->data;
+	r->body_len = p->len;
+	p->attempts = 0;
+	p->quick_retries = 0;
+	p->not_before_ms = 0;
 	if (t) {
 		unsigned char md5[16];
 		unsigned int n = 0;
@@ -277,31 +267,18 @@ int s3_parts_prepare(struct s3_upload_sink *u, struct s3_part *p)
 		}
 		EVP_Digest(p->data ? (const void *)p->data : "", p->len, md5, &n, EVP_md5(), NULL);
 		(void)base64_encode(md5, sizeof(md5), p->md5, sizeof(p->md5));
-		p->req.method = "PUT";
-		p->req.url = t->parts[p->number - 1];
-		aws_http_request_add_header(&p->req, "content-md5", p->md5);
-		p->req.body = p->data;
-		p->req.body_len = p->len;
-		p->attempts = 0;
-		p->quick_retries = 0;
-		p->not_before_ms = 0;
+		r->url = t->parts[p->number - 1];
+		aws_http_request_add_header(r, "content-md5", p->md5);
 		return 0;
 	}
-	p->req.method = "PUT";
-	p->req.path = u->key;
+	r->path = u->key;
 	snprintf(p->number_text, sizeof(p->number_text), "%u", p->number);
-	p->req.query[p->req.query_count++] = (struct sigv4_pair){ "partNumber", p->number_text };
-	p->req.query[p->req.query_count++] =
-		(struct sigv4_pair){ "uploadId", u->result.upload_id };
-	aws_http_request_add_header(&p->req, "x-amz-checksum-sha256", p->checksum);
-	aws_http_request_add_header(&p->req, "x-amz-sdk-checksum-algorithm", "SHA256");
-	p->req.body = p->data;
-	p->req.body_len = p->len;
+	r->query[r->query_count++] = (struct sigv4_pair){ "partNumber", p->number_text };
+	r->query[r->query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
+	aws_http_request_add_header(r, "x-amz-checksum-sha256", p->checksum);
+	aws_http_request_add_header(r, "x-amz-sdk-checksum-algorithm", "SHA256");
 	/* The signed payload hash is the part's own: S3 refuses bytes that differ. */
-	memcpy(p->req.payload_hash, hex, sizeof(hex));
-	p->attempts = 0;
-	p->quick_retries = 0;
-	p->not_before_ms = 0;
+	memcpy(r->payload_hash, hex, sizeof(hex));
 	return 0;
 }
 
@@ -346,9 +323,8 @@ void s3_parts_stop(struct s3_upload_sink *u)
 void s3_parts_free(struct s3_upload_sink *u)
 {
 	for (unsigned int i = 0; i < u->pool_size; i++) {
-		if (u->pool[i].easy)
-			aws_http_easy_free(u->pool[i].easy, u->pool[i].headers);
-		aws_http_response_reset(&u->pool[i].resp);
+		aws_http_transfer_stop(u->multi, &u->pool[i].xfer);
+		aws_http_response_reset(&u->pool[i].xfer.resp);
 		free(u->pool[i].data);
 	}
 	free(u->pool);

@@ -33,10 +33,7 @@ struct s3_part {
 	unsigned int quick_retries;
 	long long not_before_ms;
 	char number_text[12];
-	struct aws_http_request req;
-	struct aws_http_response resp;
-	CURL *easy;
-	struct curl_slist *headers;
+	struct aws_http_transfer xfer;
 };
 
 struct s3_done_part {
