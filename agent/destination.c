@@ -15,17 +15,17 @@ const char *destination_key(const struct destination *d, const char *uri)
 
 int destination_object_exists(struct destination *d, const char *key, char *why, size_t whylen)
 {
-	struct s3_request r = { .method = "HEAD", .key = key };
-	struct s3_response resp = { 0 };
+	struct aws_http_request r = { .method = "HEAD", .path = key };
+	struct aws_http_response resp = { 0 };
 	int ret;
 
-	s3_request_set_body(&r, NULL, 0);
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(&d->client, &r, &resp, why, whylen);
 	if (!ret)
 		ret = 1;
 	else if (resp.status == 404)
 		ret = 0;
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 

@@ -40,15 +40,15 @@ static int sign(struct s3_client *c, const struct aws_credentials *cred, const c
 		const char *path, const struct sigv4_pair *query, size_t nquery, unsigned int expires,
 		char **url)
 {
-	struct sigv4_request req = { .method = method, .host = c->endpoint.host, .path = path,
+	struct sigv4_request req = { .method = method, .host = c->http.endpoint.host, .path = path,
 				     .query = query, .query_count = nquery,
 				     .payload_hash = SIGV4_UNSIGNED_PAYLOAD };
 	struct sigv4_credentials scred = { cred->access_key_id, cred->secret_access_key,
 					   cred->session_token };
-	struct sigv4_scope scope = { .region = c->region, .service = "s3",
-				     .now = time(NULL) + c->clock_offset, .s3 = true };
+	struct sigv4_scope scope = { .region = c->http.region, .service = "s3",
+				     .now = time(NULL) + c->http.clock_offset, .s3 = true };
 
-	return sigv4_presign_url(c->endpoint.scheme, &req, &scred, &scope, expires, url);
+	return sigv4_presign_url(c->http.endpoint.scheme, &req, &scred, &scope, expires, url);
 }
 
 int presign_main(int argc, char *argv[])
@@ -116,8 +116,8 @@ int presign_main(int argc, char *argv[])
 		code = EXIT_UPLOAD;
 		goto out;
 	}
-	if (aws_credentials_get(client.credentials, time(NULL), &cred, why, sizeof(why)) ||
-	    asprintf(&path, "%s/%s", client.endpoint.path_prefix, key) < 0) {
+	if (aws_credentials_get(client.http.credentials, time(NULL), &cred, why, sizeof(why)) ||
+	    asprintf(&path, "%s/%s", client.http.endpoint.path_prefix, key) < 0) {
 		log_error("credentials", "presign: %s", why);
 		code = EXIT_CREDENTIALS;
 		goto out;

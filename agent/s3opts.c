@@ -237,9 +237,9 @@ int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *c
 	}
 	free(region);
 	if (o->max_attempts)
-		client->max_attempts = o->max_attempts;
+		client->http.max_attempts = o->max_attempts;
 	if (o->stall_timeout)
-		client->stall_timeout_s = o->stall_timeout;
+		client->http.stall_timeout_s = o->stall_timeout;
 	return EXIT_OK;
 }
 

@@ -211,9 +211,9 @@ int upload_main(int argc, char *argv[])
 		o.s3.upload.ticket = &ticket;
 		s3_client_init_presigned(&client);
 		if (o.s3.max_attempts)
-			client.max_attempts = o.s3.max_attempts;
+			client.http.max_attempts = o.s3.max_attempts;
 		if (o.s3.stall_timeout)
-			client.stall_timeout_s = o.s3.stall_timeout;
+			client.http.stall_timeout_s = o.s3.stall_timeout;
 	} else {
 		code = s3opts_open_client(&o.s3, bucket, &client, "upload");
 		if (code != EXIT_OK)

@@ -7,10 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #define GLOBAL_SIGNING_REGION "us-east-1"
 #define QUERY_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
@@ -82,35 +79,28 @@ int awsapi_client_init(struct awsapi_client *c, const struct awsapi_service *ser
 		       const char *region, struct aws_credentials_provider *credentials,
 		       char *why, size_t whylen)
 {
-	struct s3_client *h = &c->http;
+	struct aws_http_client *h = &c->http;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	c->service = service;
+	ret = aws_http_client_init(h, service->global ? GLOBAL_SIGNING_REGION : region,
+				   service->signing_name, credentials);
+	if (ret) {
+		snprintf(why, whylen, "out of memory");
+		return ret;
+	}
+	h->classify = awsapi_classify;
 	ret = aws_endpoint_resolve(service->id, service->host_prefix,
 				   service->global ? NULL : region, &h->endpoint, why, whylen);
 	if (ret)
-		return ret;
-	h->region = strdup(service->global ? GLOBAL_SIGNING_REGION : region);
-	if (!h->region) {
-		s3_endpoint_free(&h->endpoint);
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	h->credentials = credentials;
-	h->service = service->signing_name;
-	h->classify = awsapi_classify;
-	h->max_attempts = S3_DEFAULT_MAX_ATTEMPTS;
-	h->stall_timeout_s = S3_LOW_SPEED_TIME_S;
-	h->random_state = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
-			  (unsigned int)(uintptr_t)c;
-	return 0;
+		aws_http_client_free(h);
+	return ret;
 }
 
 void awsapi_client_free(struct awsapi_client *c)
 {
-	c->http.credentials = NULL;  /* borrowed */
-	s3_client_free(&c->http);
+	aws_http_client_free(&c->http);
 	c->service = NULL;
 }
 
@@ -161,22 +151,23 @@ void awsapi_params_free(struct awsapi_params *p)
 
 /* ---- answers ---- */
 
-static char *dup_bounded(const char *s, size_t max)
+/* At most size - 1 bytes of s, on one line: a message is printed on one. */
+static const char *one_line(const char *s, char *buf, size_t size)
 {
-	size_t n = strnlen(s, max);
-	char *d = strndup(s, n);
-
-	/* One line: a message is printed on one. */
-	for (char *c = d; c && *c; c++)
+	if (!s)
+		return NULL;
+	snprintf(buf, size, "%s", s);
+	for (char *c = buf; *c; c++)
 		if (*c == '\n' || *c == '\r' || *c == '\t')
 			*c = ' ';
-	return d;
+	return buf;
 }
 
-/* Code and message of an error answer, kept in resp->xml (freed with resp). */
-void awsapi_read_error(struct s3_response *resp)
+/* Code and message of an error answer, kept in resp->error (freed with resp). */
+void awsapi_read_error(struct aws_http_response *resp)
 {
 	const char *code = NULL, *message = NULL;
+	char code_buf[AWSAPI_CODE_MAX], message_buf[AWSAPI_MESSAGE_MAX];
 	struct awsxml_node *root = NULL;
 	json_object *j = NULL, *v;
 	const char *b = resp->body;
@@ -207,15 +198,11 @@ void awsapi_read_error(struct s3_response *resp)
 		message = awsxml_text(e, "Message");
 	}
 	if (code) {
-		resp->xml.code = dup_bounded(code, AWSAPI_CODE_MAX - 1);
-		char *colon = resp->xml.code ? strchr(resp->xml.code, ':') : NULL;
-
-		if (colon)
-			*colon = '\0';
-		if (message)
-			resp->xml.message = dup_bounded(message, AWSAPI_MESSAGE_MAX - 1);
-		snprintf(resp->xml.root, sizeof(resp->xml.root), "Error");
-		resp->xml_parsed = true;
+		/* "ThrottlingException:http://internal.amazon.com/" → "ThrottlingException" */
+		code = one_line(code, code_buf, sizeof(code_buf));
+		code_buf[strcspn(code_buf, ":")] = '\0';
+		aws_http_error_set(resp, code, one_line(message, message_buf, sizeof(message_buf)),
+				   NULL, NULL);
 	}
 	json_object_put(j);
 	awsxml_free(root);
@@ -234,72 +221,53 @@ static bool clock_skewed(const char *code, const char *message)
 	       (strcasestr(message, "expired") || strcasestr(message, "not yet current"));
 }
 
-/* The server's Date header ("Sat, 28 Nov 2026 17:20:00 GMT") sets our offset. */
-static bool correct_clock(struct s3_client *c, const struct s3_response *resp)
+enum aws_http_verdict awsapi_classify(struct aws_http_client *c, struct aws_http_response *resp,
+				      char *why, size_t whylen)
 {
-	struct tm tm = { 0 };
+	const char *code, *message;
 
-	if (!resp->date || !strptime(resp->date, "%a, %d %b %Y %H:%M:%S", &tm))
-		return false;
-	c->clock_offset = (long)(timegm(&tm) - time(NULL));
-	return true;
-}
-
-enum s3_verdict awsapi_classify(struct s3_client *c, struct s3_response *resp, char *why,
-				size_t whylen)
-{
-	const char *code;
-
-	if (resp->curl_code != CURLE_OK) {
-		snprintf(why, whylen, "transport: %s", resp->curl_error[0] ? resp->curl_error :
-			 curl_easy_strerror(resp->curl_code));
-		return S3_RETRY;
-	}
+	if (aws_http_transport_failed(resp, why, whylen))
+		return AWS_HTTP_RETRY;
 	if (resp->status >= 200 && resp->status < 300)
-		return S3_OK;
-	if (!resp->xml_parsed)
+		return AWS_HTTP_OK;
+	if (!resp->error.code)
 		awsapi_read_error(resp);
-	code = resp->xml_parsed && resp->xml.code ? resp->xml.code : "";
+	code = resp->error.code ? resp->error.code : "";
+	message = resp->error.message;
 	snprintf(why, whylen, "%s%s%s (HTTP %ld)", code[0] ? code : "no error code",
-		 resp->xml.message ? ": " : "", resp->xml.message ? resp->xml.message : "",
-		 resp->status);
-	if (clock_skewed(code, resp->xml.message) && correct_clock(c, resp))
-		return S3_RETRY_NOW;
+		 message ? ": " : "", message ? message : "", resp->status);
+	/* These services' errors carry no ServerTime: the Date header says. */
+	if (clock_skewed(code, message) && aws_http_clock_correct(c, resp))
+		return AWS_HTTP_RETRY_NOW;
 	if (!strcmp(code, "ExpiredToken") || !strcmp(code, "ExpiredTokenException")) {
 		aws_credentials_invalidate(c->credentials);
-		return S3_RETRY_NOW;
+		return AWS_HTTP_RETRY_NOW;
 	}
 	if (awsapi_code_is_throttling(code) || !strcmp(code, "InternalError") ||
 	    !strcmp(code, "InternalFailure") || !strcmp(code, "ServiceUnavailable") ||
 	    !strcmp(code, "Unavailable"))
-		return S3_RETRY;
-	switch (resp->status) {
-	case 429:
-	case 500:
-	case 502:
-	case 503:
-	case 504:
-		return S3_RETRY;
-	default:
-		return S3_FATAL;
-	}
+		return AWS_HTTP_RETRY;
+	/* Throttled without a code we know. */
+	if (resp->status == 429)
+		return AWS_HTTP_RETRY;
+	return aws_http_status_verdict(resp->status);
 }
 
 static int perform(struct awsapi_client *c, const char *api, const char *target,
 		   const char *content_type, const char *body, size_t body_len,
-		   struct s3_response *resp, struct awsapi_error *err)
+		   struct aws_http_response *resp, struct awsapi_error *err)
 {
-	struct s3_request r = { .method = "POST", .key = "" };
+	struct aws_http_request r = { .method = "POST", .path = "" };
 	char why[AWSAPI_ERROR_MAX] = "";
 	int ret;
 
 	memset(err, 0, sizeof(*err));
-	s3_request_add_header(&r, "content-type", content_type);
+	aws_http_request_add_header(&r, "content-type", content_type);
 	if (target)
-		s3_request_add_header(&r, "x-amz-target", target);
-	s3_request_set_body(&r, body, body_len);
+		aws_http_request_add_header(&r, "x-amz-target", target);
+	aws_http_request_set_body(&r, body, body_len);
 	resp->body_max = AWSXML_BODY_MAX;
-	ret = s3_perform(&c->http, &r, resp, why, sizeof(why));
+	ret = aws_http_perform(&c->http, &r, resp, why, sizeof(why));
 	if (!ret && resp->body_overflow) {
 		snprintf(why, sizeof(why), "the answer is larger than %u bytes", AWSXML_BODY_MAX);
 		ret = -EIO;
@@ -307,10 +275,10 @@ static int perform(struct awsapi_client *c, const char *api, const char *target,
 	if (!ret)
 		return 0;
 	err->status = resp->status;
-	if (resp->xml_parsed && resp->xml.code) {
-		snprintf(err->code, sizeof(err->code), "%s", resp->xml.code);
+	if (resp->error.code) {
+		snprintf(err->code, sizeof(err->code), "%s", resp->error.code);
 		snprintf(err->message, sizeof(err->message), "%s",
-			 resp->xml.message ? resp->xml.message : "");
+			 resp->error.message ? resp->error.message : "");
 		ret = awsapi_code_errno(err->code, resp->status);
 		/* Throttled to the end is -EAGAIN; a 5xx to the end stays -EIO. */
 	} else if (resp->status) {
@@ -323,53 +291,19 @@ static int perform(struct awsapi_client *c, const char *api, const char *target,
 	return ret;
 }
 
-/*
- * application/x-www-form-urlencoded as botocore writes it: RFC 3986 escapes,
- * but a space as '+'. AWS hashes the body as sent, whichever it is; moto
- * hashes its own re-encoding of the form, so anything else fails there.
- */
-static int form_encode(const char *in, char **out)
-{
-	int ret = sigv4_uri_encode(in, true, out);
-	char *r, *w;
-
-	if (ret)
-		return ret;
-	for (r = w = *out; *r; r++, w++) {
-		if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
-			*w = '+';
-			r += 2;
-		} else {
-			*w = *r;
-		}
-	}
-	*w = '\0';
-	return 0;
-}
-
 int awsapi_form_append(char **body, size_t *len, const char *name, const char *value)
 {
-	char *n = NULL, *v = NULL, *grown = NULL;
-	int ret = form_encode(name, &n);
+	int ret = aws_http_pair_append(body, '&', name, value, true);
 
 	if (!ret)
-		ret = form_encode(value ? value : "", &v);
-	if (!ret && asprintf(&grown, "%s%s%s=%s", *body ? *body : "", *body ? "&" : "", n, v) < 0)
-		ret = -ENOMEM;
-	free(n);
-	free(v);
-	if (ret)
-		return ret;
-	free(*body);
-	*body = grown;
-	*len = strlen(grown);
-	return 0;
+		*len = strlen(*body);
+	return ret;
 }
 
 int awsapi_query(struct awsapi_client *c, const char *action, const struct awsapi_params *params,
 		 struct awsxml_node **result, struct awsapi_error *err)
 {
-	struct s3_response resp = { .content_length = -1 };
+	struct aws_http_response resp = { .content_length = -1 };
 	char *body = NULL;
 	size_t len = 0;
 	int ret;
@@ -397,7 +331,7 @@ int awsapi_query(struct awsapi_client *c, const char *action, const struct awsap
 				 c->service->id, action);
 		ret = ret ? -EIO : 0;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	free(body);
 	return ret;
 }
@@ -405,7 +339,7 @@ int awsapi_query(struct awsapi_client *c, const char *action, const struct awsap
 int awsapi_json(struct awsapi_client *c, const char *operation, json_object *request,
 		json_object **result, struct awsapi_error *err)
 {
-	struct s3_response resp = { .content_length = -1 };
+	struct aws_http_response resp = { .content_length = -1 };
 	char target[160];
 	const char *body;
 	int ret;
@@ -423,7 +357,7 @@ int awsapi_json(struct awsapi_client *c, const char *operation, json_object *req
 				 "%s %s: the answer is not a JSON object", c->service->id,
 				 operation);
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 

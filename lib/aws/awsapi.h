@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One client for every AWS API the controller calls, on top of the
- * uploader's SigV4 signer, credentials providers and libcurl request loop
- * (uploader/s3.c: same backoff with full jitter, same credential refresh):
+ * One client for every AWS API the controller calls, on the AWS request
+ * loop (http.h: same backoff with full jitter, same credential refresh as
+ * S3's):
  *
  *   Query protocol (EC2, STS, IAM, SNS): form-encoded POST of
  *     Action=…&Version=…&params, XML answer (a tree: awsxml.h)
@@ -22,7 +22,7 @@
 
 #include "aws/awsxml.h"
 #include "aws/credentials.h"
-#include "aws/s3.h"
+#include "aws/http.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -46,7 +46,7 @@ extern const struct awsapi_service awsapi_ec2, awsapi_sts, awsapi_iam, awsapi_sn
 
 struct awsapi_client {
 	const struct awsapi_service *service;
-	struct s3_client http;    /* the uploader's request loop; credentials borrowed */
+	struct aws_http_client http;  /* credentials borrowed */
 };
 
 /* What AWS said, and one line for the user. */
@@ -93,10 +93,10 @@ int awsapi_json_answer(const char *body, size_t len, json_object **result);
 int awsapi_code_errno(const char *code, long status);
 bool awsapi_code_is_throttling(const char *code);
 /* What to do with an answer of these protocols (the request loop's classify). */
-enum s3_verdict awsapi_classify(struct s3_client *c, struct s3_response *resp, char *why,
-				size_t whylen);
-/* An error answer's code and message into resp->xml (code and message set). */
-void awsapi_read_error(struct s3_response *resp);
+enum aws_http_verdict awsapi_classify(struct aws_http_client *c, struct aws_http_response *resp,
+				      char *why, size_t whylen);
+/* An error answer's code and message (XML or JSON) into resp->error. */
+void awsapi_read_error(struct aws_http_response *resp);
 /* name=value appended to a form body (*body grows, *len its length). */
 int awsapi_form_append(char **body, size_t *len, const char *name, const char *value);
 

@@ -3,11 +3,20 @@
 
 #include <errno.h>
 #include <expat.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const struct awsxml_limits default_limits = {
+	.body_max = AWSXML_BODY_MAX,
+	.max_depth = AWSXML_MAX_DEPTH,
+	.max_nodes = AWSXML_MAX_NODES,
+	.text_max = AWSXML_TEXT_MAX,
+};
+
 struct parse_state {
+	const struct awsxml_limits *limits;
 	struct awsxml_node *root, *cur;
 	unsigned int depth;
 	size_t nodes;
@@ -36,7 +45,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 
 	if (st->error)
 		return;
-	if (++st->depth > AWSXML_MAX_DEPTH || ++st->nodes > AWSXML_MAX_NODES ||
+	if (++st->depth > st->limits->max_depth || ++st->nodes > st->limits->max_nodes ||
 	    (!st->cur && st->root)) {
 		stop_parse(st, -EBADMSG, parser);
 		return;
@@ -82,7 +91,7 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
 
 	if (st->error || !n || len <= 0)
 		return;
-	if (n->text_len + (size_t)len > AWSXML_TEXT_MAX) {
+	if (n->text_len + (size_t)len > st->limits->text_max) {
 		stop_parse(st, -EBADMSG, parser);
 		return;
 	}
@@ -118,12 +127,18 @@ static void XMLCALL on_entity_decl(void *data, const XML_Char *entity_name,
 
 int awsxml_parse(const char *body, size_t len, struct awsxml_node **root)
 {
-	struct parse_state st = { 0 };
+	return awsxml_parse_limited(body, len, &default_limits, root);
+}
+
+int awsxml_parse_limited(const char *body, size_t len, const struct awsxml_limits *limits,
+			 struct awsxml_node **root)
+{
+	struct parse_state st = { .limits = limits };
 	XML_Parser parser;
 	int ret = 0;
 
 	*root = NULL;
-	if (len > AWSXML_BODY_MAX)
+	if (len > limits->body_max || len > INT_MAX)
 		return -EBADMSG;
 	parser = XML_ParserCreateNS(NULL, '|');
 	if (!parser)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A small XML tree for the Query-protocol answers (EC2, STS, IAM, SNS),
- * whose values sit deep in nested "…Set/item" lists, unlike S3's flat ones
- * (uploader/s3xml.c). Parsed with expat, bounded in size, depth and node
- * count, with no DTD or entities: the body comes from the network.
+ * A small XML tree for every AWS answer: the Query-protocol ones (EC2, STS,
+ * IAM, SNS), whose values sit deep in nested "…Set/item" lists, and S3's
+ * flat ones (s3xml.c reads them from it, with its own tighter bounds).
+ * The library's one expat parser: bounded in size, depth, node count and
+ * text, with no DTD or entities, since the body comes from the network.
  */
 #ifndef FORENSICS_AWSXML_H
 #define FORENSICS_AWSXML_H
@@ -22,8 +23,19 @@ struct awsxml_node {
 	struct awsxml_node *parent, *first_child, *last_child, *next;
 };
 
+/* What one document may make the parser hold. */
+struct awsxml_limits {
+	size_t body_max;
+	unsigned int max_depth;
+	size_t max_nodes;
+	size_t text_max;        /* one element's text */
+};
+
 /* 0 with *root, or -EBADMSG (not XML, DTD, too deep/large), -ENOMEM. */
 int awsxml_parse(const char *body, size_t len, struct awsxml_node **root);
+/* The same within other bounds. */
+int awsxml_parse_limited(const char *body, size_t len, const struct awsxml_limits *limits,
+			 struct awsxml_node **root);
 void awsxml_free(struct awsxml_node *root);
 
 /* First direct child called name, or NULL (n may be NULL). */

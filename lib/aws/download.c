@@ -20,10 +20,7 @@ struct range_slot {
 	unsigned int attempts;
 	long long not_before_ms;
 	char range_header[64];
-	struct s3_request req;
-	struct s3_response resp;
-	CURL *easy;
-	struct curl_slist *headers;
+	struct aws_http_transfer xfer;
 };
 
 static long long now_ms(void)
@@ -39,32 +36,25 @@ static void fail(struct s3_download *d, int err, const char *what, const char *d
 	if (d->error)
 		return;
 	d->error = err;
-	d->why[0] = '\0';
-	strncat(d->why, what, sizeof(d->why) - 1);
-	strncat(d->why, ": ", sizeof(d->why) - 1 - strlen(d->why));
-	strncat(d->why, detail, sizeof(d->why) - 1 - strlen(d->why));
+	s3_reason_set(d->why, sizeof(d->why), what, detail);
 }
 
 static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s)
 {
 	char why[S3_REASON_MAX] = "";
 
-	memset(&s->req, 0, sizeof(s->req));
-	s->req.method = "GET";
-	s->req.key = d->key;
+	memset(&s->xfer.req, 0, sizeof(s->xfer.req));
+	s->xfer.req.method = "GET";
+	s->xfer.req.path = d->key;
 	snprintf(s->range_header, sizeof(s->range_header), "bytes=%" PRIu64 "-%" PRIu64,
 		 s->start, s->end);
-	s3_request_add_header(&s->req, "range", s->range_header);
-	s3_request_set_body(&s->req, NULL, 0);
-	s3_response_reset(&s->resp);
-	s->resp.body_max = (size_t)(s->end - s->start + 1);
-	s->easy = s3_easy_new(d->client, &s->req, &s->resp, &s->headers, why, sizeof(why));
-	if (!s->easy) {
+	aws_http_request_add_header(&s->xfer.req, "range", s->range_header);
+	aws_http_request_set_body(&s->xfer.req, NULL, 0);
+	s->xfer.resp.body_max = (size_t)(s->end - s->start + 1);
+	if (aws_http_transfer_start(&d->client->http, multi, &s->xfer, s, why, sizeof(why))) {
 		fail(d, -EIO, "ranged GET", why);
 		return -EIO;
 	}
-	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
-	curl_multi_add_handle(multi, s->easy);
 	s->attempts++;
 	s->busy = true;
 	return 0;
@@ -73,31 +63,26 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 static void range_done(struct s3_download *d, CURLM *multi, struct range_slot *s, CURLcode code)
 {
 	char why[S3_REASON_MAX] = "";
-	enum s3_verdict verdict;
+	enum aws_http_verdict verdict;
 
-	s->resp.curl_code = code;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->resp.status);
-	curl_multi_remove_handle(multi, s->easy);
-	s3_easy_free(s->easy, s->headers);
-	s->easy = NULL;
-	s->headers = NULL;
+	aws_http_transfer_done(multi, &s->xfer, code);
 	s->busy = false;
-	verdict = s3_classify(d->client, &s->resp, why, sizeof(why));
-	if (verdict == S3_OK && s->resp.body_len != s->end - s->start + 1) {
+	verdict = s3_classify(&d->client->http, &s->xfer.resp, why, sizeof(why));
+	if (verdict == AWS_HTTP_OK && s->xfer.resp.body_len != s->end - s->start + 1) {
 		snprintf(why, sizeof(why), "range %" PRIu64 "-%" PRIu64 " answered %zu bytes",
-			 s->start, s->end, s->resp.body_len);
-		verdict = S3_RETRY;
+			 s->start, s->end, s->xfer.resp.body_len);
+		verdict = AWS_HTTP_RETRY;
 	}
-	if (verdict == S3_OK) {
+	if (verdict == AWS_HTTP_OK) {
 		s->done = true;
 		return;
 	}
-	if (verdict == S3_FATAL || s->attempts >= d->client->max_attempts) {
-		fail(d, s->resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
+	if (verdict == AWS_HTTP_FATAL || s->attempts >= d->client->http.max_attempts) {
+		fail(d, s->xfer.resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
 		return;
 	}
-	s->not_before_ms = verdict == S3_RETRY_NOW ? 0 :
-		now_ms() + s3_backoff_ms(d->client, s->attempts);
+	s->not_before_ms = verdict == AWS_HTTP_RETRY_NOW ? 0 :
+		now_ms() + aws_http_backoff_ms(&d->client->http, s->attempts);
 }
 
 static void *download_thread(void *arg)
@@ -130,13 +115,13 @@ static void *download_thread(void *arg)
 		int running, left;
 
 		if (h->done) {
-			int ret = write_all(d->fd, h->resp.body, h->resp.body_len);
+			int ret = write_all(d->fd, h->xfer.resp.body, h->xfer.resp.body_len);
 
 			if (ret) {
 				fail(d, ret, "download", "the reader went away");
 				break;
 			}
-			d->written += h->resp.body_len;
+			d->written += h->xfer.resp.body_len;
 			h->done = false;
 			if (next_start < d->size) {
 				h->start = next_start;
@@ -150,7 +135,7 @@ static void *download_thread(void *arg)
 			} else {
 				/* Nothing left to fetch: this slot retires. */
 				h->attempts = 0;
-				s3_response_reset(&h->resp);
+				aws_http_response_reset(&h->xfer.resp);
 			}
 			head = (head + 1) % S3_DOWNLOAD_PARALLEL;
 			continue;
@@ -175,11 +160,8 @@ static void *download_thread(void *arg)
 	}
 out:
 	for (unsigned int i = 0; i < S3_DOWNLOAD_PARALLEL; i++) {
-		if (slots[i].easy) {
-			curl_multi_remove_handle(multi, slots[i].easy);
-			s3_easy_free(slots[i].easy, slots[i].headers);
-		}
-		s3_response_reset(&slots[i].resp);
+		aws_http_transfer_stop(multi, &slots[i].xfer);
+		aws_http_response_reset(&slots[i].xfer.resp);
 	}
 	if (multi)
 		curl_multi_cleanup(multi);
@@ -191,8 +173,8 @@ out:
 
 int s3_download_start(struct s3_download *d, struct s3_client *c, const char *key, int fd)
 {
-	struct s3_response resp = { 0 };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -202,8 +184,8 @@ int s3_download_start(struct s3_download *d, struct s3_client *c, const char *ke
 	if (!d->key)
 		return -ENOMEM;
 	r.method = "HEAD";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, d->why, sizeof(d->why));
 	if (!ret && resp.content_length < 0) {
 		snprintf(d->why, sizeof(d->why), "HEAD answered without a Content-Length");
@@ -212,11 +194,11 @@ int s3_download_start(struct s3_download *d, struct s3_client *c, const char *ke
 	if (ret) {
 		if (resp.status == 404)
 			snprintf(d->why, sizeof(d->why), "no such object");
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 		goto fail;
 	}
 	d->size = (uint64_t)resp.content_length;
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	ret = -pthread_create(&d->thread, NULL, download_thread, d);
 	if (ret)
 		goto fail;
@@ -248,13 +230,13 @@ int s3_download_finish(struct s3_download *d)
 int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, size_t *len,
 		 char *why, size_t whylen)
 {
-	struct s3_response resp = { .body_max = max };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { .body_max = max };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	r.method = "GET";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (ret && resp.status == 404)
 		ret = -ENOENT;
@@ -267,22 +249,22 @@ int s3_get_small(struct s3_client *c, const char *key, size_t max, char **body, 
 		*len = resp.body_len;
 		resp.body = NULL;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
 int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why,
 	    size_t whylen)
 {
-	struct s3_response resp = { 0 };
-	struct s3_request r = { 0 };
+	struct aws_http_response resp = { 0 };
+	struct aws_http_request r = { 0 };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->size = -1;
 	r.method = "HEAD";
-	r.key = key;
-	s3_request_set_body(&r, NULL, 0);
+	r.path = key;
+	aws_http_request_set_body(&r, NULL, 0);
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (ret && resp.status == 404) {
 		snprintf(why, whylen, "no such object");
@@ -295,7 +277,7 @@ int s3_head(struct s3_client *c, const char *key, struct s3_head *out, char *why
 		resp.etag = NULL;
 		resp.version_id = NULL;
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
@@ -334,27 +316,16 @@ int s3_list(struct s3_client *c, const char *prefix, size_t max, struct s3xml_li
 	memset(out, 0, sizeof(*out));
 	snprintf(out->root, sizeof(out->root), "ListBucketResult");
 	do {
-		struct s3_response resp = { 0 };
-		struct s3_request r = { .method = "GET" };
+		struct aws_http_request r = { .method = "GET" };
 		struct s3xml_list page;
 
 		r.query[r.query_count++] = (struct sigv4_pair){ "list-type", "2" };
 		r.query[r.query_count++] = (struct sigv4_pair){ "prefix", prefix };
 		if (token)
 			r.query[r.query_count++] = (struct sigv4_pair){ "continuation-token", token };
-		s3_request_set_body(&r, NULL, 0);
-		ret = s3_perform(c, &r, &resp, why, whylen);
-		if (!ret) {
-			ret = resp.body && !resp.body_overflow ?
-			      s3xml_parse_list(resp.body, resp.body_len, &page) : -EBADMSG;
-			if (!ret && strcmp(page.root, "ListBucketResult")) {
-				s3xml_list_free(&page);
-				ret = -EBADMSG;
-			}
-			if (ret)
-				snprintf(why, whylen, "ListObjectsV2: not a ListBucketResult");
-		}
-		s3_response_reset(&resp);
+		aws_http_request_set_body(&r, NULL, 0);
+		ret = s3_perform_list(c, &r, "ListObjectsV2", "ListBucketResult", &page, why,
+				      whylen);
 		free(token);
 		token = NULL;
 		if (ret)

@@ -10,6 +10,7 @@
 #include "aws/s3.h"
 
 #include <pthread.h>
+#include <stdint.h>
 
 #define S3_DOWNLOAD_RANGE (8u << 20)
 #define S3_DOWNLOAD_PARALLEL 4u

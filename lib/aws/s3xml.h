@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * S3's XML answers are flat: a root element whose direct children carry the
- * values we need (UploadId, ETag, Code, Message, ...). This parses any of
- * them into one struct with expat, bounded, with no entity expansion, since
- * the body comes from the network (or from whatever sits in between).
+ * values we need (UploadId, ETag, Code, Message, ...). This reads any of
+ * them into one struct, from the library's XML tree (awsxml.h) parsed
+ * within S3's tighter bounds: the body comes from the network (or from
+ * whatever sits in between).
  */
 #ifndef FORENSICS_S3XML_H
 #define FORENSICS_S3XML_H

@@ -60,11 +60,11 @@ int s3_tagging_body(const struct sigv4_pair *tags, size_t count, char **body, si
 int s3_object_tag(struct s3_client *c, const char *key, const char *version_id,
 		  const struct sigv4_pair *tags, size_t count, char *why, size_t whylen)
 {
-	struct s3_response resp = { 0 };
+	struct aws_http_response resp = { 0 };
 	unsigned char md5[EVP_MAX_MD_SIZE];
 	char md5_b64[32];
 	unsigned int md5_len = 0;
-	struct s3_request r;
+	struct aws_http_request r;
 	size_t body_len = 0;
 	char *body = NULL;
 	int ret;
@@ -80,15 +80,15 @@ int s3_object_tag(struct s3_client *c, const char *key, const char *version_id,
 
 	memset(&r, 0, sizeof(r));
 	r.method = "PUT";
-	r.key = key;
+	r.path = key;
 	r.query[r.query_count++] = (struct sigv4_pair){ "tagging", "" };
 	if (version_id)
 		r.query[r.query_count++] = (struct sigv4_pair){ "versionId", version_id };
-	s3_request_add_header(&r, "content-type", "application/xml");
-	s3_request_add_header(&r, "content-md5", md5_b64);
-	s3_request_set_body(&r, body, body_len);
+	aws_http_request_add_header(&r, "content-type", "application/xml");
+	aws_http_request_add_header(&r, "content-md5", md5_b64);
+	aws_http_request_set_body(&r, body, body_len);
 	ret = s3_perform(c, &r, &resp, why, whylen);
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	free(body);
 	return ret;
 }

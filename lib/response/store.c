@@ -59,14 +59,14 @@ int record_store_parse(const char *body, json_object **record)
 
 int record_store_load(struct record_store *st, json_object **record, char *why, size_t whylen)
 {
-	struct s3_request r = { .method = "GET", .key = st->key };
-	struct s3_response resp = { .content_length = -1, .body_max = STORE_RECORD_MAX };
+	struct aws_http_request r = { .method = "GET", .path = st->key };
+	struct aws_http_response resp = { .content_length = -1, .body_max = STORE_RECORD_MAX };
 	int ret;
 
 	*record = NULL;
 	ret = s3_perform(&st->s3, &r, &resp, why, whylen);
-	if (ret && resp.status == 404 && resp.xml_parsed && resp.xml.code &&
-	    !strcmp(resp.xml.code, "NoSuchKey")) {
+	if (ret && resp.status == 404 && resp.error.code &&
+	    !strcmp(resp.error.code, "NoSuchKey")) {
 		ret = 0;  /* a first run */
 	} else if (!ret) {
 		ret = resp.body_overflow ? -EBADMSG : record_store_parse(resp.body, record);
@@ -74,23 +74,23 @@ int record_store_load(struct record_store *st, json_object **record, char *why, 
 			snprintf(why, whylen, "s3://%s/%s is not a case record", st->s3.bucket,
 				 st->key);
 	}
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 
 int record_store_save(struct record_store *st, json_object *record, char *why, size_t whylen)
 {
-	struct s3_request r = { .method = "PUT", .key = st->key };
-	struct s3_response resp = { .content_length = -1 };
+	struct aws_http_request r = { .method = "PUT", .path = st->key };
+	struct aws_http_response resp = { .content_length = -1 };
 	const char *body = json_object_to_json_string_ext(record, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
 	int ret;
 
-	s3_request_add_header(&r, "content-type", "application/json");
-	s3_request_add_header(&r, "x-amz-acl", "bucket-owner-full-control");
-	s3_request_set_body(&r, body, strlen(body));
+	aws_http_request_add_header(&r, "content-type", "application/json");
+	aws_http_request_add_header(&r, "x-amz-acl", "bucket-owner-full-control");
+	aws_http_request_set_body(&r, body, strlen(body));
 	ret = s3_perform(&st->s3, &r, &resp, why, whylen);
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return ret;
 }
 

@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct s3_response resp = { .content_length = -1 };
+	struct aws_http_response resp = { .content_length = -1 };
 	struct awsapi_error err;
 	json_object *out = NULL, *answer = NULL;
 	char *command_id = NULL, *body = malloc(size + 1);
@@ -24,18 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data, size);
 	body[size] = '\0';
-	/* As an error answer: awsapi_read_error() wants the NUL s3.c's on_body() keeps. */
+	/* As an error answer: awsapi_read_error() wants the NUL http.c's on_body() keeps. */
 	resp.body = body;
 	resp.body_len = size;
 	resp.status = 400;
 	awsapi_read_error(&resp);
-	if (resp.xml_parsed && resp.xml.code) {
-		if (strlen(resp.xml.code) >= AWSAPI_CODE_MAX || strchr(resp.xml.code, ':'))
+	if (resp.error.code) {
+		if (strlen(resp.error.code) >= AWSAPI_CODE_MAX || strchr(resp.error.code, ':'))
 			abort();
-		(void)awsapi_code_errno(resp.xml.code, resp.status);
+		(void)awsapi_code_errno(resp.error.code, resp.status);
 	}
 	resp.body = NULL;
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	/* As a successful answer, unterminated: the parser must keep to its length. */
 	if (!awsapi_json_answer((const char *)data, size, &answer)) {
 		const char *status;

@@ -13,7 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct s3_response resp = { .content_length = -1 };
+	struct aws_http_response resp = { .content_length = -1 };
 	struct awsxml_node *root;
 	char *body;
 
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)awsxml_find(root, "Code");
 		awsxml_free(root);
 	}
-	/* awsapi_read_error() expects a NUL-terminated body, as s3.c's on_body() keeps it. */
+	/* awsapi_read_error() expects a NUL-terminated body, as http.c's on_body() keeps it. */
 	body = malloc(size + 1);
 	if (!body)
 		return 0;
@@ -34,6 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	resp.body = body;
 	resp.body_len = size;
 	awsapi_read_error(&resp);
-	s3_response_reset(&resp);
+	aws_http_response_reset(&resp);
 	return 0;
 }

@@ -85,7 +85,7 @@ struct error_case {
 	const char *body;
 	long status;
 	const char *code, *message;
-	enum s3_verdict verdict;
+	enum aws_http_verdict verdict;
 	int err;
 };
 
@@ -94,75 +94,74 @@ static const struct error_case errors[] = {
 	{ "<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>The "
 	  "instance ID 'i-1' does not exist</Message></Error></Errors><RequestID>x</RequestID>"
 	  "</Response>", 400, "InvalidInstanceID.NotFound", "The instance ID 'i-1' does not exist",
-	  S3_FATAL, -ENOENT },
+	  AWS_HTTP_FATAL, -ENOENT },
 	{ "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit "
 	  "exceeded.</Message></Error></Errors></Response>", 503, "RequestLimitExceeded",
-	  "Request limit exceeded.", S3_RETRY, -EAGAIN },
+	  "Request limit exceeded.", AWS_HTTP_RETRY, -EAGAIN },
 	{ "<Response><Errors><Error><Code>AuthFailure</Code><Message>AWS was not able to "
 	  "validate the provided access credentials</Message></Error></Errors></Response>", 401,
-	  "AuthFailure", NULL, S3_FATAL, -EACCES },
+	  "AuthFailure", NULL, AWS_HTTP_FATAL, -EACCES },
 	{ "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no"
-	  "</Message></Error></Errors></Response>", 403, "UnauthorizedOperation", "no", S3_FATAL,
-	  -EACCES },
+	  "</Message></Error></Errors></Response>", 403, "UnauthorizedOperation", "no",
+	  AWS_HTTP_FATAL, -EACCES },
 	{ "<Response><Errors><Error><Code>InvalidInstanceID.Malformed</Code><Message>bad"
 	  "</Message></Error></Errors></Response>", 400, "InvalidInstanceID.Malformed", "bad",
-	  S3_FATAL, -EINVAL },
+	  AWS_HTTP_FATAL, -EINVAL },
 	/* Query (STS, IAM, SNS) */
 	{ "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender"
 	  "</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>",
-	  400, "Throttling", "Rate exceeded", S3_RETRY, -EAGAIN },
+	  400, "Throttling", "Rate exceeded", AWS_HTTP_RETRY, -EAGAIN },
 	{ "<ErrorResponse><Error><Code>AccessDenied</Code><Message>User is not authorized to\n"
 	  "perform: sts:AssumeRole</Message></Error></ErrorResponse>", 403, "AccessDenied",
-	  "User is not authorized to perform: sts:AssumeRole", S3_FATAL, -EACCES },
+	  "User is not authorized to perform: sts:AssumeRole", AWS_HTTP_FATAL, -EACCES },
 	{ "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>x</Message></Error>"
-	  "</ErrorResponse>", 400, "ExpiredToken", "x", S3_RETRY_NOW, -EACCES },
+	  "</ErrorResponse>", 400, "ExpiredToken", "x", AWS_HTTP_RETRY_NOW, -EACCES },
 	/* JSON 1.1 (SSM, KMS) */
 	{ "{\"__type\":\"com.amazonaws.ssm#InvalidInstanceId\",\"message\":\"no\"}", 400,
-	  "InvalidInstanceId", "no", S3_FATAL, -ENOENT },
+	  "InvalidInstanceId", "no", AWS_HTTP_FATAL, -ENOENT },
 	{ "{\"__type\":\"ThrottlingException:http://internal.amazon.com/\",\"Message\":\"slow\"}",
-	  400, "ThrottlingException", "slow", S3_RETRY, -EAGAIN },
+	  400, "ThrottlingException", "slow", AWS_HTTP_RETRY, -EAGAIN },
 	/* S3's flat shape (a proxy's), and answers with no code at all */
 	{ "<Error><Code>SlowDown</Code><Message>m</Message></Error>", 503, "SlowDown", "m",
-	  S3_RETRY, -EAGAIN },
-	{ "<html>gateway</html>", 502, NULL, NULL, S3_RETRY, -EIO },
-	{ "", 500, NULL, NULL, S3_RETRY, -EIO },
-	{ "", 404, NULL, NULL, S3_FATAL, -ENOENT },
-	{ "{\"__type\": 3", 400, NULL, NULL, S3_FATAL, -EIO },
+	  AWS_HTTP_RETRY, -EAGAIN },
+	{ "<html>gateway</html>", 502, NULL, NULL, AWS_HTTP_RETRY, -EIO },
+	{ "", 500, NULL, NULL, AWS_HTTP_RETRY, -EIO },
+	{ "", 404, NULL, NULL, AWS_HTTP_FATAL, -ENOENT },
+	{ "{\"__type\": 3", 400, NULL, NULL, AWS_HTTP_FATAL, -EIO },
 };
 
 static void test_errors(void **state)
 {
-	struct s3_client c = { 0 };
+	struct aws_http_client c = { 0 };
 
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		const struct error_case *e = &errors[i];
-		struct s3_response resp = { .content_length = -1, .status = e->status };
+		struct aws_http_response resp = { .content_length = -1, .status = e->status };
 		char why[512];
 
 		resp.body = strdup(e->body);
 		resp.body_len = strlen(e->body);
 		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), e->verdict);
 		if (e->code) {
-			assert_true(resp.xml_parsed);
-			assert_string_equal(resp.xml.code, e->code);
+			assert_string_equal(resp.error.code, e->code);
 			assert_non_null(strstr(why, e->code));
 		} else {
-			assert_null(resp.xml.code);
+			assert_null(resp.error.code);
 		}
 		if (e->message)
-			assert_string_equal(resp.xml.message, e->message);
-		assert_int_equal(awsapi_code_errno(resp.xml.code, e->status), e->err);
-		s3_response_reset(&resp);
+			assert_string_equal(resp.error.message, e->message);
+		assert_int_equal(awsapi_code_errno(resp.error.code, e->status), e->err);
+		aws_http_response_reset(&resp);
 	}
 }
 
 static void test_transport_retried(void **state)
 {
-	struct s3_client c = { 0 };
-	struct s3_response resp = { .curl_code = CURLE_COULDNT_CONNECT };
+	struct aws_http_client c = { 0 };
+	struct aws_http_response resp = { .curl_code = CURLE_COULDNT_CONNECT };
 	char why[256];
 
-	assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_RETRY);
+	assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), AWS_HTTP_RETRY);
 	assert_non_null(strstr(why, "transport"));
 }
 
@@ -183,21 +182,21 @@ static void test_clock_corrected(void **state)
 	gmtime_r(&later, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		struct s3_client c = { 0 };
-		struct s3_response resp = { .status = i ? 403 : 400 };
+		struct aws_http_client c = { 0 };
+		struct aws_http_response resp = { .status = i ? 403 : 400 };
 
 		resp.body = strdup(bodies[i]);
 		resp.body_len = strlen(bodies[i]);
 		resp.date = strdup(date);
-		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_RETRY_NOW);
+		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), AWS_HTTP_RETRY_NOW);
 		assert_true(c.clock_offset > 3590 && c.clock_offset < 3610);
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 		/* Without the server's time there is nothing to correct with. */
 		resp.status = 400;
 		resp.body = strdup(bodies[i]);
 		resp.body_len = strlen(bodies[i]);
-		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), S3_FATAL);
-		s3_response_reset(&resp);
+		assert_int_equal(awsapi_classify(&c, &resp, why, sizeof(why)), AWS_HTTP_FATAL);
+		aws_http_response_reset(&resp);
 	}
 }
 

@@ -18,57 +18,57 @@ struct answer {
 	long status;
 	const char *body;
 	const char *date;
-	enum s3_verdict verdict;
+	enum aws_http_verdict verdict;
 	const char *why_has;
 };
 
 static const struct answer answers[] = {
-	{ "200 empty", CURLE_OK, 200, "", NULL, S3_OK, NULL },
+	{ "200 empty", CURLE_OK, 200, "", NULL, AWS_HTTP_OK, NULL },
 	{ "200 initiate", CURLE_OK, 200,
 	  "<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>",
-	  NULL, S3_OK, NULL },
+	  NULL, AWS_HTTP_OK, NULL },
 	{ "200 carrying an error (Complete)", CURLE_OK, 200,
-	  "<Error><Code>InternalError</Code><Message>try again</Message></Error>", NULL, S3_RETRY,
-	  "InternalError" },
+	  "<Error><Code>InternalError</Code><Message>try again</Message></Error>", NULL,
+	  AWS_HTTP_RETRY, "InternalError" },
 	{ "200 carrying a fatal error", CURLE_OK, 200,
-	  "<Error><Code>InvalidPart</Code><Message>m</Message></Error>", NULL, S3_FATAL,
+	  "<Error><Code>InvalidPart</Code><Message>m</Message></Error>", NULL, AWS_HTTP_FATAL,
 	  "InvalidPart" },
-	{ "503 SlowDown", CURLE_OK, 503, "<Error><Code>SlowDown</Code></Error>", NULL, S3_RETRY,
-	  "SlowDown" },
-	{ "500 no body", CURLE_OK, 500, "", NULL, S3_RETRY, "HTTP 500" },
-	{ "502 html", CURLE_OK, 502, "<html>bad gateway</html>", NULL, S3_RETRY, "HTTP 502" },
-	{ "504", CURLE_OK, 504, "", NULL, S3_RETRY, "HTTP 504" },
+	{ "503 SlowDown", CURLE_OK, 503, "<Error><Code>SlowDown</Code></Error>", NULL,
+	  AWS_HTTP_RETRY, "SlowDown" },
+	{ "500 no body", CURLE_OK, 500, "", NULL, AWS_HTTP_RETRY, "HTTP 500" },
+	{ "502 html", CURLE_OK, 502, "<html>bad gateway</html>", NULL, AWS_HTTP_RETRY, "HTTP 502" },
+	{ "504", CURLE_OK, 504, "", NULL, AWS_HTTP_RETRY, "HTTP 504" },
 	{ "400 RequestTimeout", CURLE_OK, 400, "<Error><Code>RequestTimeout</Code></Error>", NULL,
-	  S3_RETRY, "RequestTimeout" },
+	  AWS_HTTP_RETRY, "RequestTimeout" },
 	{ "403 SignatureDoesNotMatch", CURLE_OK, 403,
-	  "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error>", NULL, S3_FATAL,
-	  "SignatureDoesNotMatch" },
+	  "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error>", NULL,
+	  AWS_HTTP_FATAL, "SignatureDoesNotMatch" },
 	{ "403 AccessDenied", CURLE_OK, 403, "<Error><Code>AccessDenied</Code></Error>", NULL,
-	  S3_FATAL, "AccessDenied" },
+	  AWS_HTTP_FATAL, "AccessDenied" },
 	{ "404 NoSuchBucket", CURLE_OK, 404, "<Error><Code>NoSuchBucket</Code></Error>", NULL,
-	  S3_FATAL, "NoSuchBucket" },
+	  AWS_HTTP_FATAL, "NoSuchBucket" },
 	{ "400 ExpiredToken", CURLE_OK, 400, "<Error><Code>ExpiredToken</Code></Error>", NULL,
-	  S3_RETRY_NOW, "ExpiredToken" },
+	  AWS_HTTP_RETRY_NOW, "ExpiredToken" },
 	{ "403 RequestTimeTooSkewed, ServerTime", CURLE_OK, 403,
 	  "<Error><Code>RequestTimeTooSkewed</Code><ServerTime>2030-01-01T00:00:00Z</ServerTime>"
-	  "</Error>", NULL, S3_RETRY_NOW, "RequestTimeTooSkewed" },
+	  "</Error>", NULL, AWS_HTTP_RETRY_NOW, "RequestTimeTooSkewed" },
 	{ "403 RequestTimeTooSkewed, Date header only", CURLE_OK, 403,
 	  "<Error><Code>RequestTimeTooSkewed</Code></Error>", "Tue, 01 Jan 2030 00:00:00 GMT",
-	  S3_RETRY_NOW, "RequestTimeTooSkewed" },
+	  AWS_HTTP_RETRY_NOW, "RequestTimeTooSkewed" },
 	{ "403 RequestTimeTooSkewed, no time at all", CURLE_OK, 403,
-	  "<Error><Code>RequestTimeTooSkewed</Code></Error>", NULL, S3_FATAL,
+	  "<Error><Code>RequestTimeTooSkewed</Code></Error>", NULL, AWS_HTTP_FATAL,
 	  "RequestTimeTooSkewed" },
-	{ "connection reset", CURLE_RECV_ERROR, 0, NULL, NULL, S3_RETRY, "transport" },
-	{ "timeout", CURLE_OPERATION_TIMEDOUT, 0, NULL, NULL, S3_RETRY, "transport" },
-	{ "refused", CURLE_COULDNT_CONNECT, 0, NULL, NULL, S3_RETRY, "transport" },
+	{ "connection reset", CURLE_RECV_ERROR, 0, NULL, NULL, AWS_HTTP_RETRY, "transport" },
+	{ "timeout", CURLE_OPERATION_TIMEDOUT, 0, NULL, NULL, AWS_HTTP_RETRY, "transport" },
+	{ "refused", CURLE_COULDNT_CONNECT, 0, NULL, NULL, AWS_HTTP_RETRY, "transport" },
 };
 
 static void test_answers(void **state)
 {
 	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
 		const struct answer *a = &answers[i];
-		struct s3_client c = { .max_attempts = 3 };
-		struct s3_response resp = { 0 };
+		struct aws_http_client c = { .max_attempts = 3 };
+		struct aws_http_response resp = { 0 };
 		char why[S3_REASON_MAX] = "";
 
 		print_message("case: %s\n", a->name);
@@ -83,23 +83,23 @@ static void test_answers(void **state)
 		assert_int_equal(s3_classify(&c, &resp, why, sizeof(why)), a->verdict);
 		if (a->why_has)
 			assert_non_null(strstr(why, a->why_has));
-		if (a->verdict == S3_RETRY_NOW && strstr(a->name, "Skewed"))
+		if (a->verdict == AWS_HTTP_RETRY_NOW && strstr(a->name, "Skewed"))
 			/* The clock now follows the server's: 2030 is years ahead. */
 			assert_true(c.clock_offset > 365L * 24 * 3600);
-		s3_response_reset(&resp);
+		aws_http_response_reset(&resp);
 	}
 }
 
 static void test_backoff_bounded(void **state)
 {
-	struct s3_client c = { .random_state = 1 };
+	struct aws_http_client c = { .random_state = 1 };
 
 	for (unsigned int attempt = 1; attempt < 30; attempt++) {
-		long ms = s3_backoff_ms(&c, attempt);
+		long ms = aws_http_backoff_ms(&c, attempt);
 
-		assert_true(ms >= 0 && ms <= S3_BACKOFF_CAP_MS);
+		assert_true(ms >= 0 && ms <= AWS_HTTP_BACKOFF_CAP_MS);
 		if (attempt == 1)
-			assert_true(ms <= S3_BACKOFF_BASE_MS);
+			assert_true(ms <= AWS_HTTP_BACKOFF_BASE_MS);
 	}
 }
 
