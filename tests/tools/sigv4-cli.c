@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Test driver for uploader/sigv4.c, used by tests/integration/
+ * Test driver for lib/aws/sigv4.c, used by tests/integration/
  * test_sigv4_oracle.py: one JSON request per input line, one JSON answer
  * per output line.
  *
