@@ -52,9 +52,9 @@ static int set_case(struct event_request *out, const char *given, const char *ev
 		snprintf(out->case_id, sizeof(out->case_id), "%s", given);
 		return 0;
 	}
-	if (event_time && strptime(event_time, "%Y-%m-%dT%H:%M:%S", &tm))
-		strftime(day, sizeof(day), "%Y%m%d", &tm);
-	else
+	/* The day the event happened, so a retried delivery names the same case. */
+	if (!event_time || !strptime(event_time, "%Y-%m-%dT%H:%M:%S", &tm) ||
+	    timefmt_day(timegm(&tm), day, sizeof(day)))
 		timefmt_day(time(NULL), day, sizeof(day));
 	snprintf(out->case_id, sizeof(out->case_id), "%s-%s", out->instance_id, day);
 	return 0;
