@@ -157,12 +157,23 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBS_ALL)
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # libFuzzer harnesses for every parser of outside input, with ASan + UBSan.
+# The libraries are compiled once, instrumented, into one archive that every
+# harness links: a harness pulls in only what it calls.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*/*.h) $(EBPF_SKELS) | $(DEPS_LIBS)
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SANITIZE)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_LIB := $(BUILD)/fuzz/libfuzz-libs.a
+$(BUILD)/fuzz/obj/%.o: %.c $(EBPF_SKELS) | $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $< $(FUZZ_LIB) \
 		$(CURL_LINK) -lexpat $(ZSTD_LIB) -llzma -ljson-c $(BPF_LIBS) -lcrypto -lpthread
 
 fuzz: $(FUZZ_BINS)
@@ -220,4 +231,5 @@ lambda-zip: controller
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_SRCS:%.c=$(BUILD)/obj/%.d) $(AGENT_OBJS:.o=.d) $(CONTROLLER_OBJS:.o=.d)
+-include $(LIB_SRCS:%.c=$(BUILD)/obj/%.d) $(AGENT_OBJS:.o=.d) $(CONTROLLER_OBJS:.o=.d) \
+	$(FUZZ_LIB_OBJS:.o=.d)
