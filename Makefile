@@ -91,7 +91,7 @@ controller: $(CONTROLLER)
 $(ZSTD_LIB): scripts/build-zstd.sh scripts/fetch-debian-source.sh
 	bash scripts/build-zstd.sh $(BUILD)
 
-$(CURL_LIB): scripts/build-curl.sh
+$(CURL_LIB): scripts/build-curl.sh scripts/fetch-debian-source.sh
 	bash scripts/build-curl.sh $(BUILD)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_LIBS)

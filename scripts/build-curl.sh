@@ -23,17 +23,18 @@
 #   curl version and build recipe.
 #
 # Cache (outside the clone): ${FORENSICS_CACHE:-$HOME/.cache/ec2-forensics}
-#   curl-src/<debian-version>/  the downloaded .dsc/.orig.tar/.debian.tar
-#   curl-src/LATEST             last Debian version seen (mtime = last check)
+#   debian-source/              Debian's source, fetched and unpacked by
+#                               scripts/fetch-debian-source.sh (private apt
+#                               lists; the system's apt config is untouched)
 #   curl-install/<ver>-<hash>/  built install trees, keyed by version+recipe
-#   curl-apt/                   private apt lists (system apt config untouched)
 #
 # Environment:
 #   FORENSICS_CACHE        cache directory (see above)
-#   CURL_DEB_VERSION       build exactly this Debian version of curl
-#   CURL_REFRESH=1         ask Debian for the newest curl now; otherwise this
-#                          is done when the last check is older than
-#                          CURL_REFRESH_DAYS (default 7) days
+#   CURL_DEB_VERSION       build exactly this Debian version of curl;
+#                          otherwise the installed libcurl4-openssl-dev's
+#                          version, else the newest that downloads
+#   DEBIAN_SOURCE_REFRESH=1  ask Debian for its index now (otherwise at most
+#                          once a day)
 #   CURL_BUILD_JOBS        make -j (default 2)
 #   CURL_KEEP_BUILD=1      keep the configured source tree after the build
 #   CC                     C compiler (default gcc)
@@ -58,15 +59,11 @@ CHECK_SRC=$SCRIPT_DIR/static-curl-check.c
 
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${FORENSICS_CACHE:-$home/.cache/ec2-forensics}
-SRC_CACHE=$CACHE/curl-src
 INST_CACHE=$CACHE/curl-install
-APT_DIR=$CACHE/curl-apt
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 CC=${CC:-gcc}
 JOBS=${CURL_BUILD_JOBS:-2}
-REFRESH_DAYS=${CURL_REFRESH_DAYS:-7}
 
-mkdir -p "$CURL_DIR" "$SRC_CACHE" "$INST_CACHE" "$APT_DIR"
+mkdir -p "$CURL_DIR" "$INST_CACHE"
 
 # One build per build dir at a time; cache updates under a cache-wide lock.
 exec 9>"$CURL_DIR/.lock"
@@ -163,105 +160,14 @@ RECIPE_HASH=$(
 	} | sha256sum | cut -c1-16
 )
 
-# ---------------------------------------------------- Debian source (apt)
-# A private deb-src list and private apt state: the system's apt
-# configuration and lists are not touched.
-APT_OPTS=(
-	-o Dir::Etc::sourcelist="$APT_DIR/curl-src.sources"
-	-o Dir::Etc::sourceparts=-
-	-o Dir::State::Lists="$APT_DIR/lists"
-	-o Dir::Cache="$APT_DIR/cache"
-	-o APT::Sandbox::User=root
-)
-apt_private() { apt-get -q "${APT_OPTS[@]}" "$@"; }
-
-apt_private_update() {
-	[ -r "$KEYRING" ] || die "$KEYRING missing"
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-	cat >"$APT_DIR/curl-src.sources" <<-EOF
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: $KEYRING
-
-		Types: deb-src
-		URIs: http://deb.debian.org/debian-security
-		Suites: bookworm-security
-		Components: main
-		Signed-By: $KEYRING
-	EOF
-	apt_private update --error-on=any >>"$LOG" 2>&1
-}
-
-# Newest Debian version of the curl source package (empty on failure).
-newest_debian_version() {
-	local v best=
-	apt_private_update || return 0
-	for v in $(apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>>"$LOG" |
-		sed -n 's/^Version: //p'); do
-		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
-			best=$v
-		fi
-	done
-	echo "$best"
-}
-
-src_complete() { # <version>
-	[ -n "$1" ] && [ -f "$SRC_CACHE/$1/.complete" ]
-}
-
-fetch_source() { # <version>
-	local ver=$1 tmp
-	src_complete "$ver" && return 0
-	say "downloading Debian source curl $ver"
-	[ -f "$APT_DIR/curl-src.sources" ] || apt_private_update ||
-		die "apt-get update (private deb-src) failed (see $LOG)"
-	tmp=$(mktemp -d "$SRC_CACHE/.dl.XXXXXX")
-	if ! (cd "$tmp" && apt_private source --download-only "curl=$ver") >>"$LOG" 2>&1; then
-		# The version may be gone from the lists we have: refresh once.
-		apt_private_update >>"$LOG" 2>&1 || true
-		(cd "$tmp" && apt_private source --download-only "curl=$ver") >>"$LOG" 2>&1 || {
-			rm -rf "$tmp"
-			die "apt-get source curl=$ver failed (see $LOG)"
-		}
-	fi
-	ls "$tmp"/curl_*.dsc >/dev/null 2>&1 || { rm -rf "$tmp"; die "no .dsc downloaded"; }
-	touch "$tmp/.complete"
-	rm -rf "${SRC_CACHE:?}/$ver"
-	mv -T "$tmp" "$SRC_CACHE/$ver"
-}
-
-# Which Debian version to build: pinned, or the last one seen if the last
-# check is recent, or ask Debian (falling back to what we have, offline).
-pick_version() {
-	local latest_file=$SRC_CACHE/LATEST cached='' stamp_ver='' v
-	if [ -n "${CURL_DEB_VERSION:-}" ]; then
-		echo "$CURL_DEB_VERSION"
-		return
-	fi
-	[ -f "$latest_file" ] && cached=$(cat "$latest_file")
-	[ -f "$INSTALL/.build-key" ] && stamp_ver=$(cut -d' ' -f1 "$INSTALL/.build-key")
-	if [ "${CURL_REFRESH:-0}" != 1 ] && [ -n "$cached" ] &&
-		[ -z "$(find "$latest_file" -mtime +"$REFRESH_DAYS" 2>/dev/null)" ]; then
-		echo "$cached"
-		return
-	fi
-	say "asking Debian for the newest curl source" >&2
-	v=$(cache_lock; newest_debian_version)
-	if [ -n "$v" ]; then
-		echo "$v" >"$latest_file"
-		echo "$v"
-	elif [ -n "$cached" ]; then
-		say "warning: Debian not reachable, using cached curl $cached" >&2
-		echo "$cached"
-	elif [ -n "$stamp_ver" ]; then
-		say "warning: Debian not reachable, keeping built curl $stamp_ver" >&2
-		echo "$stamp_ver"
-	else
-		die "cannot reach Debian's archive and no curl source is cached (see $LOG)"
-	fi
-}
+# ---------------------------------------------------------- Debian source
+# The one fetcher zstd's build uses too: the newest version whose files
+# download, suite by suite, cached and unpacked with Debian's patches.
+fetch_args=(--prefer-installed libcurl4-openssl-dev)
+[ -n "${CURL_DEB_VERSION:-}" ] && fetch_args=(--version "$CURL_DEB_VERSION")
+DEB_SRC=$(FORENSICS_CACHE=$CACHE bash "$SCRIPT_DIR/fetch-debian-source.sh" "${fetch_args[@]}" curl \
+	2> >(tee -a "$LOG" >&2)) || die "cannot fetch Debian's curl source (see above)"
+VERSION=${DEB_SRC##*/curl-}
 
 # --------------------------------------------------------------- outputs
 write_flags() { # <install-dir>
@@ -313,8 +219,6 @@ finish() { # <version>
 }
 
 # ------------------------------------------------------------------ main
-VERSION=$(pick_version)
-[ -n "$VERSION" ] || die "no curl version"
 KEY="$VERSION $RECIPE_HASH"
 CACHED_INSTALL=$INST_CACHE/$VERSION-$RECIPE_HASH
 
@@ -323,9 +227,9 @@ if [ -f "$INSTALL/.build-key" ] && [ "$(cat "$INSTALL/.build-key")" = "$KEY" ] &
 	[ -f "$INSTALL/lib/libcurl.a" ] && [ -f "$INSTALL/include/curl/curl.h" ]; then
 	[ "$(cat "$INSTALL/link-flags.txt" 2>/dev/null)" = "$INSTALL/lib/libcurl.a $STATIC_LIBS_AFTER" ] ||
 		write_flags "$INSTALL"
-	# make re-runs this script when it is newer than libcurl.a: tell it
-	# the library is current.
-	[ "$INSTALL/lib/libcurl.a" -nt "$0" ] || touch "$INSTALL/lib/libcurl.a"
+	# make re-runs this script when it or the fetcher is newer than
+	# libcurl.a: tell it the library is current.
+	touch "$INSTALL/lib/libcurl.a"
 	finish "$VERSION"
 	exit 0
 fi
@@ -356,17 +260,11 @@ on_exit() {
 }
 trap on_exit EXIT
 
-cache_lock
-fetch_source "$VERSION"
-cache_unlock
-
 SRC=$CURL_DIR/src
 rm -rf "$SRC"
-say "extracting curl $VERSION with Debian's patches"
-dsc=$(ls "$SRC_CACHE/$VERSION"/curl_*.dsc)
-# apt checked the files against the signed index when downloading them;
-# dpkg-source checks them against the .dsc and applies debian/patches.
-dpkg-source -x "$dsc" "$SRC" >>"$LOG" 2>&1
+say "copying curl $VERSION (Debian's patches applied)"
+cp -a "$DEB_SRC/." "$SRC"
+rm -f "$SRC/.unpacked"
 # debian/rules pops the last two patches of the series (the GnuTLS and NSS
 # flavours, which rename the library) before building the OpenSSL flavour.
 for p in 99_nss.patch 90_gnutls.patch; do
@@ -433,11 +331,9 @@ if [ ! -f "$CACHED_INSTALL/.build-key" ]; then
 	rm -rf "$CACHED_INSTALL"
 	mv -T "$tmp" "$CACHED_INSTALL"
 fi
-touch "$CACHED_INSTALL" "$SRC_CACHE/$VERSION"
+touch "$CACHED_INSTALL"
 # shellcheck disable=SC2012
 ls -1dt "$INST_CACHE"/*/ 2>/dev/null | tail -n +5 | xargs -r rm -rf
-# shellcheck disable=SC2012
-ls -1dt "$SRC_CACHE"/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
 cache_unlock
 
 say "built in $((SECONDS - T0)) s"

@@ -12,7 +12,7 @@ set -euo pipefail
 build=${1:?usage: build-zstd.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 install=$build/zstd/install
-src=$("$here/fetch-debian-source.sh" libzstd)
+src=$("$here/fetch-debian-source.sh" --prefer-installed libzstd-dev libzstd)
 stamp="$(basename "$src") mt nolegacy"
 if [ -f "$install/.stamp" ] && [ "$(cat "$install/.stamp")" = "$stamp" ]; then
 	exit 0
