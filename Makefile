@@ -192,6 +192,12 @@ check: agent controller unit fuzz modules asan dynamic
 demo: agent
 	BUILD=$(BUILD) bash tests/demo.sh
 
+# A fresh clone of HEAD built with an empty cache, as on a new machine: zstd
+# and curl fetched from Debian and built (minutes, needs the network).
+.PHONY: check-cold
+check-cold:
+	bash tests/cold/test_cold_build.sh
+
 # BENCH_E2E=0 skips the end-to-end guest capture (minutes under TCG).
 bench: agent modules $(BUILD)/tools/ebpf-read
 	BUILD=$(BUILD) bash bench/run.sh

@@ -31,7 +31,7 @@ set -euo pipefail
 say() { echo "fetch-debian-source: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-pin= prefer=
+pin='' prefer=''
 while [ $# -gt 1 ]; do
 	case $1 in
 	--version) pin=$2; shift 2 ;;
@@ -111,7 +111,7 @@ fi
 why=${why:-the newest listed}
 [ -n "$pin" ] && why="pinned"
 
-skipped=() dest=
+skipped=() dest=''
 while read -r version suite; do
 	if [ -f "$cache/src/$pkg-$version/.unpacked" ]; then
 		dest=$cache/src/$pkg-$version
@@ -146,10 +146,10 @@ while read -r version suite; do
 	skipped+=("$version from $suite: $reason")
 	say "skipped $pkg $version from $suite: $reason; trying the next"
 done <<<"$pairs"
-[ -n "$dest" ] || die "no version of $pkg could be downloaded: $(echo $pairs)"
+[ -n "$dest" ] || die "no version of $pkg could be downloaded: $(tr '\n' ' ' <<<"$pairs")"
 if [ ${#skipped[@]} -gt 0 ]; then
-	say "took $pkg ${dest##*/$pkg-}, the newest available (skipped: $(printf '%s; ' "${skipped[@]}" | sed 's/; $//'))"
+	say "took $pkg ${dest##*/"$pkg"-}, the newest available (skipped: $(printf '%s; ' "${skipped[@]}" | sed 's/; $//'))"
 else
-	say "took $pkg ${dest##*/$pkg-} ($why)"
+	say "took $pkg ${dest##*/"$pkg"-} ($why)"
 fi
 echo "$dest"
