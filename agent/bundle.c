@@ -6,8 +6,10 @@
 #include "base/tar.h"
 #include "base/util.h"
 #include "base/encode.h"
+#include "capture/manifest.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 #include <time.h>
 
 #define BUNDLE_FILE_MAX (128u << 20)
-#define KPTR_RESTRICT "/proc/sys/kernel/kptr_restrict"
 
 struct bundle_item {
 	const char *path;        /* absolute; the archive name drops the '/' */
@@ -34,59 +35,83 @@ static const struct bundle_item items[] = {
 	{ "/boot/config-", true },
 };
 
-static int read_small(const char *path, char *buf, size_t len)
+static int read_int(const char *path, int *value)
 {
-	char *text;
+	char *text, *end;
 	size_t n;
+	long v;
 	int ret = read_whole_file(path, 64, &text, &n);
 
 	if (ret)
 		return ret;
-	snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || v < 0 || v > 1000)
+		ret = -EINVAL;
 	free(text);
-	return 0;
+	if (!ret)
+		*value = (int)v;
+	return ret;
 }
 
-static int write_small(const char *path, const char *value)
+static int write_int(const char *path, int value)
 {
 	FILE *f = fopen(path, "we");
 	int ret = 0;
 
 	if (!f)
 		return -errno;
-	if (fputs(value, f) < 0)
+	if (fprintf(f, "%d\n", value) < 0)
 		ret = -EIO;
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;
 }
 
-/*
- * kallsyms shows addresses only when kptr_restrict allows: lower it to 0 for
- * the one read and put back what was there, so the host's hardening is left
- * as found. Returns the kallsyms text via *data.
- */
-static int read_kallsyms(const char *path, char **data, size_t *len, char *note, size_t notelen)
+/* CAP_SYSLOG in the effective set, from /proc/self/status (no libcap). */
+static bool has_cap_syslog(void)
 {
-	char original[16] = "";
-	bool lowered = false;
+	unsigned long long caps = 0;
+	char *text, *line;
+	size_t n;
+
+	if (read_whole_file("/proc/self/status", 1u << 16, &text, &n))
+		return false;
+	line = strstr(text, "\nCapEff:");
+	if (line)
+		caps = strtoull(line + strlen("\nCapEff:"), NULL, 16);
+	free(text);
+	return caps & (1ull << CAP_SYSLOG);
+}
+
+/*
+ * kallsyms hides its addresses from root only at kptr_restrict 2: lower it
+ * for the one read (to the least that shows them) and put back what was
+ * there, so the host's hardening is left as found. *step says what was done.
+ */
+static int read_kallsyms(const char *path, char **data, size_t *len,
+			 struct kptr_restrict_step *step)
+{
 	int ret;
 
-	if (!read_small(KPTR_RESTRICT, original, sizeof(original)) && strcmp(original, "0")) {
-		if (!write_small(KPTR_RESTRICT, "0"))
-			lowered = true;
-		else
-			snprintf(note, notelen, "kptr_restrict=%s could not be lowered; addresses may be zero",
-				 original);
+	*step = (struct kptr_restrict_step){ .found = -1, .lowered_to = -1 };
+	if (read_int(KPTR_RESTRICT_PATH, &step->found))
+		step->found = -1;
+	step->lowered_to = kptr_restrict_lower_to(step->found, has_cap_syslog());
+	if (step->lowered_to >= 0) {
+		step->lower_error = write_int(KPTR_RESTRICT_PATH, step->lowered_to);
+		if (step->lower_error) {
+			log_warn("bundle", "kptr_restrict=%d could not be lowered (%s): kallsyms addresses may be zero",
+				 step->found, strerror(-step->lower_error));
+			step->lowered_to = -1;
+		}
 	}
 	ret = read_whole_file(path, BUNDLE_FILE_MAX, data, len);
-	if (lowered) {
-		if (write_small(KPTR_RESTRICT, original))
-			snprintf(note, notelen, "kptr_restrict lowered from %s to 0 for the read and NOT restored",
-				 original);
-		else
-			snprintf(note, notelen, "kptr_restrict lowered from %s to 0 for the read and restored",
-				 original);
+	if (step->lowered_to >= 0) {
+		step->restored = !write_int(KPTR_RESTRICT_PATH, step->found);
+		if (!step->restored)
+			log_warn("bundle", "kptr_restrict lowered from %d to %d and NOT restored",
+				 step->found, step->lowered_to);
 	}
 	return ret;
 }
@@ -102,7 +127,9 @@ int bundle_write(struct sink *out, json_object **files)
 	for (size_t i = 0; i < ARRAY_SIZE(items) && !ret; i++) {
 		json_object *entry = json_object_new_object();
 		unsigned char digest[SHA256_DIGEST_LENGTH];
-		char hex[SHA256_HEX_BYTES], path[256], note[160] = "";
+		char hex[SHA256_HEX_BYTES], path[256];
+		struct kptr_restrict_step kptr;
+		bool kallsyms = !strcmp(items[i].path, "/proc/kallsyms");
 		char *data = NULL;
 		size_t len = 0;
 		int err;
@@ -110,10 +137,12 @@ int bundle_write(struct sink *out, json_object **files)
 		snprintf(path, sizeof(path), "%s%s", items[i].path,
 			 items[i].per_release ? u.release : "");
 		json_object_object_add(entry, "name", json_object_new_string(path + 1));
-		if (!strcmp(items[i].path, "/proc/kallsyms"))
-			err = read_kallsyms(path, &data, &len, note, sizeof(note));
-		else
+		if (kallsyms) {
+			err = read_kallsyms(path, &data, &len, &kptr);
+			json_object_object_add(entry, "kptr_restrict", manifest_kptr_restrict(&kptr));
+		} else {
 			err = read_whole_file(path, BUNDLE_FILE_MAX, &data, &len);
+		}
 		if (err) {
 			json_object_object_add(entry, "missing", json_object_new_string(strerror(-err)));
 			json_object_array_add(list, entry);
@@ -125,8 +154,6 @@ int bundle_write(struct sink *out, json_object **files)
 		free(data);
 		json_object_object_add(entry, "bytes", json_object_new_int64((int64_t)len));
 		json_object_object_add(entry, "sha256", json_object_new_string(hex));
-		if (note[0])
-			json_object_object_add(entry, "note", json_object_new_string(note));
 		json_object_array_add(list, entry);
 	}
 	if (!ret)

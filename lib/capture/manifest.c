@@ -106,6 +106,21 @@ json_object *manifest_unreadable(const struct capture_result *result)
 	return a;
 }
 
+json_object *manifest_kptr_restrict(const struct kptr_restrict_step *step)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "found", step->found < 0 ? NULL : json_object_new_int(step->found));
+	if (step->lower_error) {
+		json_object_object_add(o, "lower_failed",
+				       json_object_new_string(strerror(-step->lower_error)));
+	} else if (step->lowered_to >= 0) {
+		json_object_object_add(o, "lowered_to", json_object_new_int(step->lowered_to));
+		json_object_object_add(o, "restored", json_object_new_boolean(step->restored));
+	}
+	return o;
+}
+
 int manifest_write(json_object *manifest, struct sink *out)
 {
 	const char *text = json_object_to_json_string_ext(manifest, JSON_C_TO_STRING_PRETTY |

@@ -14,6 +14,7 @@
 
 #include "capture/capture.h"
 #include "capture/iomem.h"
+#include "capture/kptr_restrict.h"
 #include "capture/range.h"
 #include "capture/source.h"
 #include "base/sink.h"
@@ -35,6 +36,13 @@ json_object *manifest_ranges(const struct range_list *ranges);
 json_object *manifest_iomem(const struct iomem_table *table);
 json_object *manifest_source(const struct mem_source *src, const struct source_selection *sel);
 json_object *manifest_unreadable(const struct capture_result *result);
+/*
+ * {"found": 2, "lowered_to": 1, "restored": true}: what was done to
+ * kptr_restrict for the read of kallsyms ("found" null if unreadable;
+ * "lower_failed" with the error instead of "lowered_to" if it could not be
+ * lowered; neither when it was left as found).
+ */
+json_object *manifest_kptr_restrict(const struct kptr_restrict_step *step);
 /* Pretty JSON into out, then finish it (a file sink renames its ".partial"). */
 int manifest_write(json_object *manifest, struct sink *out);
 

@@ -133,11 +133,43 @@ def test_bundle():
     for f in listed:
         assert hashlib.sha256(names[f["name"]]).hexdigest() == f["sha256"], f["name"]
     kallsyms = [f for f in bundle["files"] if f["name"] == "proc/kallsyms"][0]
-    if "sha256" in kallsyms:
-        # Root reads real addresses: kptr_restrict was lowered and put back.
+    if os.geteuid() == 0:
+        # Root sees addresses at 0 and 1: kptr_restrict is left as found.
+        want = {"found": int(KPTR_BEFORE)}
+        if KPTR_BEFORE == "2":
+            want = {"found": 2, "lowered_to": 1, "restored": True}
+        assert kallsyms["kptr_restrict"] == want, kallsyms
+    if "sha256" in kallsyms and os.geteuid() == 0:
         assert not names["proc/kallsyms"].startswith(b"0000000000000000"), "addresses hidden"
-    with open("/proc/sys/kernel/kptr_restrict") as f:
-        assert f.read().strip() == KPTR_BEFORE, "kptr_restrict not restored"
+    with open(KPTR) as f:
+        assert f.read().strip() == KPTR_BEFORE, "kptr_restrict changed"
+
+
+@suite.case("kptr_restrict 2 (hides addresses from root): lowered to 1 for the read, restored")
+def test_kptr_restrict_2():
+    if os.geteuid() != 0 or not os.access(KPTR, os.W_OK):
+        print("  skipped: kptr_restrict not writable here")
+        return
+    out = os.path.join(tmp, "kptr2.lime.zst")
+    try:
+        with open(KPTR, "w") as f:
+            f.write("2\n")
+        p = run_agent(BASE + ["--output", out])
+        with open(KPTR) as f:
+            after = f.read().strip()
+    finally:
+        with open(KPTR, "w") as f:
+            f.write(KPTR_BEFORE + "\n")
+    assert p.returncode == 0, p.stderr.decode()
+    assert after == "2", f"kptr_restrict {after} after the agent, not put back to 2"
+    m = json.load(open(out + ".manifest.json"))
+    kallsyms = [f for f in m["bundle"]["files"] if f["name"] == "proc/kallsyms"][0]
+    assert kallsyms["kptr_restrict"] == {"found": 2, "lowered_to": 1, "restored": True}, kallsyms
+    tar = subprocess.run(["zstd", "-dc", m["bundle"]["path"]], capture_output=True,
+                         check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        text = t.extractfile("proc/kallsyms").read()
+    assert not text.startswith(b"0000000000000000"), "addresses hidden at 1"
 
 
 @suite.case("uncompressed stdout stream equals memory; manifest only in the log")
@@ -303,7 +335,8 @@ def test_imds_refused():
     assert [r[0] for r in imds.requests] == ["PUT"], imds.requests
 
 
-with open("/proc/sys/kernel/kptr_restrict") as f:
+KPTR = "/proc/sys/kernel/kptr_restrict"
+with open(KPTR) as f:
     KPTR_BEFORE = f.read().strip()
 suite.run_all()
 subprocess.run(["rm", "-rf", tmp])

@@ -548,6 +548,10 @@ static const struct manifest_case manifest_cases[] = {
 		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":null},\"format\"" },
 		{ "\"uncompressed_bytes\"", "\"ram_bytes\":1695744,\"uncompressed_bytes\"" },
 		{ " \"unreadable\"", " \"source\":{\"name\":\"kcore\"},\"unreadable\"" } }, NULL },
+	{ "manifest/valid, bundle with kptr_restrict", {
+		{ " \"unreadable\"", " \"bundle\":{\"files\":[{\"name\":\"proc/kallsyms\","
+		  "\"kptr_restrict\":{\"found\":2,\"lowered_to\":1,\"restored\":true}}]},"
+		  "\"unreadable\"" } }, NULL },
 };
 
 static char *apply_edits(const struct manifest_case *c)
