@@ -17,6 +17,8 @@ mkdir -p "$out"
 python3 "$root/tests/qemu/test_capture_kcore.py" --agent "$build/forensics-agent" \
 	--workdir "$out" --keep "$@"
 echo
-echo "image:    $out/capture.bin (zstd-compressed LiME)"
-echo "manifest: $out/capture.bin.manifest.json"
-echo "verify:   $build/forensics-agent verify --manifest $out/capture.bin.manifest.json $out/capture.bin"
+# The harness names the image by its content: .lime.zst for compressed LiME.
+image=$out/capture.lime.zst
+echo "image:    $image (zstd-compressed LiME)"
+echo "manifest: $image.manifest.json"
+echo "verify:   $build/forensics-agent verify --manifest $image.manifest.json $image"

@@ -124,6 +124,21 @@ exit $rc
 """
 
 
+def name_by_content(path):
+    """Rename the received stream as what it holds: capture.lime.zst for
+    zstd-compressed LiME (the agent's default), capture.lime.gz for the
+    gzip stand-in, capture.lime uncompressed.  Returns the new path."""
+    if not os.path.exists(path):
+        return path
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    suffix = {b"\x28\xb5\x2f\xfd": ".lime.zst", b"EMiL": ".lime"}.get(
+        magic, ".lime.gz" if magic[:2] == b"\x1f\x8b" else ".bin")
+    named = os.path.join(os.path.dirname(path), "capture" + suffix)
+    os.rename(path, named)
+    return named
+
+
 def build_stand_in(workdir):
     """fake-lime.c behind a hashing wrapper: (agent path, extra files).
 
@@ -174,7 +189,7 @@ def run(args, workdir):
                     kernel_dir, agent, initrd] + extra_files, check=True)
     timings["initramfs"] = time.monotonic() - t
 
-    received = os.path.join(workdir, "capture.bin")
+    received = os.path.join(workdir, "capture.stream")
     dump = os.path.join(workdir, "pmem.bin")
     start_dump = os.path.join(workdir, "pmem-start.bin")
     with StreamReceiver(received, idle_timeout=args.idle_timeout) as rx, \
@@ -226,6 +241,8 @@ def run(args, workdir):
     if received_bytes == 0:
         failures.append("nothing received from the guest")
 
+    received = name_by_content(received)
+    figures["image"] = os.path.basename(received)
     t = time.monotonic()
     report = groundtruth.compare(received, dump, console, start_dump)
     groundtruth.judge(report, args.min_identical, args.min_coverage,
@@ -344,7 +361,7 @@ def main(argv):
         if ok and not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
         elif not ok:
-            print("files kept in %s (console.log, capture.bin, pmem-start.bin, "
+            print("files kept in %s (console.log, capture.lime.zst, pmem-start.bin, "
                   "pmem.bin)" % workdir)
     print(summary)
     return 0 if ok else 1
