@@ -85,6 +85,25 @@ int convert_stop(struct convert *c, int exit_code, const char *fmt, ...)
 
 /* ---- setup ---- */
 
+const char *convert_input_hint(struct convert *c)
+{
+	uint32_t magic = 0;
+	const char *hint = image_reader_hint(&c->reader, c->hint + 2, sizeof(c->hint) - 2);
+
+	if (c->prefix_fill == sizeof(magic))
+		memcpy(&magic, c->prefix, sizeof(magic));
+	if (!hint && c->from_given == FORMAT_LIME && c->prefix_fill == sizeof(magic) &&
+	    le32toh(magic) != LIME_MAGIC)
+		hint = "--from lime was given but it does not start with the LiME magic: for a raw or "
+		       "padded image pass --from raw or --from padded";
+	if (!hint)
+		return "";
+	if (hint != c->hint + 2)
+		snprintf(c->hint + 2, sizeof(c->hint) - 2, "%s", hint);
+	memcpy(c->hint, "; ", 2);
+	return c->hint;
+}
+
 int convert_check_formats(struct convert *c, enum image_format from)
 {
 	if (from == FORMAT_LIME && c->manifest_path)
@@ -93,8 +112,8 @@ int convert_check_formats(struct convert *c, enum image_format from)
 	if (from == FORMAT_RAW && !c->manifest_path && c->to != FORMAT_RAW)
 		return convert_stop(c, EXIT_USAGE, "%s is raw (no LiME header), which has no addresses: "
 			    "--to %s needs --ranges-from MANIFEST, or --from padded if file "
-			    "offsets are physical addresses", c->input_name,
-			    convert_format_names[c->to]);
+			    "offsets are physical addresses%s", c->input_name,
+			    convert_format_names[c->to], c->reader.head_len ? convert_input_hint(c) : "");
 	if (from == FORMAT_PADDED && !c->manifest_path && c->to == FORMAT_LIME &&
 	    !c->reader.size_known)
 		return convert_stop(c, EXIT_USAGE, "padded input from stdin or a pipe has no size to put in "
@@ -269,12 +288,13 @@ static int run(struct convert *c)
 		case IMAGE_READER_INPUT:
 			return convert_stop(c, EXIT_INPUT, "%s: %s", c->input_name, c->reader.error);
 		case IMAGE_READER_ZSTD:
-			return convert_stop(c, EXIT_MALFORMED, "%s: %s", c->input_name, c->reader.error);
+			return convert_stop(c, EXIT_MALFORMED, "%s: %s%s", c->input_name,
+				    c->reader.error, convert_input_hint(c));
 		case IMAGE_READER_CALLBACK:
 			/* Our callbacks said why already; -EBADMSG is the LiME reader's own. */
 			if (ret == -EBADMSG)
-				return convert_stop(c, EXIT_MALFORMED, "%s: %s", c->input_name,
-					    c->lime.error);
+				return convert_stop(c, EXIT_MALFORMED, "%s: %s%s", c->input_name,
+					    c->lime.error, convert_input_hint(c));
 			return convert_stop(c, EXIT_FAILURE_INTERNAL, "%s: %s", c->input_name,
 				    strerror(-ret));
 		default:
@@ -285,6 +305,8 @@ static int run(struct convert *c)
 	ret = convert_finish_input(c);
 	if (ret)
 		return ret;
+	if (convert_input_hint(c)[0])
+		log_warn("name", "convert: %s: %s", c->input_name, convert_input_hint(c) + 2);
 	ret = sink_finish(c->top);
 	if (ret)
 		return convert_stop(c, EXIT_OUTPUT, "%s: cannot finish: %s", c->output_name,
@@ -422,7 +444,13 @@ int convert_main(int argc, char *argv[])
 	c.output_path = argv[optind + 1];
 	c.input_name = strcmp(c.input_path, "-") ? c.input_path : "stdin";
 	c.output_name = strcmp(c.output_path, "-") ? c.output_path : "stdout";
+	c.from_given = c.from;
 	c.compress = compress ? !strcmp(compress, "zstd") : ends_with(c.output_path, ZSTD_SUFFIX);
+	if (compress && c.compress != ends_with(c.output_path, ZSTD_SUFFIX) &&
+	    strcmp(c.output_path, "-"))
+		log_warn("name", "convert: %s: --compress %s contradicts the name: rename it %s%s "
+			 "when it is written", c.output_path, compress,
+			 c.compress ? c.output_path : "without ", ZSTD_SUFFIX);
 	if (!c.compress && (level_given || threads_given))
 		return usage_error("--level and --threads need zstd output (--compress zstd)");
 	if (!strcmp(c.output_path, "-") && isatty(STDOUT_FILENO))

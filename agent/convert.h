@@ -46,6 +46,7 @@ struct convert {
 	const char *output_name;    /* "stdout" for "-" */
 	const char *manifest_path;
 	enum image_format from, to;
+	enum image_format from_given;   /* --from as given (from is auto's outcome) */
 	bool compress;
 	int level;
 	int threads;
@@ -79,6 +80,7 @@ struct convert {
 	/* The one failure of this run, set where it is found. */
 	int exit_code;
 	char message[CONVERT_MESSAGE_MAX];
+	char hint[IMAGE_HINT_MAX + 2];  /* convert_input_hint's */
 };
 
 /*
@@ -92,6 +94,11 @@ int convert_stop(struct convert *c, int exit_code, const char *fmt, ...)
  * formats are given and again once auto-detection has looked at the input.
  */
 int convert_check_formats(struct convert *c, enum image_format from);
+/*
+ * "; what was found and what to do" when the input's name, or --from lime,
+ * says otherwise than its bytes (image_reader_hint); "" when they agree.
+ */
+const char *convert_input_hint(struct convert *c);
 /* image_reader's callback: holds back the first bytes until the LiME magic can be looked for. */
 int convert_feed(void *ctx, const void *buf, size_t len);
 /* After the last byte: what the input left unfinished, as a stop. */

@@ -167,12 +167,21 @@ static int decide(struct convert *c)
 {
 	uint32_t magic = 0;
 
+	if (c->prefix_fill == sizeof(magic))
+		memcpy(&magic, c->prefix, sizeof(magic));
 	if (c->from == FORMAT_AUTO) {
-		if (c->prefix_fill == sizeof(magic))
-			memcpy(&magic, c->prefix, sizeof(magic));
 		c->from = le32toh(magic) == LIME_MAGIC ? FORMAT_LIME : FORMAT_RAW;
+		/* Not memory that happens to start so: another tool's compressed image. */
+		if (c->from == FORMAT_RAW && image_other_compressor(c->reader.head, c->reader.head_len))
+			return convert_stop(c, EXIT_MALFORMED, "%s: %s", c->input_name,
+				    convert_input_hint(c) + 2);
 		if (convert_check_formats(c, c->from))
 			return -ECANCELED;
+	} else if (c->from != FORMAT_LIME && le32toh(magic) == LIME_MAGIC) {
+		/* Read as raw or padded, LiME's headers would land in the output as memory. */
+		return convert_stop(c, EXIT_USAGE, "%s starts with the LiME magic but --from %s was "
+			    "given: drop --from (LiME is detected) or pass --from lime", c->input_name,
+			    convert_format_names[c->from]);
 	}
 	if (c->from == FORMAT_LIME) {
 		c->mode = MODE_LIME;
@@ -230,7 +239,8 @@ int convert_finish_input(struct convert *c)
 	switch (c->mode) {
 	case MODE_LIME:
 		if (lime_reader_finish(&c->lime))
-			return convert_stop(c, EXIT_MALFORMED, "%s: %s", c->input_name, c->lime.error);
+			return convert_stop(c, EXIT_MALFORMED, "%s: %s%s", c->input_name, c->lime.error,
+				    convert_input_hint(c));
 		return 0;
 	case MODE_SEGMENTS:
 		if (c->segment < c->segments->count) {

@@ -214,7 +214,8 @@ static void compare(struct verify *v)
 
 static int run(struct verify *v)
 {
-	char err[IMAGE_ERROR_MAX];
+	char err[IMAGE_ERROR_MAX], hintbuf[IMAGE_HINT_MAX];
+	const char *hint;
 	bool ok;
 	int ret;
 
@@ -240,18 +241,21 @@ static int run(struct verify *v)
 	ret = image_reader_run(&v->reader, feed_lime, v);
 	if (v->progress)
 		log_progress_done();
+	/* A name that says otherwise than the bytes: said beside a failure, warned about if not. */
+	hint = image_reader_hint(&v->reader, hintbuf, sizeof(hintbuf));
 	if (ret) {
 		switch (v->reader.failure) {
 		case IMAGE_READER_INPUT:
 			return verify_fail(v, EXIT_INPUT, "input", "input_error", "%s: %s", v->image_name,
 				    v->reader.error);
 		case IMAGE_READER_ZSTD:
-			return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
-				    v->image_name, v->reader.error);
+			return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s%s%s",
+				    v->image_name, v->reader.error, hint ? "; " : "", hint ?: "");
 		case IMAGE_READER_CALLBACK:
 			if (ret == -EBADMSG)
-				return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s",
-					    v->image_name, v->lime.error);
+				return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed",
+					    "%s: %s%s%s", v->image_name, v->lime.error,
+					    hint ? "; " : "", hint ?: "");
 			return verify_fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
 				    "%s: %s", v->image_name, strerror(-ret));
 		default:
@@ -261,8 +265,10 @@ static int run(struct verify *v)
 	}
 	ret = lime_reader_finish(&v->lime);
 	if (ret)
-		return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s", v->image_name,
-			    v->lime.error);
+		return verify_fail(v, EXIT_MALFORMED, "malformed", "malformed", "%s: %s%s%s",
+			    v->image_name, v->lime.error, hint ? "; " : "", hint ?: "");
+	if (hint)
+		log_warn("name", "verify: %s: %s", v->image_name, hint);
 	if (v->have_manifest && flush_missing(v, 0, true))
 		return verify_fail(v, EXIT_FAILURE_INTERNAL, "internal", "internal_error",
 			    "out of memory");

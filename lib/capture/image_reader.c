@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "capture/image_reader.h"
+#include "capture/lime.h"
+#include "base/util.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -44,6 +46,66 @@ bool image_is_zstd(const unsigned char *buf, size_t len)
 	/* 28 B5 2F FD, or a skippable frame, which may lead a zstd stream. */
 	return magic == ZSTD_MAGICNUMBER ||
 	       (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+const char *image_other_compressor(const unsigned char *head, size_t len)
+{
+	static const struct {
+		const char *name;
+		const char *magic;
+		size_t len;
+	} known[] = {
+		{ "gzip", "\x1f\x8b", 2 },
+		{ "xz", "\xfd" "7zXZ\0", 6 },
+		{ "bzip2", "BZh", 3 },
+		{ "lz4", "\x04\x22\x4d\x18", 4 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (len >= known[i].len && !memcmp(head, known[i].magic, known[i].len))
+			return known[i].name;
+	return NULL;
+}
+
+const char *image_reader_hint(const struct image_reader *r, char *buf, size_t len)
+{
+	const char *other = image_other_compressor(r->head, r->head_len);
+	bool named_zst = !r->is_stdin && (ends_with(r->path, ".zst") || ends_with(r->path, ".zstd"));
+	uint32_t magic = 0;
+
+	if (other) {
+		snprintf(buf, len, "it is %s-compressed, and only zstd or uncompressed images are read: "
+			 "decompress it (%s -dc), or recompress it with zstd and name it .lime.zst",
+			 other, other);
+		return buf;
+	}
+	if (r->is_stdin || !r->head_len)
+		return NULL;
+	if (r->compressed && !named_zst) {
+		snprintf(buf, len, "it is zstd-compressed but named %s: rename it %s.zst", r->path,
+			 r->path);
+		return buf;
+	}
+	if (r->compressed || !named_zst)
+		return NULL;
+	if (r->head_len >= sizeof(magic))
+		memcpy(&magic, r->head, sizeof(magic));
+	if (le32toh(magic) == LIME_MAGIC) {
+		snprintf(buf, len, "it is uncompressed LiME but named %s: rename it without .%s", r->path,
+			 ends_with(r->path, ".zst") ? "zst" : "zstd");
+		return buf;
+	}
+	snprintf(buf, len, "it is named %s but is not zstd-compressed (it starts with %02x %02x %02x "
+		 "%02x, not 28 b5 2f fd)", r->path, r->head[0], r->head_len > 1 ? r->head[1] : 0,
+		 r->head_len > 2 ? r->head[2] : 0, r->head_len > 3 ? r->head[3] : 0);
+	return buf;
 }
 
 int image_reader_open(struct image_reader *r, const char *path)
@@ -258,6 +320,8 @@ int image_reader_run(struct image_reader *r, image_reader_fn fn, void *ctx)
 			break;
 		fill += (size_t)n;
 	}
+	r->head_len = fill < sizeof(r->head) ? fill : sizeof(r->head);
+	memcpy(r->head, r->in, r->head_len);
 	r->compressed = image_is_zstd(r->in, fill);
 	ret = start(r);
 	if (ret)

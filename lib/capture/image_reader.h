@@ -22,6 +22,8 @@
 
 #define IMAGE_ZSTD_MAGIC_SIZE 4
 #define IMAGE_ERROR_MAX 256
+#define IMAGE_HEAD_SIZE 8
+#define IMAGE_HINT_MAX 320
 
 /* Receives decompressed bytes; any nonzero return stops the run and is returned. */
 typedef int (*image_reader_fn)(void *ctx, const void *buf, size_t len);
@@ -47,6 +49,8 @@ struct image_reader {
 	char data_sha256[SHA256_HEX_BYTES];  /* of the decompressed stream */
 	enum image_reader_failure failure;
 	char error[IMAGE_ERROR_MAX];  /* why, for failures other than CALLBACK */
+	unsigned char head[IMAGE_HEAD_SIZE];  /* the input's first bytes, as read */
+	size_t head_len;
 
 	/* Optional, set before run: called after every read. total 0 = unknown. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -76,5 +80,14 @@ void image_reader_close(struct image_reader *r);
 
 /* True if buf (at least IMAGE_ZSTD_MAGIC_SIZE bytes) starts a zstd frame. */
 bool image_is_zstd(const unsigned char *buf, size_t len);
+/* "gzip", "xz", "bzip2" or "lz4" if buf starts with that compressor's magic, else NULL. */
+const char *image_other_compressor(const unsigned char *buf, size_t len);
+/*
+ * After a run (or a failed one): when the input's name and first bytes
+ * disagree about compression, or the bytes are another compressor's, what
+ * was found and what to do ("it is zstd-compressed but named x.lime: rename
+ * it x.lime.zst"), in buf; NULL when they agree. stdin has no name to check.
+ */
+const char *image_reader_hint(const struct image_reader *r, char *buf, size_t len);
 
 #endif

@@ -8,6 +8,7 @@ per case and `convert: N passed, N failed`; exits non-zero on any failure.
 The agent is $BUILD/forensics-agent (BUILD defaults to "build", relative to
 the repository root).
 """
+import gzip
 import hashlib
 import json
 import os
@@ -282,6 +283,62 @@ def case_help(s):
     p = subprocess.run([AGENT, "convert", "--help"], capture_output=True, timeout=30)
     check(p.returncode == 0 and p.stdout.startswith(b"Usage: forensics-agent convert"), p)
 
+def zstd_bytes(data):
+    return subprocess.run(["zstd", "-q", "-c"], input=data, check=True, capture_output=True).stdout
+
+
+# Compression or format that the name or --from contradicts: what was found,
+# what to do. (input name, content, extra options, --to, exit code, words in
+# the error, or for a readable input in its warning)
+NAME_CASES = [
+    ("zstd-named.lime", lambda s: zstd_bytes(s.lime), [], "raw", EXIT_OK,
+     ["zstd-compressed but named", "rename it", "zstd-named.lime.zst"]),
+    ("plain-named.lime.zst", lambda s: s.lime, [], "raw", EXIT_OK,
+     ["uncompressed LiME but named", "rename it without .zst"]),
+    ("gzip.lime.zst", lambda s: gzip.compress(s.lime), [], "raw", EXIT_MALFORMED,
+     ["gzip-compressed", "gzip -dc", ".lime.zst"]),
+    ("gzip-from-lime.lime", lambda s: gzip.compress(s.lime), ["--from", "lime"], "raw",
+     EXIT_MALFORMED, ["bad magic", "gzip-compressed"]),
+    ("junk.lime.zst", lambda s: s.raw, [], "lime", EXIT_USAGE,
+     ["is raw", "is not zstd-compressed", "starts with"]),
+    ("raw-from-lime.raw", lambda s: s.raw, ["--from", "lime"], "padded", EXIT_MALFORMED,
+     ["bad magic", "--from lime was given", "--from raw or --from padded"]),
+    ("lime-from-raw.lime", lambda s: s.lime, ["--from", "raw"], "raw", EXIT_USAGE,
+     ["starts with the LiME magic but --from raw", "pass --from lime"]),
+    ("lime-zst-from-padded.lime.zst", lambda s: zstd_bytes(s.lime), ["--from", "padded"], "raw",
+     EXIT_USAGE, ["starts with the LiME magic but --from padded"]),
+]
+
+
+def case_compression_names(s):
+    for i, (name, content, opts, to, code, words) in enumerate(NAME_CASES):
+        src = write(s.path(name), content(s))
+        out = s.path("names-%d.out" % i)
+        p = subprocess.run([AGENT, "convert", "--to", to] + opts + [src, out],
+                           capture_output=True, timeout=120)
+        check(p.returncode == code, "%s: exit %d, wanted %d; %s" %
+              (name, p.returncode, code, p.stderr.decode(errors="replace")))
+        level = "error" if code != EXIT_OK else "warning"
+        said = [r["msg"] for r in map(json.loads, p.stderr.decode().splitlines())
+                if r.get("level") == level]
+        check(len(said) == 1, "%s: wanted one %s, got %s" % (name, level, said))
+        for word in words:
+            check(word in said[0], "%s: %r does not say %r" % (name, said[0], word))
+        check(os.path.exists(out) == (code == EXIT_OK), "%s: output %s" % (name, out))
+    s.no_partials()
+
+
+def case_compress_contradicts_name(s):
+    out = s.path("plain-but.lime.zst")
+    p = subprocess.run([AGENT, "convert", "--to", "lime", "--compress", "none", s.lime_path, out],
+                       capture_output=True, timeout=120)
+    check(p.returncode == EXIT_OK, p.stderr)
+    check(read(out) == s.lime, "--compress none output is not the plain LiME")
+    warnings = [r["msg"] for r in map(json.loads, p.stderr.decode().splitlines())
+                if r.get("level") == "warning"]
+    check(len(warnings) == 1 and "--compress none contradicts the name" in warnings[0] and
+          "rename it without .zst" in warnings[0], warnings)
+
 
 CASES = [
     case_lime_padded_lime, case_zstd_round_trip, case_lime_raw, case_raw_lime_with_ranges,
@@ -289,7 +346,8 @@ CASES = [
     case_refuse_partial, case_padded_lime_whole, case_padded_zstd_lime_whole,
     case_padded_stdin_needs_size, case_pipes, case_padded_too_short, case_raw_too_long,
     case_malformed_lime, case_malformed_zstd, case_lime_with_ranges_from, case_missing_input,
-    case_unknown_flag, case_missing_to, case_level_without_zstd, case_help,
+    case_unknown_flag, case_missing_to, case_level_without_zstd, case_compression_names,
+    case_compress_contradicts_name, case_help,
 ]
 
 

@@ -9,8 +9,10 @@ Prints one line per case and `verify: N passed, N failed`; exits non-zero on
 any failure. The agent is $BUILD/forensics-agent (BUILD defaults to "build",
 relative to the repository root).
 """
+import gzip
 import hashlib
 import json
+import lzma
 import os
 import random
 import shutil
@@ -360,6 +362,39 @@ def case_no_image(im):
     expect(["verify"], EXIT_USAGE, "missing IMAGE")
 
 
+# A name, or bytes, that say otherwise about compression: the one line says
+# what was found and what to do; a readable image still verifies, with a warning.
+# (file name, content, exit code, words in the error or warning)
+NAME_CASES = [
+    ("zstd-named-plain.lime", lambda im: im.compressed, EXIT_OK,
+     ["zstd-compressed but named", "rename it", "zstd-named-plain.lime.zst"]),
+    ("plain-named.lime.zst", lambda im: im.lime, EXIT_OK,
+     ["uncompressed LiME but named", "rename it without .zst"]),
+    ("gzip.lime.zst", lambda im: gzip.compress(im.lime), EXIT_MALFORMED,
+     ["gzip-compressed", "gzip -dc", "recompress it with zstd", ".lime.zst"]),
+    ("xz.lime", lambda im: lzma.compress(im.lime), EXIT_MALFORMED, ["xz-compressed", "xz -dc"]),
+    ("junk.lime.zst", lambda im: b"\x05\x11\xe3\xcd" + bytes(60), EXIT_MALFORMED,
+     ["bad magic", "named", "is not zstd-compressed", "starts with 05 11 e3 cd"]),
+    ("stdin-gzip", lambda im: gzip.compress(im.lime), EXIT_MALFORMED, ["stdin", "gzip-compressed"]),
+]
+
+
+def case_compression_names(im):
+    for name, content, code, words in NAME_CASES:
+        data = content(im)
+        if name.startswith("stdin"):
+            p, records = run(["verify", "-"], stdin=data)
+        else:
+            p, records = run(["verify", im.variant(name, data)])
+        check(p.returncode == code, "%s: exit %d, wanted %d; %s" %
+              (name, p.returncode, code, p.stderr.decode(errors="replace")))
+        level = "error" if code != EXIT_OK else "warning"
+        said = [r["msg"] for r in records if r.get("level") == level]
+        check(len(said) == 1, "%s: wanted one %s, got %s" % (name, level, said))
+        for word in words:
+            check(word in said[0], "%s: %r does not say %r" % (name, said[0], word))
+
+
 def case_help(im):
     p, _ = expect(["verify", "--help"], EXIT_OK)
     check(p.stdout.decode().startswith("Usage: forensics-agent verify"), p.stdout)
@@ -373,7 +408,8 @@ CASES = [
     case_bad_magic, case_bad_magic_second_range, case_bad_version, case_reserved,
     case_end_before_start, case_empty, case_different_ranges, case_wrong_hash,
     case_wrong_compressed_hash, case_missing_image, case_missing_manifest,
-    case_malformed_manifest, case_wrong_schema, case_unknown_flag, case_no_image, case_help,
+    case_malformed_manifest, case_wrong_schema, case_unknown_flag, case_no_image,
+    case_compression_names, case_help,
 ]
 
 

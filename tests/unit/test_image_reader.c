@@ -709,6 +709,55 @@ static void test_manifest_missing(void **state)
 	free(path);
 }
 
+struct hint_case {
+	const char *name;
+	const char *path;
+	const char *head;       /* first bytes; 4 of them unless a compressor's magic is longer */
+	size_t head_len;
+	const char *hint;       /* NULL: name and bytes agree */
+};
+
+static const struct hint_case hint_cases[] = {
+	{ "hint/zstd named .zst", "a.lime.zst", "\x28\xb5\x2f\xfd", 4, NULL },
+	{ "hint/LiME named .lime", "a.lime", "EMiL", 4, NULL },
+	{ "hint/zstd named .lime", "a.lime", "\x28\xb5\x2f\xfd", 4,
+	  "it is zstd-compressed but named a.lime: rename it a.lime.zst" },
+	{ "hint/LiME named .zst", "a.lime.zst", "EMiL", 4,
+	  "it is uncompressed LiME but named a.lime.zst: rename it without .zst" },
+	{ "hint/LiME named .zstd", "a.zstd", "EMiL", 4,
+	  "it is uncompressed LiME but named a.zstd: rename it without .zstd" },
+	{ "hint/other bytes named .zst", "a.zst", "\x01\x02\x03\x04", 4,
+	  "it is named a.zst but is not zstd-compressed (it starts with 01 02 03 04, not 28 b5 2f fd)" },
+	{ "hint/gzip named .zst", "a.lime.zst", "\x1f\x8b\x08\x00", 4,
+	  "it is gzip-compressed, and only zstd or uncompressed images are read: decompress it "
+	  "(gzip -dc), or recompress it with zstd and name it .lime.zst" },
+	{ "hint/xz on stdin", "-", "\xfd" "7zXZ\0", 6, "it is xz-compressed" },
+	{ "hint/zstd on stdin", "-", "\x28\xb5\x2f\xfd", 4, NULL },
+	{ "hint/raw named .raw", "a.raw", "\x00\x00\x00\x00", 4, NULL },
+	{ "hint/empty file named .zst", "a.zst", "", 0, NULL },
+};
+
+static void test_hint(void **state)
+{
+	const struct hint_case *c = *state;
+	struct image_reader r = { .path = c->path, .is_stdin = !strcmp(c->path, "-") };
+	char buf[IMAGE_HINT_MAX];
+	const char *hint;
+
+	memcpy(r.head, c->head, c->head_len);
+	r.head_len = c->head_len;
+	r.compressed = image_is_zstd(r.head, r.head_len);
+	hint = image_reader_hint(&r, buf, sizeof(buf));
+	if (!c->hint) {
+		if (hint)
+			fail_msg("unexpected hint: %s", hint);
+		return;
+	}
+	assert_non_null(hint);
+	if (strncmp(hint, c->hint, strlen(c->hint)))
+		fail_msg("hint %s, expected %s", hint, c->hint);
+}
+
 int main(void)
 {
 	static const struct read_case callback_cases[] = {
@@ -739,6 +788,8 @@ int main(void)
 	add_test("manifest/in memory, unterminated", test_manifest_in_memory, NULL);
 	add_test("manifest/from a JSON tree", test_manifest_from_json, NULL);
 	add_test("manifest/missing file", test_manifest_missing, NULL);
+	for (size_t i = 0; i < sizeof(hint_cases) / sizeof(hint_cases[0]); i++)
+		add_test(hint_cases[i].name, test_hint, &hint_cases[i]);
 	failed = _cmocka_run_group_tests("image_reader", tests, test_count, NULL, NULL);
 	rmdir(tmpdir);
 	return failed;
