@@ -378,7 +378,8 @@ static int verify_s3(struct verify *v, struct s3opts *s3, const char *uri)
 	if (s3_download_start(&download, &client, key, pipefd[1])) {
 		log_error("input", "verify: %s: %s", uri, download.why);
 		close(pipefd[1]);
-		code = download.error == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_INPUT;
+		code = download.error == -EACCES ? EXIT_UPLOAD_DENIED :
+		       download.error == -AWS_HTTP_ENOTRUST ? EXIT_TLS : EXIT_INPUT;
 		goto out;
 	}
 	snprintf(image_fd_path, sizeof(image_fd_path), "/proc/self/fd/%d", pipefd[0]);
