@@ -229,6 +229,7 @@ int s3opts_exit_code(int err)
 
 int s3opts_trust(struct s3opts *o, struct s3_client *client, const char *who)
 {
+	static const struct aws_trust *said;
 	const struct aws_trust *trust;
 	char why[S3_REASON_MAX] = "";
 
@@ -237,10 +238,13 @@ int s3opts_trust(struct s3opts *o, struct s3_client *client, const char *who)
 		log_error("tls", "%s: %s", who, why);
 		return EXIT_TLS;
 	}
-	if (trust)
+	/* One line per process: the bundle is the same for every client (module store, output). */
+	if (trust && trust != said) {
 		log_info("tls", "%s: verifying %s with the CA %s %s (from %s)", who,
 			 client->http.endpoint.host, trust->is_dir ? "directory" : "bundle",
 			 trust->path, trust->source);
+		said = trust;
+	}
 	return EXIT_OK;
 }
 

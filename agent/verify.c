@@ -54,10 +54,14 @@ static void usage(FILE *out)
 		"  --manifest FILE     compare against FILE\n"
 		"  --json              print the report as one JSON object\n"
 		"  --log-format FMT    stderr messages: auto (default), text or json\n"
+		"  --ca-bundle FILE    for an s3:// IMAGE: CA certificates to verify S3 with\n"
+		"                      (default: AWS_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\n"
+		"                      else the distribution's bundle)\n"
 		"  -h, --help          show this help\n"
 		"\n"
 		"Exit codes: 0 ok, 2 usage, 6 differs from the manifest, 7 malformed image,\n"
-		"zstd stream or manifest, 8 image or manifest unreadable.\n",
+		"zstd stream or manifest, 8 image or manifest unreadable, 13 TLS (no CA\n"
+		"bundle, or S3's certificate not trusted).\n",
 		AGENT_NAME);
 }
 
