@@ -298,14 +298,8 @@ json_object *s3opts_location(const struct s3_client *c, const char *bucket, cons
 	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
 			       json_object_new_string(r->checksum_sha256) : NULL);
 	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
-	if (trust) {
-		json_object *tls = json_object_new_object();
-
-		json_object_object_add(tls, trust->is_dir ? "ca_path" : "ca_bundle",
-				       json_object_new_string(trust->path));
-		json_object_object_add(tls, "source", json_object_new_string(trust->source));
-		json_object_object_add(o, "tls", tls);
-	}
+	if (trust)
+		json_object_object_add(o, "tls", aws_trust_json(trust));
 	return o;
 }
 

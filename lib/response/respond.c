@@ -248,7 +248,6 @@ static int record_trust(struct case_record *rec, struct awsapi_client *c)
 {
 	const struct aws_trust *trust;
 	char why[AWSAPI_ERROR_MAX] = "";
-	json_object *tls;
 
 	if (aws_http_client_trust(&c->http, &trust, why, sizeof(why))) {
 		log_error("tls", "%s", why);
@@ -256,11 +255,7 @@ static int record_trust(struct case_record *rec, struct awsapi_client *c)
 	}
 	if (!trust)
 		return EXIT_OK;
-	tls = json_object_new_object();
-	json_object_object_add(tls, trust->is_dir ? "ca_path" : "ca_bundle",
-			       json_object_new_string(trust->path));
-	json_object_object_add(tls, "source", json_object_new_string(trust->source));
-	case_record_set(rec, "tls", tls);
+	case_record_set(rec, "tls", aws_trust_json(trust));
 	log_info("tls", "verifying AWS with the CA %s %s (from %s)",
 		 trust->is_dir ? "directory" : "bundle", trust->path, trust->source);
 	return EXIT_OK;

@@ -29,7 +29,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import AGENT, BUILD, Suite, check, log_records, one_error  # noqa: E402
 from imds_fake import FakeIMDS  # noqa: E402
-from s3env import ACCOUNT_ID, MotoServer, expected_multipart_etag, payload  # noqa: E402
+from s3env import (ACCOUNT_ID, MotoServer, expected_multipart_etag, payload,  # noqa: E402
+                   payload_file)
 from tlsproxy import OPENSSL, TlsProxy  # noqa: E402
 
 CONTROLLER = os.path.join(BUILD, "forensics-controller")
@@ -46,11 +47,7 @@ tmp = tempfile.mkdtemp(prefix="tls-test.")
 
 
 def write_source(size, seed):
-    data = payload(size, seed=seed)
-    path = os.path.join(tmp, f"src-{size}-{seed}")
-    with open(path, "wb") as f:
-        f.write(data)
-    return path, data
+    return payload_file(tmp, size, seed)
 
 
 def https_env(moto, tls, ca=None, **extra):
