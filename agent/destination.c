@@ -73,7 +73,7 @@ json_object *destination_location(const struct destination *d, const struct sink
 {
 	const struct s3_upload_result *r = s3_upload_sink_result(upload);
 
-	return s3opts_location(d->bucket, r->key ? r->key : "", r);
+	return s3opts_location(&d->client, d->bucket, r->key ? r->key : "", r);
 }
 
 int destination_exit_code(const struct destination *d, int err)
@@ -83,7 +83,7 @@ int destination_exit_code(const struct destination *d, int err)
 	if (err == -ENOMEM)
 		return EXIT_FAILURE_INTERNAL;
 	if (d->s3)
-		return err == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
+		return s3opts_exit_code(err);
 	return EXIT_OUTPUT;
 }
 

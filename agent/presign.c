@@ -70,14 +70,13 @@ int presign_main(int argc, char *argv[])
 	char *path = NULL, number[12];
 	unsigned long parts = 0, expires = DEFAULT_EXPIRES;
 	json_object *ticket = NULL, *urls;
-	int c, code = EXIT_FAILURE_INTERNAL;
+	int c, ret, code = EXIT_FAILURE_INTERNAL;
 
 	s3opts_merge_longopts(own, all);
 	s3opts_init(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
 		char *end;
-		int ret;
 
 		switch (c) {
 		case OPT_PARTS:
@@ -110,10 +109,11 @@ int presign_main(int argc, char *argv[])
 		goto out;
 	client_ready = true;
 	code = EXIT_FAILURE_INTERNAL;
-	if (s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, why,
-				sizeof(why))) {
+	ret = s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, why,
+				  sizeof(why));
+	if (ret) {
 		log_error("upload", "presign: create multipart upload: %s", why);
-		code = EXIT_UPLOAD;
+		code = s3opts_exit_code(ret);
 		goto out;
 	}
 	if (aws_credentials_get(client.http.credentials, time(NULL), &cred, why, sizeof(why)) ||

@@ -14,7 +14,7 @@
 enum {
 	OPT_REGION = S3OPTS_FIRST, OPT_PROFILE, OPT_PATH_STYLE, OPT_PART_SIZE, OPT_IN_FLIGHT,
 	OPT_ACL, OPT_SSE, OPT_KMS, OPT_LOCK_MODE, OPT_LOCK_UNTIL, OPT_METADATA,
-	OPT_MAX_ATTEMPTS, OPT_STALL,
+	OPT_MAX_ATTEMPTS, OPT_STALL, OPT_CA_BUNDLE,
 };
 
 const struct option s3opts_longopts[] = {
@@ -31,6 +31,7 @@ const struct option s3opts_longopts[] = {
 	{ "metadata", required_argument, NULL, OPT_METADATA },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
 	{ 0 }
 };
 
@@ -49,6 +50,8 @@ const char s3opts_help[] =
 	"      --metadata NAME=VALUE           user metadata (x-amz-meta-NAME), repeatable\n"
 	"      --max-attempts N    tries per request before giving up (default 8)\n"
 	"      --stall-timeout S   retry a transfer stuck below 1 KiB/s for S seconds (default 30)\n"
+	"      --ca-bundle FILE    CA certificates to verify S3 with (default: AWS_CA_BUNDLE,\n"
+	"                          SSL_CERT_FILE, SSL_CERT_DIR, else the distribution's bundle)\n"
 	"  Memory: part size x (parts in flight + 1), 40 MiB with the defaults. With no\n"
 	"  size known, parts double every 1000 parts, so S3's 5 TiB limit fits in 10000.\n";
 
@@ -167,6 +170,11 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 	case OPT_STALL:
 		o->stall_timeout = (long)v;
 		return 1;
+	case OPT_CA_BUNDLE:
+		if (!*arg)
+			return -EINVAL;
+		o->ca_bundle = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -212,12 +220,41 @@ void s3opts_free(struct s3opts *o)
 	memset(o->metadata_names, 0, sizeof(o->metadata_names));
 }
 
+int s3opts_exit_code(int err)
+{
+	if (err == -AWS_HTTP_ENOTRUST)
+		return EXIT_TLS;
+	return err == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
+}
+
+int s3opts_trust(struct s3opts *o, struct s3_client *client, const char *who)
+{
+	static const struct aws_trust *said;
+	const struct aws_trust *trust;
+	char why[S3_REASON_MAX] = "";
+
+	aws_http_ca_bundle_set(o->ca_bundle);
+	if (aws_http_client_trust(&client->http, &trust, why, sizeof(why))) {
+		log_error("tls", "%s: %s", who, why);
+		return EXIT_TLS;
+	}
+	/* One line per process: the bundle is the same for every client (module store, output). */
+	if (trust && trust != said) {
+		log_info("tls", "%s: verifying %s with the CA %s %s (from %s)", who,
+			 client->http.endpoint.host, trust->is_dir ? "directory" : "bundle",
+			 trust->path, trust->source);
+		said = trust;
+	}
+	return EXIT_OK;
+}
+
 int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *client,
 		       const char *who)
 {
 	struct aws_credential_options copt = { .profile = o->profile };
 	struct aws_credentials_provider *creds = NULL;
 	char why[S3_REASON_MAX] = "", *region = NULL;
+	int code;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (aws_region_resolve(o->region, o->profile, &region, why, sizeof(why))) {
@@ -240,12 +277,18 @@ int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *c
 		client->http.max_attempts = o->max_attempts;
 	if (o->stall_timeout)
 		client->http.stall_timeout_s = o->stall_timeout;
-	return EXIT_OK;
+	/* Before anything is read or captured: a host without a bundle fails at once. */
+	code = s3opts_trust(o, client, who);
+	if (code != EXIT_OK)
+		s3_client_free(client);
+	return code;
 }
 
-json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r)
+json_object *s3opts_location(const struct s3_client *c, const char *bucket, const char *key,
+			     const struct s3_upload_result *r)
 {
 	json_object *o = json_object_new_object();
+	const struct aws_trust *trust = c->http.trust;
 
 	json_object_object_add(o, "bucket", json_object_new_string(bucket));
 	json_object_object_add(o, "key", json_object_new_string(key));
@@ -255,6 +298,8 @@ json_object *s3opts_location(const char *bucket, const char *key, const struct s
 	json_object_object_add(o, "checksum_sha256", r->checksum_sha256 ?
 			       json_object_new_string(r->checksum_sha256) : NULL);
 	json_object_object_add(o, "parts", json_object_new_int((int)r->parts));
+	if (trust)
+		json_object_object_add(o, "tls", aws_trust_json(trust));
 	return o;
 }
 

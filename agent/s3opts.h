@@ -24,6 +24,7 @@ struct s3opts {
 	bool path_style;
 	unsigned int max_attempts;
 	long stall_timeout;
+	const char *ca_bundle;          /* --ca-bundle, or NULL */
 	struct s3_upload_options upload;
 	struct sigv4_pair metadata[S3OPTS_MAX_METADATA];
 	char *metadata_names[S3OPTS_MAX_METADATA];
@@ -70,13 +71,26 @@ bool s3opts_tag_digests(struct s3_client *c, const char *bucket, const struct s3
 
 /*
  * Where an upload landed, as the manifest and the log say it: a new object
- * with bucket, key, etag, version_id, checksum_sha256 (S3's own) and parts.
+ * with bucket, key, etag, version_id, checksum_sha256 (S3's own) and parts;
+ * over https also tls: the CA bundle (or ca_path, a directory) c verified S3
+ * with and where it was named.
  */
-json_object *s3opts_location(const char *bucket, const char *key, const struct s3_upload_result *r);
+json_object *s3opts_location(const struct s3_client *c, const char *bucket, const char *key,
+			     const struct s3_upload_result *r);
 
 /*
- * Resolve region and credentials and open a client for bucket. Returns an
- * exit code (EXIT_OK on success) after logging one line on failure.
+ * --ca-bundle for every client of the process, and the bundle client's
+ * endpoint is verified with, said in one log line: EXIT_OK, or EXIT_TLS after
+ * logging why there is none. A plain http endpoint needs none.
+ */
+int s3opts_trust(struct s3opts *o, struct s3_client *client, const char *who);
+/* An S3 write's failure (-EACCES, -AWS_HTTP_ENOTRUST, ...) as an exit code. */
+int s3opts_exit_code(int err);
+
+/*
+ * Resolve region, credentials and (for https) the CA bundle, and open a
+ * client for bucket. Returns an exit code (EXIT_OK on success, the client
+ * then to be freed) after logging one line on failure.
  */
 int s3opts_open_client(struct s3opts *o, const char *bucket, struct s3_client *client,
 		       const char *who);

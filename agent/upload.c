@@ -140,11 +140,11 @@ static int input_size(int fd, uint64_t *size)
 	return -ENOTSUP;
 }
 
-static void log_result(const char *uri, const char *bucket, const char *key,
-		       const struct s3_upload_result *r, uint64_t bytes_read, const char *sha_read,
-		       const char *sha_stored)
+static void log_result(const struct s3_client *c, const char *uri, const char *bucket,
+		       const char *key, const struct s3_upload_result *r, uint64_t bytes_read,
+		       const char *sha_read, const char *sha_stored)
 {
-	json_object *f = s3opts_location(bucket, key, r);
+	json_object *f = s3opts_location(c, bucket, key, r);
 
 	json_object_object_add(f, "bytes_read", json_object_new_int64((int64_t)bytes_read));
 	json_object_object_add(f, "bytes_stored", json_object_new_int64((int64_t)r->bytes));
@@ -214,6 +214,8 @@ int upload_main(int argc, char *argv[])
 			client.http.max_attempts = o.s3.max_attempts;
 		if (o.s3.stall_timeout)
 			client.http.stall_timeout_s = o.s3.stall_timeout;
+		/* The ticket's URLs name their host: the bundle is found at the first. */
+		aws_http_ca_bundle_set(o.s3.ca_bundle);
 	} else {
 		code = s3opts_open_client(&o.s3, bucket, &client, "upload");
 		if (code != EXIT_OK)
@@ -296,7 +298,7 @@ int upload_main(int argc, char *argv[])
 
 		log_error("upload", "upload: %s: %s; upload aborted", o.uri,
 			  detail[0] ? detail : strerror(-ret));
-		code = ret == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_UPLOAD;
+		code = s3opts_exit_code(ret);
 		goto out;
 	}
 	/* A ticket holder has no credentials to tag with; its creator can. */
@@ -304,7 +306,7 @@ int upload_main(int argc, char *argv[])
 		s3opts_tag_digests(&client, bucket, s3_upload_sink_result(upload_ref),
 				   sink_sha256_hex(read_hash_ref),
 				   o.zstd ? sink_sha256_hex(stored_hash_ref) : NULL);
-	log_result(o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
+	log_result(&client, o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
 		   sink_sha256_hex(read_hash_ref), sink_sha256_hex(stored_hash_ref));
 	code = EXIT_OK;
 out:

@@ -54,10 +54,14 @@ static void usage(FILE *out)
 		"  --manifest FILE     compare against FILE\n"
 		"  --json              print the report as one JSON object\n"
 		"  --log-format FMT    stderr messages: auto (default), text or json\n"
+		"  --ca-bundle FILE    for an s3:// IMAGE: CA certificates to verify S3 with\n"
+		"                      (default: AWS_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\n"
+		"                      else the distribution's bundle)\n"
 		"  -h, --help          show this help\n"
 		"\n"
 		"Exit codes: 0 ok, 2 usage, 6 differs from the manifest, 7 malformed image,\n"
-		"zstd stream or manifest, 8 image or manifest unreadable.\n",
+		"zstd stream or manifest, 8 image or manifest unreadable, 13 TLS (no CA\n"
+		"bundle, or S3's certificate not trusted).\n",
 		AGENT_NAME);
 }
 
@@ -384,7 +388,8 @@ static int verify_s3(struct verify *v, struct s3opts *s3, const char *uri)
 	if (s3_download_start(&download, &client, key, pipefd[1])) {
 		log_error("input", "verify: %s: %s", uri, download.why);
 		close(pipefd[1]);
-		code = download.error == -EACCES ? EXIT_UPLOAD_DENIED : EXIT_INPUT;
+		code = download.error == -EACCES ? EXIT_UPLOAD_DENIED :
+		       download.error == -AWS_HTTP_ENOTRUST ? EXIT_TLS : EXIT_INPUT;
 		goto out;
 	}
 	snprintf(image_fd_path, sizeof(image_fd_path), "/proc/self/fd/%d", pipefd[0]);

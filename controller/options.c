@@ -7,6 +7,7 @@
 #include "options.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "aws/http.h"
 #include "response/ec2.h"
 #include "response/memory.h"
 #include "response/record.h"
@@ -59,6 +60,9 @@ static void usage(FILE *out, const struct subcommand *sc)
 		"  --ssm-profile P       instance profile to attach for SSM when the instance\n"
 		"                        has none: an ARN, or a name in the account\n"
 		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
+		"  --ca-bundle FILE      CA certificates to verify AWS with (default:\n"
+		"                        AWS_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR, else the\n"
+		"                        distribution's bundle)\n"
 		"  --log-format F        auto, text or json\n"
 		"  -h, --help            this text\n", CONTROLLER_NAME);
 }
@@ -136,10 +140,12 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 		{ "ssm-profile", required_argument, NULL, 'P' },
 		{ "acquire-timeout", required_argument, NULL, 'Q' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "ca-bundle", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char why[AWSAPI_ERROR_MAX + 256];
+	const char *ca_bundle = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -185,6 +191,13 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 			}
 			break;
 		case 'P': o->ssm_profile = optarg; break;
+		case 'C':
+			if (!*optarg) {
+				log_error("usage", "%s: --ca-bundle wants a file", o->command);
+				return EXIT_USAGE;
+			}
+			ca_bundle = optarg;
+			break;
 		case 'Q':
 			if (seconds(o, "acquire-timeout", &o->acquire_timeout_s))
 				return EXIT_USAGE;
@@ -213,6 +226,8 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 		log_error("usage", "%s: give exactly one instance id (try --help)", o->command);
 		return EXIT_USAGE;
 	}
+	/* Every event sets it: the Lambda runtime runs many in one process. */
+	aws_http_ca_bundle_set(ca_bundle);
 	o->instance_id = argv[optind];
 	if (!ec2_instance_id_ok(o->instance_id)) {
 		log_error("usage", "%s: '%.40s' is not an instance id (i- and 8 or 17 hex digits)",

@@ -10,7 +10,7 @@ packages=(
 	libssl-dev libjson-c-dev libc-ares-dev libzstd-dev libcmocka-dev libexpat1-dev
 	liblzma-dev libcurl4-openssl-dev valgrind
 	bpftool libbpf-dev libelf-dev zlib1g-dev
-	zstd gzip coreutils
+	zstd gzip coreutils util-linux mount
 	qemu-system-x86 busybox-static kmod cpio
 	dkms dwarves openssl
 	rpm

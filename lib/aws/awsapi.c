@@ -225,9 +225,10 @@ enum aws_http_verdict awsapi_classify(struct aws_http_client *c, struct aws_http
 				      char *why, size_t whylen)
 {
 	const char *code, *message;
+	bool fatal;
 
-	if (aws_http_transport_failed(resp, why, whylen))
-		return AWS_HTTP_RETRY;
+	if (aws_http_transport_failed(c, resp, &fatal, why, whylen))
+		return fatal ? AWS_HTTP_FATAL : AWS_HTTP_RETRY;
 	if (resp->status >= 200 && resp->status < 300)
 		return AWS_HTTP_OK;
 	if (!resp->error.code)
@@ -283,7 +284,7 @@ static int perform(struct awsapi_client *c, const char *api, const char *target,
 		/* Throttled to the end is -EAGAIN; a 5xx to the end stays -EIO. */
 	} else if (resp->status) {
 		ret = awsapi_code_errno(NULL, resp->status);
-	} else if (ret != -EINVAL) {
+	} else if (ret != -EINVAL && ret != -AWS_HTTP_ENOTRUST) {
 		ret = -EIO;  /* transport */
 	}
 	snprintf(err->text, sizeof(err->text), "%s %s: %s", c->service->id, api,

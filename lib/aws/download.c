@@ -42,6 +42,7 @@ static void fail(struct s3_download *d, int err, const char *what, const char *d
 static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s)
 {
 	char why[S3_REASON_MAX] = "";
+	int ret;
 
 	memset(&s->xfer.req, 0, sizeof(s->xfer.req));
 	s->xfer.req.method = "GET";
@@ -51,9 +52,10 @@ static int start_range(struct s3_download *d, CURLM *multi, struct range_slot *s
 	aws_http_request_add_header(&s->xfer.req, "range", s->range_header);
 	aws_http_request_set_body(&s->xfer.req, NULL, 0);
 	s->xfer.resp.body_max = (size_t)(s->end - s->start + 1);
-	if (aws_http_transfer_start(&d->client->http, multi, &s->xfer, s, why, sizeof(why))) {
-		fail(d, -EIO, "ranged GET", why);
-		return -EIO;
+	ret = aws_http_transfer_start(&d->client->http, multi, &s->xfer, s, why, sizeof(why));
+	if (ret) {
+		fail(d, ret, "ranged GET", why);
+		return ret;
 	}
 	s->attempts++;
 	s->busy = true;
@@ -78,7 +80,8 @@ static void range_done(struct s3_download *d, CURLM *multi, struct range_slot *s
 		return;
 	}
 	if (verdict == AWS_HTTP_FATAL || s->attempts >= d->client->http.max_attempts) {
-		fail(d, s->xfer.resp.status == 403 ? -EACCES : -EIO, "ranged GET", why);
+		fail(d, verdict == AWS_HTTP_FATAL ? aws_http_fatal_error(&s->xfer.resp) : -EIO,
+		     "ranged GET", why);
 		return;
 	}
 	s->not_before_ms = verdict == AWS_HTTP_RETRY_NOW ? 0 :

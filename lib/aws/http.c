@@ -34,8 +34,56 @@ void aws_http_client_free(struct aws_http_client *c)
 {
 	free(c->region);
 	s3_endpoint_free(&c->endpoint);
-	free(c->ca_file);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Copied: the Lambda handler parses each event's options from memory it frees. */
+static char ca_bundle_option[PATH_MAX];
+
+void aws_http_ca_bundle_set(const char *path)
+{
+	snprintf(ca_bundle_option, sizeof(ca_bundle_option), "%s", path ? path : "");
+}
+
+static int find_trust(struct aws_http_client *c, char *why, size_t whylen)
+{
+	char reason[AWS_HTTP_REASON_MAX] = "";
+
+	if (c->trust)
+		return 0;
+	if (aws_trust_host(ca_bundle_option[0] ? ca_bundle_option : NULL, &c->trust, reason,
+			   sizeof(reason))) {
+		snprintf(why, whylen, "TLS: %s", reason);
+		return -AWS_HTTP_ENOTRUST;
+	}
+	return 0;
+}
+
+static bool is_https(const char *url_or_scheme)
+{
+	return url_or_scheme && !strncasecmp(url_or_scheme, "https", 5) &&
+	       (!url_or_scheme[5] || url_or_scheme[5] == ':');
+}
+
+int aws_http_client_trust(struct aws_http_client *c, const struct aws_trust **out, char *why,
+			  size_t whylen)
+{
+	int ret = 0;
+
+	*out = NULL;
+	if (is_https(c->endpoint.scheme))
+		ret = find_trust(c, why, whylen);
+	if (!ret)
+		*out = c->trust;
+	return ret;
+}
+
+/* A presigned URL names its own scheme; any other request goes to the client's endpoint. */
+static int request_trust(struct aws_http_client *c, const struct aws_http_request *r, bool *https,
+			 char *why, size_t whylen)
+{
+	*https = is_https(r->url ? r->url : c->endpoint.scheme);
+	return *https ? find_trust(c, why, whylen) : 0;
 }
 
 int aws_http_request_add_header(struct aws_http_request *r, const char *name, const char *value)
@@ -330,10 +378,13 @@ CURL *aws_http_easy_new(struct aws_http_client *c, const struct aws_http_request
 	struct curl_slist *headers = NULL;
 	char *url = NULL;
 	CURL *easy = NULL;
+	bool https;
 	int ret;
 
 	*headers_out = NULL;
-	ret = add_request_headers(r, &headers);
+	ret = request_trust(c, r, &https, why, whylen);
+	if (!ret)
+		ret = add_request_headers(r, &headers);
 	if (!ret && r->url)
 		url = strdup(r->url);
 	else if (!ret)
@@ -364,8 +415,13 @@ CURL *aws_http_easy_new(struct aws_http_client *c, const struct aws_http_request
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->stall_timeout_s);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->ca_file)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
+	if (https) {
+		/* Only the bundle found, never libcurl's built-in (the build host's) paths too. */
+		curl_easy_setopt(easy, CURLOPT_CAINFO, c->trust->is_dir ? NULL : c->trust->path);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, c->trust->is_dir ? c->trust->path : NULL);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
 	*headers_out = headers;
 	headers = NULL;
 fail:
@@ -385,7 +441,13 @@ void aws_http_easy_free(CURL *easy, struct curl_slist *headers)
 int aws_http_transfer_start(struct aws_http_client *c, CURLM *multi, struct aws_http_transfer *t,
 			    void *private, char *why, size_t whylen)
 {
+	bool https;
+	int ret;
+
 	aws_http_response_reset(&t->resp);
+	ret = request_trust(c, &t->req, &https, why, whylen);
+	if (ret)
+		return ret;
 	t->easy = aws_http_easy_new(c, &t->req, &t->resp, &t->headers, why, whylen);
 	if (!t->easy)
 		return -EIO;
@@ -429,13 +491,38 @@ long aws_http_backoff_ms(struct aws_http_client *c, unsigned int attempt)
 	return (long)(rand_r(&c->random_state) % (unsigned long)(cap + 1));
 }
 
-bool aws_http_transport_failed(const struct aws_http_response *resp, char *why, size_t whylen)
+static bool tls_refused(CURLcode code)
 {
+	return code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+	       code == CURLE_SSL_ISSUER_ERROR;
+}
+
+bool aws_http_transport_failed(const struct aws_http_client *c,
+			       const struct aws_http_response *resp, bool *fatal, char *why,
+			       size_t whylen)
+{
+	const char *detail = resp->curl_error[0] ? resp->curl_error :
+			     curl_easy_strerror(resp->curl_code);
+
+	*fatal = false;
 	if (resp->curl_code == CURLE_OK)
 		return false;
-	snprintf(why, whylen, "transport: %s", resp->curl_error[0] ? resp->curl_error :
-		 curl_easy_strerror(resp->curl_code));
+	if (tls_refused(resp->curl_code) && c->trust) {
+		/* Not retried: the same bundle refuses the same certificate again. */
+		*fatal = true;
+		snprintf(why, whylen, "TLS: %s (CA bundle %s from %s)", detail, c->trust->path,
+			 c->trust->source);
+		return true;
+	}
+	snprintf(why, whylen, "transport: %s", detail);
 	return true;
+}
+
+int aws_http_fatal_error(const struct aws_http_response *resp)
+{
+	if (tls_refused(resp->curl_code))
+		return -AWS_HTTP_ENOTRUST;
+	return resp->status == 403 ? -EACCES : -EIO;
 }
 
 enum aws_http_verdict aws_http_status_verdict(long status)
@@ -476,9 +563,15 @@ int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r
 		enum aws_http_verdict verdict;
 		CURL *easy;
 
+		bool https;
+		int ret;
+
 		aws_http_response_reset(resp);
 		resp->attempts = attempt;
 		why[0] = '\0';
+		ret = request_trust(c, r, &https, why, whylen);
+		if (ret)
+			return ret;
 		easy = aws_http_easy_new(c, r, resp, &headers, why, whylen);
 		if (!easy)
 			return -EINVAL;
@@ -489,7 +582,7 @@ int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r
 		if (verdict == AWS_HTTP_OK)
 			return 0;
 		if (verdict == AWS_HTTP_FATAL)
-			return resp->status == 403 ? -EACCES : -EIO;
+			return aws_http_fatal_error(resp);
 		/* A clock or token fix that does not help must not loop. */
 		if (verdict == AWS_HTTP_RETRY_NOW && ++retries_now <= 2)
 			continue;

@@ -14,8 +14,10 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/sigv4.h"
+#include "aws/trust.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,6 +31,12 @@
 /* A transfer slower than 1 KiB/s for this long is stalled: retry it. */
 #define AWS_HTTP_LOW_SPEED_TIME_S 30L
 #define AWS_HTTP_REASON_MAX 512
+/*
+ * -AWS_HTTP_ENOTRUST: no CA bundle for an https request, or the server's
+ * certificate does not verify with it. Its own errno so the programs can
+ * give it its own exit code (EKEYREJECTED is refused credentials).
+ */
+#define AWS_HTTP_ENOTRUST EBADE
 
 struct aws_http_response;
 
@@ -52,7 +60,8 @@ struct aws_http_client {
 	unsigned int max_attempts;
 	long stall_timeout_s;           /* a transfer below 1 KiB/s this long is retried */
 	unsigned int random_state;
-	char *ca_file;                  /* NULL: libcurl's default bundle */
+	/* The host's CA bundle, found at the first https request; NULL before. */
+	const struct aws_trust *trust;
 };
 
 struct aws_http_request {
@@ -106,6 +115,21 @@ int aws_http_client_init(struct aws_http_client *c, const char *region, const ch
 /* Frees what the client owns: not the credentials provider. */
 void aws_http_client_free(struct aws_http_client *c);
 
+/*
+ * The program's --ca-bundle (copied; NULL: none) for every client
+ * of the process: aws_trust_host() looks there first, then at AWS_CA_BUNDLE,
+ * SSL_CERT_FILE, SSL_CERT_DIR and the distributions' bundles.
+ */
+void aws_http_ca_bundle_set(const char *path);
+/*
+ * The bundle c's https endpoint is verified with: 0 with *out (NULL for a
+ * plain http endpoint, which needs none), or -AWS_HTTP_ENOTRUST with why when
+ * there is none. Requests ask the same on their own; a program asks first to
+ * fail before it starts, and to say which bundle it uses.
+ */
+int aws_http_client_trust(struct aws_http_client *c, const struct aws_trust **out, char *why,
+			  size_t whylen);
+
 int aws_http_request_add_header(struct aws_http_request *r, const char *name, const char *value);
 /*
  * name=value appended to *s (sep before it unless *s is NULL), both
@@ -150,7 +174,11 @@ void aws_http_response_reset(struct aws_http_response *resp);
 /* Full-jitter backoff for attempt n (1-based), in milliseconds. */
 long aws_http_backoff_ms(struct aws_http_client *c, unsigned int attempt);
 
-/* Send with retries, blocking. 0, or -EIO/-EACCES/... with why. */
+/*
+ * Send with retries, blocking. 0, or with why: -EACCES (refused),
+ * -AWS_HTTP_ENOTRUST (no CA bundle, or the server's certificate is not trusted by
+ * it: never retried), -EIO, ...
+ */
 int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r,
 		     struct aws_http_response *resp, char *why, size_t whylen);
 
@@ -158,8 +186,15 @@ int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r
 
 /* By the status alone: a 500, 502, 503 or 504 is retried, anything else is fatal. */
 enum aws_http_verdict aws_http_status_verdict(long status);
-/* True, with why, when the request got no answer at all: always worth a retry. */
-bool aws_http_transport_failed(const struct aws_http_response *resp, char *why, size_t whylen);
+/*
+ * True, with why, when the request got no answer at all: worth a retry, but
+ * for a certificate that does not verify (*fatal set: a retry cannot help).
+ */
+bool aws_http_transport_failed(const struct aws_http_client *c,
+			       const struct aws_http_response *resp, bool *fatal, char *why,
+			       size_t whylen);
+/* The error a FATAL verdict stands for: -EACCES (HTTP 403), -AWS_HTTP_ENOTRUST (TLS), else -EIO. */
+int aws_http_fatal_error(const struct aws_http_response *resp);
 /*
  * The answer's time (the error's ServerTime, else the Date header) sets the
  * client's clock offset. False when the answer gave no time.

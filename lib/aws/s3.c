@@ -152,9 +152,10 @@ enum aws_http_verdict s3_classify(struct aws_http_client *c, struct aws_http_res
 				  char *why, size_t whylen)
 {
 	const char *code, *message;
+	bool fatal;
 
-	if (aws_http_transport_failed(resp, why, whylen))
-		return AWS_HTTP_RETRY;
+	if (aws_http_transport_failed(c, resp, &fatal, why, whylen))
+		return fatal ? AWS_HTTP_FATAL : AWS_HTTP_RETRY;
 	if (!read_error(resp))
 		return AWS_HTTP_OK;
 	code = resp->error.code ? resp->error.code : "";

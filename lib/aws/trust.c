@@ -106,3 +106,15 @@ int aws_trust_host(const char *option, const struct aws_trust **out, char *why, 
 	pthread_mutex_unlock(&host_lock);
 	return ret;
 }
+
+json_object *aws_trust_json(const struct aws_trust *t)
+{
+	json_object *o = json_object_new_object();
+
+	if (o) {
+		json_object_object_add(o, t->is_dir ? "ca_path" : "ca_bundle",
+				       json_object_new_string(t->path));
+		json_object_object_add(o, "source", json_object_new_string(t->source));
+	}
+	return o;
+}

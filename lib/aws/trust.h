@@ -10,6 +10,7 @@
 #ifndef FORENSICS_AWS_TRUST_H
 #define FORENSICS_AWS_TRUST_H
 
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,5 +38,10 @@ int aws_trust_find(const struct aws_trust_probe *probe, struct aws_trust *out, c
 		   size_t whylen);
 /* aws_trust_find() on this host with getenv; the result is kept for the process. */
 int aws_trust_host(const char *option, const struct aws_trust **out, char *why, size_t whylen);
+/*
+ * As the manifest and the case record say it: {"ca_bundle": PATH, "source": S},
+ * "ca_path" for a directory. NULL when out of memory.
+ */
+json_object *aws_trust_json(const struct aws_trust *t);
 
 #endif

@@ -73,10 +73,12 @@ void s3_parts_sha256(const unsigned char *data, size_t len, char *out,
 static int start_part(struct s3_upload_sink *u, struct s3_part *p)
 {
 	char why[S3_REASON_MAX] = "";
+	int ret = aws_http_transfer_start(&u->client->http, u->multi, &p->xfer, p, why,
+					  sizeof(why));
 
-	if (aws_http_transfer_start(&u->client->http, u->multi, &p->xfer, p, why, sizeof(why))) {
-		s3_upload_fail(u, -EIO, "part upload", why);
-		return -EIO;
+	if (ret) {
+		s3_upload_fail(u, ret, "part upload", why);
+		return ret;
 	}
 	p->state = S3_PART_ACTIVE;
 	p->attempts++;
@@ -149,7 +151,7 @@ static void finish_transfer(struct s3_upload_sink *u, struct s3_part *p, CURLcod
 		char detail[S3_REASON_MAX + 32];
 
 		snprintf(detail, sizeof(detail), "part %u: %s", p->number, why);
-		s3_upload_fail(u, p->xfer.resp.status == 403 ? -EACCES : -EIO, "upload", detail);
+		s3_upload_fail(u, aws_http_fatal_error(&p->xfer.resp), "upload", detail);
 		break;
 	}
 	}

@@ -2,8 +2,8 @@
 /*
  * Exit codes of both programs, one per cause, so automation (SSM, the
  * controller, a responder's script) can act without parsing messages.
- * 0-19 are the agent's, 20 and up the controller's; 0-2 and 10 mean the same
- * to both. Documented in docs/exit-codes.md; never renumber, only append.
+ * 0-19 are the agent's, 20 and up the controller's; 0-2, 10 and 13 mean the
+ * same to both. Documented in docs/exit-codes.md; never renumber, only append.
  */
 #ifndef FORENSICS_EXITCODES_H
 #define FORENSICS_EXITCODES_H
@@ -22,6 +22,7 @@ enum exit_code {
 	EXIT_CREDENTIALS = 10,      /* no AWS credentials could be found */
 	EXIT_UPLOAD = 11,           /* S3 upload failed (after retries); the upload was aborted */
 	EXIT_UPLOAD_DENIED = 12,    /* S3 refused: AccessDenied, SignatureDoesNotMatch */
+	EXIT_TLS = 13,              /* no CA bundle for https, or AWS's certificate not trusted */
 
 	/* The controller's. */
 	EXIT_AWS_DENIED = 20,       /* AWS refused our identity or permissions */

@@ -302,6 +302,24 @@ static int get_string(struct manifest_parse *p, json_object *obj, const char *wh
 	return *out ? 0 : bad(p, "out of memory");
 }
 
+/* Optional: the CA bundle (or directory) S3 was verified with, and who named it. */
+static int check_tls(struct manifest_parse *p, json_object *tls)
+{
+	static const char *const keys[] = { "ca_bundle", "ca_path", "source" };
+	json_object *value;
+
+	if (is_null(tls))
+		return 0;
+	if (!json_object_is_type(tls, json_type_object))
+		return bad(p, "image.s3.tls is not an object");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		value = json_path(tls, keys[i]);
+		if (!is_null(value) && !json_object_is_type(value, json_type_string))
+			return bad(p, "image.s3.tls.%s is not a string", keys[i]);
+	}
+	return 0;
+}
+
 /* Where an S3 capture landed: absent for a local one. */
 static int parse_s3(struct manifest_parse *p, json_object *s3, struct image_manifest *m)
 {
@@ -318,6 +336,8 @@ static int parse_s3(struct manifest_parse *p, json_object *s3, struct image_mani
 		ret = get_string(p, s3, "image.s3", "etag", false, &m->s3_etag);
 	if (!ret)
 		ret = get_string(p, s3, "image.s3", "version_id", false, &m->s3_version_id);
+	if (!ret)
+		ret = check_tls(p, json_path(s3, "tls"));
 	return ret;
 }
 

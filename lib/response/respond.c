@@ -35,6 +35,8 @@ static int exit_for(int ret)
 		return EXIT_NO_INSTANCE;
 	case -EAGAIN:
 		return EXIT_THROTTLED;
+	case -AWS_HTTP_ENOTRUST:
+		return EXIT_TLS;
 	default:
 		return EXIT_AWS;
 	}
@@ -238,6 +240,27 @@ static bool preserved_before(const struct case_record *rec)
 	return true;
 }
 
+/*
+ * The CA bundle AWS is verified with, in the record as "tls" (nothing for
+ * plain http endpoints): EXIT_OK, or EXIT_TLS after logging that there is none.
+ */
+static int record_trust(struct case_record *rec, struct awsapi_client *c)
+{
+	const struct aws_trust *trust;
+	char why[AWSAPI_ERROR_MAX] = "";
+
+	if (aws_http_client_trust(&c->http, &trust, why, sizeof(why))) {
+		log_error("tls", "%s", why);
+		return EXIT_TLS;
+	}
+	if (!trust)
+		return EXIT_OK;
+	case_record_set(rec, "tls", aws_trust_json(trust));
+	log_info("tls", "verifying AWS with the CA %s %s (from %s)",
+		 trust->is_dir ? "directory" : "bundle", trust->path, trust->source);
+	return EXIT_OK;
+}
+
 int respond_run(const struct respond_options *given, const char *region, json_object **record)
 {
 	struct respond_options o = *given;  /* with the profiles' names made ARNs */
@@ -293,6 +316,9 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 		code = ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_USAGE;
 		goto out;
 	}
+	code = record_trust(&rec, &sts);
+	if (code)
+		goto print;
 	ret = sts_get_caller_identity(&sts, &me, &err);
 	if (case_record_step(&rec, "identity", "STS GetCallerIdentity", ret, &err)) {
 		code = exit_for(ret);

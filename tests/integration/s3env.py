@@ -156,6 +156,15 @@ def payload(size, seed=0):
     return random.Random(seed).randbytes(size)
 
 
+def payload_file(directory, size, seed=0):
+    """payload(size, seed) written to a file in directory: (path, the bytes)."""
+    data = payload(size, seed=seed)
+    path = os.path.join(directory, f"src-{size}-{seed}")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data
+
+
 def expected_multipart_etag(data, part_sizes, quoted=True):
     """S3's multipart ETag: hex MD5 of the concatenated binary MD5s of the parts, "-N".
 

@@ -540,12 +540,21 @@ static const struct manifest_case manifest_cases[] = {
 	{ "manifest/s3 etag a number", {
 		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":7},\"format\"" } },
 	  "image.s3.etag is not a string" },
+	{ "manifest/s3 tls not an object", {
+		{ "\"format\"",
+		  "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"tls\":\"x\"},\"format\"" } },
+	  "image.s3.tls is not an object" },
+	{ "manifest/s3 tls bundle a number", {
+		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"tls\":{\"ca_bundle\":1}},"
+		  "\"format\"" } }, "image.s3.tls.ca_bundle is not a string" },
 	{ "manifest/source not an object", { { " \"unreadable\"", " \"source\":[],\"unreadable\"" } },
 	  "source is not an object" },
 	{ "manifest/source name a number", { { " \"unreadable\"", " \"source\":{\"name\":1},\"unreadable\"" } },
 	  "source.name is not a string" },
-	{ "manifest/s3, source and ram_bytes", {
-		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":null},\"format\"" },
+	{ "manifest/s3 (with its tls), source and ram_bytes", {
+		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":null,\"tls\":"
+		  "{\"ca_bundle\":\"/etc/pki/tls/certs/ca-bundle.crt\",\"source\":\"system\"}},"
+		  "\"format\"" },
 		{ "\"uncompressed_bytes\"", "\"ram_bytes\":1695744,\"uncompressed_bytes\"" },
 		{ " \"unreadable\"", " \"source\":{\"name\":\"kcore\"},\"unreadable\"" } }, NULL },
 	{ "manifest/valid, bundle with kptr_restrict", {
