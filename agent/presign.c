@@ -110,7 +110,7 @@ int presign_main(int argc, char *argv[])
 		goto out;
 	client_ready = true;
 	code = EXIT_FAILURE_INTERNAL;
-	if (s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, why,
+	if (s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, NULL, why,
 				sizeof(why))) {
 		log_error("upload", "presign: create multipart upload: %s", why);
 		code = EXIT_UPLOAD;
