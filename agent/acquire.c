@@ -574,6 +574,8 @@ int acquire_main(int argc, char *argv[])
 	log_info("image", "image complete: %s, %llu bytes of LiME, sha256 %s",
 		 to_stdout ? "stdout" : image_path, (unsigned long long)sinks.top->bytes,
 		 sink_sha256_hex(sinks.raw_hash));
+	if (dest.s3 && s3_upload_sink_result(sinks.output)->stray_possible)
+		log_warn("upload", "acquire: %s", destination_outcome(&dest, sinks.output));
 	if (dest.s3)
 		image_tagged = s3opts_tag_digests(&dest.client, dest.bucket,
 						  s3_upload_sink_result(sinks.output),

@@ -326,6 +326,8 @@ int upload_main(int argc, char *argv[])
 				   o.zstd ? sink_sha256_hex(stored_hash_ref) : NULL);
 	log_result(o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
 		   sink_sha256_hex(read_hash_ref), sink_sha256_hex(stored_hash_ref));
+	if (s3_upload_sink_result(upload_ref)->stray_possible)
+		log_warn("upload", "upload: %s", s3_upload_sink_outcome(upload_ref));
 	code = EXIT_OK;
 	goto out;
 failed:

@@ -594,6 +594,7 @@ enum s3_upload_state s3_upload_sink_settle(struct sink *s)
 		u->result.key = strdup(u->key);
 	}
 	sweep_strays(u);
+	u->result.stray_possible = u->create_lost;
 	h->deadline_ms = deadline;
 	h->stop_grace_ms = grace;
 	describe(u, why);
@@ -636,6 +637,7 @@ out:
 		u->result.bytes = s->bytes;
 		u->result.key = strdup(u->key);
 		sweep_strays(u);
+		u->result.stray_possible = u->create_lost;
 		u->state = S3_UPLOAD_COMPLETE;
 		describe(u, "");
 	}

@@ -64,6 +64,8 @@ struct s3_upload_result {
 	char *checksum_sha256;   /* S3's, base64 (composite "-N" for multipart) */
 	unsigned int parts;
 	uint64_t bytes;
+	/* A CreateMultipartUpload got no answer: it may yet start an empty upload. */
+	bool stray_possible;
 };
 
 /*
