@@ -558,15 +558,19 @@ int acquire_main(int argc, char *argv[])
 	if (ret && dest.s3 && destination_settle(&dest, sinks.output) == S3_UPLOAD_COMPLETE)
 		ret = 0;
 	if (ret) {
+		const char *where = to_stdout ? "stdout" : image_path;
+
 		code = destination_exit_code(&dest, ret);
-		if (code == EXIT_INTERRUPTED)
-			log_error("interrupted", "acquire: stopped by signal %d; %s%s",
-				  (int)stop_requested, dest.s3 ? "" : to_stdout ? "stdout" : image_path,
-				  dest.s3 ? destination_outcome(&dest, sinks.output) : " is incomplete");
+		if (code == EXIT_INTERRUPTED && dest.s3)
+			log_error("interrupted", "acquire: stopped by signal %d; %s",
+				  (int)stop_requested, destination_outcome(&dest, sinks.output));
+		else if (code == EXIT_INTERRUPTED)
+			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete",
+				  (int)stop_requested, where);
 		else
-			log_error("output", "acquire: writing %s failed: %s%s%s", to_stdout ?
-				  "stdout" : image_path, destination_error(&dest, sinks.output, ret),
-				  dest.s3 ? "; " : "", destination_outcome(&dest, sinks.output));
+			log_error("output", "acquire: writing %s failed: %s%s%s", where,
+				  destination_error(&dest, sinks.output, ret), dest.s3 ? "; " : "",
+				  destination_outcome(&dest, sinks.output));
 		goto out;
 	}
 	timefmt_now_ms(finished, sizeof(finished));

@@ -4,8 +4,10 @@
  * rules, the object headers the forensics bucket wants, and S3's reading
  * of its answers: 500/502/503/504, SlowDown, RequestTimeout, a body that
  * failed its checksum (BadDigest, InvalidDigest, XAmzContentSHA256Mismatch),
- * ConditionalRequestConflict and transport errors retried with backoff; the clock corrected on RequestTimeTooSkewed;
- * credentials refreshed on ExpiredToken; 403 SignatureDoesNotMatch or
+ * ConditionalRequestConflict and transport errors retried with backoff;
+ * the clock corrected on RequestTimeTooSkewed; credentials refreshed on
+ * ExpiredToken; 412 PreconditionFailed (an object where If-None-Match: *
+ * wanted none) fatal; 403 SignatureDoesNotMatch or
  * AccessDenied fatal at once.
  */
 #ifndef FORENSICS_S3_H

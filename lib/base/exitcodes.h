@@ -21,7 +21,8 @@ enum exit_code {
 	EXIT_INPUT = 8,             /* input cannot be opened or read */
 	EXIT_SYSTEM_INFO = 9,       /* /proc/iomem unreadable or hides addresses */
 	EXIT_CREDENTIALS = 10,      /* no AWS credentials could be found */
-	EXIT_UPLOAD = 11,           /* S3 upload failed (after retries); the message says what is left */
+	EXIT_UPLOAD = 11,           /* S3 upload failed (after retries); the message says what
+				     * the bucket holds */
 	EXIT_UPLOAD_DENIED = 12,    /* S3 refused: AccessDenied, SignatureDoesNotMatch */
 
 	/* The controller's. */
