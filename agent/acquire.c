@@ -426,6 +426,8 @@ int acquire_main(int argc, char *argv[])
 		if (code != EXIT_OK)
 			goto out;
 		dest.client_ready = true;
+		/* Every request, cleanup's too, ends soon after SIGINT or SIGTERM. */
+		dest.client.http.stop = &stop_requested;
 		code = EXIT_FAILURE_INTERNAL;
 	}
 	to_stdout = !strcmp(image_path, "-");
@@ -491,8 +493,11 @@ int acquire_main(int argc, char *argv[])
 		goto out;
 	}
 
-	/* As with files, evidence already in the bucket is never replaced. */
-	if (dest.s3) {
+	/*
+	 * As with files, evidence already in the bucket is never replaced: the
+	 * uploads are write-once too, this says so before the capture.
+	 */
+	if (dest.s3 && !o.s3.upload.overwrite) {
 		char why[S3_REASON_MAX] = "";
 
 		ret = destination_object_exists(&dest, destination_key(&dest, image_path), why,
@@ -549,16 +554,23 @@ int acquire_main(int argc, char *argv[])
 	if (!ret)
 		ret = sink_finish(sinks.top);
 	log_progress_done();
+	/* Stopped while the image's last request landed: it is whole, and described. */
+	if (ret && dest.s3 && destination_settle(&dest, sinks.output) == S3_UPLOAD_COMPLETE)
+		ret = 0;
 	if (ret) {
+		const char *where = to_stdout ? "stdout" : image_path;
+
 		code = destination_exit_code(&dest, ret);
-		if (code == EXIT_INTERRUPTED)
-			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete%s",
-				  (int)stop_requested, to_stdout ? "stdout" : image_path,
-				  dest.s3 ? " and its upload aborted" : "");
+		if (code == EXIT_INTERRUPTED && dest.s3)
+			log_error("interrupted", "acquire: stopped by signal %d; %s",
+				  (int)stop_requested, destination_outcome(&dest, sinks.output));
+		else if (code == EXIT_INTERRUPTED)
+			log_error("interrupted", "acquire: stopped by signal %d; %s is incomplete",
+				  (int)stop_requested, where);
 		else
-			log_error("output", "acquire: writing %s failed: %s%s", to_stdout ? "stdout" :
-				  image_path, destination_error(&dest, sinks.output, ret),
-				  dest.s3 ? "; upload aborted" : "");
+			log_error("output", "acquire: writing %s failed: %s%s%s", where,
+				  destination_error(&dest, sinks.output, ret), dest.s3 ? "; " : "",
+				  destination_outcome(&dest, sinks.output));
 		goto out;
 	}
 	timefmt_now_ms(finished, sizeof(finished));
@@ -566,6 +578,8 @@ int acquire_main(int argc, char *argv[])
 	log_info("image", "image complete: %s, %llu bytes of LiME, sha256 %s",
 		 to_stdout ? "stdout" : image_path, (unsigned long long)sinks.top->bytes,
 		 sink_sha256_hex(sinks.raw_hash));
+	if (dest.s3 && s3_upload_sink_result(sinks.output)->stray_possible)
+		log_warn("upload", "acquire: %s", destination_outcome(&dest, sinks.output));
 	if (dest.s3)
 		image_tagged = s3opts_tag_digests(&dest.client, dest.bucket,
 						  s3_upload_sink_result(sinks.output),
@@ -639,8 +653,9 @@ int acquire_main(int argc, char *argv[])
 		if (!ret)
 			ret = manifest_write(manifest, out);
 		if (ret) {
-			snprintf(manifest_why, sizeof(manifest_why), "%s",
-				 destination_error(&dest, out, ret));
+			snprintf(manifest_why, sizeof(manifest_why), "%s%s%s",
+				 destination_error(&dest, out, ret), dest.s3 && out ? "; " : "",
+				 out ? destination_outcome(&dest, out) : "");
 			code = destination_exit_code(&dest, ret);
 		}
 		sink_destroy(out);

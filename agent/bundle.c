@@ -195,6 +195,9 @@ int bundle_store(struct destination *d, const char *path, json_object *manifest)
 	ret = bundle_write(zstd, &files);
 	if (!ret)
 		ret = sink_finish(zstd);
+	/* Its last request landed although the answer said otherwise: it is whole. */
+	if (ret && destination_settle(d, file) == S3_UPLOAD_COMPLETE)
+		ret = 0;
 	if (!ret) {
 		bundle = json_object_new_object();
 		json_object_object_add(bundle, "path", json_object_new_string(path));
@@ -215,7 +218,8 @@ int bundle_store(struct destination *d, const char *path, json_object *manifest)
 		/* Its file list went nowhere: the manifest says bundle null. */
 		json_object_put(files);
 		if (d->s3)
-			log_warn("bundle", "bundle upload: %s", destination_error(d, file, ret));
+			log_warn("bundle", "bundle upload: %s; %s", destination_error(d, file, ret),
+				 destination_outcome(d, file));
 	}
 	sink_destroy(zstd);
 	return ret;

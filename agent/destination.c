@@ -82,6 +82,8 @@ int destination_exit_code(const struct destination *d, int err)
 		return EXIT_INTERRUPTED;
 	if (err == -ENOMEM)
 		return EXIT_FAILURE_INTERNAL;
+	if (err == -EEXIST)
+		return EXIT_OUTPUT;
 	if (d->s3)
 		return s3opts_exit_code(err);
 	return EXIT_OUTPUT;
@@ -94,3 +96,16 @@ const char *destination_error(const struct destination *d, const struct sink *ou
 	return strerror(-err);
 }
 
+
+enum s3_upload_state destination_settle(const struct destination *d, struct sink *out)
+{
+	return d->s3 && out ? s3_upload_sink_settle(out) : S3_UPLOAD_UNSETTLED;
+}
+
+const char *destination_outcome(const struct destination *d, struct sink *out)
+{
+	if (!d->s3 || !out)
+		return "";
+	s3_upload_sink_settle(out);
+	return s3_upload_sink_outcome(out);
+}

@@ -40,5 +40,12 @@ json_object *destination_location(const struct destination *d, const struct sink
 int destination_exit_code(const struct destination *d, int err);
 /* The reason a write failed: the uploader's own words when it was S3. */
 const char *destination_error(const struct destination *d, const struct sink *out, int err);
+/*
+ * An upload that failed, ended (aborted within its cleanup time) and looked
+ * at: what it left. S3_UPLOAD_UNSETTLED for a file.
+ */
+enum s3_upload_state destination_settle(const struct destination *d, struct sink *out);
+/* What the bucket holds for out once settled, one sentence; "" for a file. */
+const char *destination_outcome(const struct destination *d, struct sink *out);
 
 #endif

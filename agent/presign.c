@@ -109,8 +109,8 @@ int presign_main(int argc, char *argv[])
 		goto out;
 	client_ready = true;
 	code = EXIT_FAILURE_INTERNAL;
-	ret = s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, why,
-				  sizeof(why));
+	ret = s3_multipart_create(&client, key, &o.upload.object, false, &upload_id, NULL, NULL,
+				  why, sizeof(why));
 	if (ret) {
 		log_error("upload", "presign: create multipart upload: %s", why);
 		code = s3opts_exit_code(ret);

@@ -14,7 +14,7 @@
 enum {
 	OPT_REGION = S3OPTS_FIRST, OPT_PROFILE, OPT_PATH_STYLE, OPT_PART_SIZE, OPT_IN_FLIGHT,
 	OPT_ACL, OPT_SSE, OPT_KMS, OPT_LOCK_MODE, OPT_LOCK_UNTIL, OPT_METADATA,
-	OPT_MAX_ATTEMPTS, OPT_STALL, OPT_CA_BUNDLE,
+	OPT_MAX_ATTEMPTS, OPT_STALL, OPT_CA_BUNDLE, OPT_OVERWRITE,
 };
 
 const struct option s3opts_longopts[] = {
@@ -32,6 +32,7 @@ const struct option s3opts_longopts[] = {
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
 	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
+	{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 	{ 0 }
 };
 
@@ -52,6 +53,8 @@ const char s3opts_help[] =
 	"      --stall-timeout S   retry a transfer stuck below 1 KiB/s for S seconds (default 30)\n"
 	"      --ca-bundle FILE    CA certificates to verify S3 with (default: AWS_CA_BUNDLE,\n"
 	"                          SSL_CERT_FILE, SSL_CERT_DIR, else the distribution's bundle)\n"
+	"      --overwrite         replace evidence already at the key (default: never; an\n"
+	"                          existing object is an error, exit 4)\n"
 	"  Memory: part size x (parts in flight + 1), 40 MiB with the defaults. With no\n"
 	"  size known, parts double every 1000 parts, so S3's 5 TiB limit fits in 10000.\n";
 
@@ -174,6 +177,9 @@ int s3opts_handle(struct s3opts *o, int code, const char *arg)
 		if (!*arg)
 			return -EINVAL;
 		o->ca_bundle = arg;
+		return 1;
+	case OPT_OVERWRITE:
+		o->upload.overwrite = true;
 		return 1;
 	}
 	return 0;

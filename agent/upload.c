@@ -154,6 +154,36 @@ static void log_result(const struct s3_client *c, const char *uri, const char *b
 		  (unsigned long long)r->bytes, r->parts, sha_stored);
 }
 
+static int failure_code(int err, int read_errno)
+{
+	if (stop_requested)
+		return EXIT_INTERRUPTED;
+	if (read_errno)
+		return EXIT_INPUT;
+	if (err == -EEXIST)
+		return EXIT_OUTPUT;
+	return s3opts_exit_code(err);
+}
+
+/* One error line: why it stopped, then what the bucket holds (settled first). */
+static void log_failure(const struct upload_options *o, struct sink *upload, int err,
+			int read_errno, int code)
+{
+	const char *outcome = s3_upload_sink_outcome(upload), *detail;
+
+	if (code == EXIT_INTERRUPTED) {
+		log_error("interrupted", "upload: stopped by signal %d; %s", (int)stop_requested,
+			  outcome);
+	} else if (read_errno) {
+		log_error("input", "upload: reading %s: %s; %s", o->input, strerror(read_errno),
+			  outcome);
+	} else {
+		detail = s3_upload_sink_error(upload);
+		log_error(code == EXIT_OUTPUT ? "output" : "upload", "upload: %s: %s; %s", o->uri,
+			  detail[0] ? detail : strerror(-err), outcome);
+	}
+}
+
 int upload_main(int argc, char *argv[])
 {
 	struct upload_options o = { 0 };
@@ -169,7 +199,7 @@ int upload_main(int argc, char *argv[])
 	unsigned char *buf = NULL;
 	char size_text[24];
 	uint64_t size;
-	int fd = -1, ret = 0, code = EXIT_FAILURE_INTERNAL;
+	int fd = -1, ret = 0, read_errno = 0, code = EXIT_FAILURE_INTERNAL;
 
 	s3opts_init(&o.s3);
 	ret = parse_args(argc, argv, &o);
@@ -222,6 +252,8 @@ int upload_main(int argc, char *argv[])
 			goto out;
 	}
 	client_ready = true;
+	/* Every request, cleanup's too, ends soon after SIGINT or SIGTERM. */
+	client.http.stop = &stop_requested;
 	code = EXIT_FAILURE_INTERNAL;
 	fd = strcmp(o.input, "-") ? open(o.input, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0) {
@@ -271,19 +303,13 @@ int upload_main(int argc, char *argv[])
 		/* Waits in short polls: a signal is seen even on a quiet pipe. */
 		ssize_t n = wait_ready(fd, POLLIN) ? -1 : read(fd, buf, READ_CHUNK);
 
-		if (stop_requested) {
-			log_error("interrupted", "upload: stopped by signal %d; upload aborted",
-				  (int)stop_requested);
-			code = EXIT_INTERRUPTED;
-			goto out;
-		}
+		if (stop_requested)
+			goto failed;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_error("input", "upload: reading %s: %s; upload aborted", o.input,
-				  strerror(errno));
-			code = EXIT_INPUT;
-			goto out;
+			read_errno = errno;
+			goto failed;
 		}
 		if (n == 0)
 			break;
@@ -293,14 +319,8 @@ int upload_main(int argc, char *argv[])
 	}
 	if (!ret)
 		ret = sink_finish(chain);
-	if (ret) {
-		const char *detail = s3_upload_sink_error(upload_ref);
-
-		log_error("upload", "upload: %s: %s; upload aborted", o.uri,
-			  detail[0] ? detail : strerror(-ret));
-		code = s3opts_exit_code(ret);
-		goto out;
-	}
+	if (ret)
+		goto failed;
 	/* A ticket holder has no credentials to tag with; its creator can. */
 	if (!have_ticket)
 		s3opts_tag_digests(&client, bucket, s3_upload_sink_result(upload_ref),
@@ -308,7 +328,17 @@ int upload_main(int argc, char *argv[])
 				   o.zstd ? sink_sha256_hex(stored_hash_ref) : NULL);
 	log_result(&client, o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
 		   sink_sha256_hex(read_hash_ref), sink_sha256_hex(stored_hash_ref));
+	if (s3_upload_sink_result(upload_ref)->stray_possible)
+		log_warn("upload", "upload: %s", s3_upload_sink_outcome(upload_ref));
 	code = EXIT_OK;
+	goto out;
+failed:
+	code = failure_code(ret, read_errno);
+	/* Stopped once the object was whole: what was stored is said, then why it stopped. */
+	if (s3_upload_sink_settle(upload_ref) == S3_UPLOAD_COMPLETE && !read_errno)
+		log_result(&client, o.uri, bucket, key, s3_upload_sink_result(upload_ref), chain->bytes,
+			   sink_sha256_hex(read_hash_ref), sink_sha256_hex(stored_hash_ref));
+	log_failure(&o, upload_ref, ret, read_errno, code);
 out:
 	if (fd > STDIN_FILENO)
 		close(fd);

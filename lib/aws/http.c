@@ -371,6 +371,14 @@ out:
 	return ret;
 }
 
+/* Non-zero ends the transfer (CURLE_ABORTED_BY_CALLBACK): a stop or the deadline. */
+static int on_progress(void *client, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return aws_http_interrupted(client) ? 1 : 0;
+}
+
 CURL *aws_http_easy_new(struct aws_http_client *c, const struct aws_http_request *r,
 			struct aws_http_response *resp, struct curl_slist **headers_out, char *why,
 			size_t whylen)
@@ -414,6 +422,10 @@ CURL *aws_http_easy_new(struct aws_http_client *c, const struct aws_http_request
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->stall_timeout_s);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	/* Called about once a second even when nothing moves: a stop is seen. */
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (https) {
 		/* Only the bundle found, never libcurl's built-in (the build host's) paths too. */
@@ -477,6 +489,51 @@ void aws_http_transfer_done(CURLM *multi, struct aws_http_transfer *t, CURLcode 
 	t->resp.curl_code = code;
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->resp.status);
 	aws_http_transfer_stop(multi, t);
+}
+
+long long aws_http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int aws_http_interrupted(struct aws_http_client *c)
+{
+	bool stopped = c->stop && *c->stop;
+	long long now;
+
+	if (stopped && !c->stop_grace_ms)
+		return -EINTR;
+	if (!c->deadline_ms && !stopped)
+		return 0;
+	now = aws_http_now_ms();
+	if (stopped && (!c->deadline_ms || c->deadline_ms > now + c->stop_grace_ms))
+		c->deadline_ms = now + c->stop_grace_ms;
+	return now >= c->deadline_ms ? -ETIMEDOUT : 0;
+}
+
+/* The backoff, cut short by aws_http_interrupted(). */
+static int backoff(struct aws_http_client *c, long ms)
+{
+	long long until = aws_http_now_ms() + ms;
+	int ret;
+
+	while (!(ret = aws_http_interrupted(c)) && aws_http_now_ms() < until)
+		usleep(50 * 1000);
+	return ret;
+}
+
+/* why says the request was cut short, and what its last attempt had found. */
+static int interrupted(int err, char *why, size_t whylen)
+{
+	char last[AWS_HTTP_REASON_MAX];
+
+	snprintf(last, sizeof(last), "%s", why);
+	snprintf(why, whylen, "%s%s%s%s", err == -EINTR ? "stopped by a signal" :
+		 "out of time", last[0] ? " (last attempt: " : "", last, last[0] ? ")" : "");
+	return err;
 }
 
 long aws_http_backoff_ms(struct aws_http_client *c, unsigned int attempt)
@@ -556,38 +613,54 @@ bool aws_http_clock_correct(struct aws_http_client *c, const struct aws_http_res
 int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r,
 		     struct aws_http_response *resp, char *why, size_t whylen)
 {
-	unsigned int retries_now = 0;
+	unsigned int retries_now = 0, unanswered = 0;
+	char answer[AWS_HTTP_REASON_MAX] = "";
+	int ret;
 
 	for (unsigned int attempt = 1;; attempt++) {
 		struct curl_slist *headers;
 		enum aws_http_verdict verdict;
 		CURL *easy;
-
 		bool https;
-		int ret;
 
 		aws_http_response_reset(resp);
 		resp->attempts = attempt;
+		resp->unanswered = unanswered;
 		why[0] = '\0';
+		if (attempt == 1 && (ret = aws_http_interrupted(c)))
+			return interrupted(ret, why, whylen);
 		ret = request_trust(c, r, &https, why, whylen);
 		if (ret)
 			return ret;
 		easy = aws_http_easy_new(c, r, resp, &headers, why, whylen);
-		if (!easy)
+		if (!easy) {
+			/* Say what the service answered that led here: ExpiredToken, ... */
+			if (answer[0])
+				snprintf(why + strlen(why), whylen - strlen(why),
+					 "; the last answer was %s", answer);
 			return -EINVAL;
+		}
 		resp->curl_code = curl_easy_perform(easy);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
 		aws_http_easy_free(easy, headers);
+		if (resp->curl_code != CURLE_OK)
+			resp->unanswered = ++unanswered;
 		verdict = c->classify(c, resp, why, whylen);
 		if (verdict == AWS_HTTP_OK)
 			return 0;
+		ret = aws_http_interrupted(c);
+		if (ret)
+			return interrupted(ret, why, whylen);
 		if (verdict == AWS_HTTP_FATAL)
 			return aws_http_fatal_error(resp);
+		snprintf(answer, sizeof(answer), "%s", why);
 		/* A clock or token fix that does not help must not loop. */
 		if (verdict == AWS_HTTP_RETRY_NOW && ++retries_now <= 2)
 			continue;
 		if (attempt >= c->max_attempts)
 			return -EIO;
-		usleep((useconds_t)aws_http_backoff_ms(c, attempt) * 1000);
+		ret = backoff(c, aws_http_backoff_ms(c, attempt));
+		if (ret)
+			return interrupted(ret, why, whylen);
 	}
 }

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -62,6 +63,16 @@ struct aws_http_client {
 	unsigned int random_state;
 	/* The host's CA bundle, found at the first https request; NULL before. */
 	const struct aws_trust *trust;
+	/*
+	 * When to give up whatever is in flight or waiting for a retry: once
+	 * *stop is non-zero (-EINTR; NULL: never), or past deadline_ms
+	 * (CLOCK_MONOTONIC milliseconds, 0: none; -ETIMEDOUT). With stop_grace_ms
+	 * set (cleanup), a stop only brings the deadline to that long after it
+	 * was seen: cleanup gets a moment, never more.
+	 */
+	const volatile sig_atomic_t *stop;
+	long long deadline_ms;
+	long stop_grace_ms;
 };
 
 struct aws_http_request {
@@ -103,6 +114,8 @@ struct aws_http_response {
 	char *date;
 	struct aws_http_error error;
 	unsigned int attempts;      /* aws_http_perform: times the request was sent */
+	/* aws_http_perform: attempts with no answer, which may still reach the server */
+	unsigned int unanswered;
 };
 
 /*
@@ -171,13 +184,19 @@ void aws_http_transfer_stop(CURLM *multi, struct aws_http_transfer *t);
 /* Frees what the answer holds; keeps body_max. */
 void aws_http_response_reset(struct aws_http_response *resp);
 
+/* CLOCK_MONOTONIC in milliseconds, the clock of deadline_ms. */
+long long aws_http_now_ms(void);
+/* 0, or why the client's requests must end now: -EINTR (stop), -ETIMEDOUT (deadline). */
+int aws_http_interrupted(struct aws_http_client *c);
+
 /* Full-jitter backoff for attempt n (1-based), in milliseconds. */
 long aws_http_backoff_ms(struct aws_http_client *c, unsigned int attempt);
 
 /*
  * Send with retries, blocking. 0, or with why: -EACCES (refused),
  * -AWS_HTTP_ENOTRUST (no CA bundle, or the server's certificate is not trusted by
- * it: never retried), -EIO, ...
+ * it: never retried), -EIO, ...; -EINTR or -ETIMEDOUT when
+ * aws_http_interrupted() ended it.
  */
 int aws_http_perform(struct aws_http_client *c, const struct aws_http_request *r,
 		     struct aws_http_response *resp, char *why, size_t whylen);

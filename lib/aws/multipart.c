@@ -2,6 +2,7 @@
 #include "aws/multipart.h"
 #include "aws/download.h"
 #include "aws/upload_parts.h"
+#include "base/encode.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int object_request(struct s3_upload_sink *u, struct aws_http_request *r, const char *method)
 {
@@ -21,7 +23,7 @@ static int object_request(struct s3_upload_sink *u, struct aws_http_request *r, 
 
 int s3_multipart_create(struct s3_client *c, const char *key,
 			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
-			bool *resent, char *why, size_t whylen)
+			bool *resent, bool *lost, char *why, size_t whylen)
 {
 	char meta_storage[1024];
 	struct aws_http_request r = { .method = "POST", .path = key };
@@ -42,6 +44,8 @@ int s3_multipart_create(struct s3_client *c, const char *key,
 	ret = s3_perform(c, &r, &resp, why, whylen);
 	if (resent)
 		*resent = resp.attempts > 1;
+	if (lost)
+		*lost = resp.unanswered > 0;
 	if (!ret && (s3_response_xml(&resp, &x) || !x.upload_id)) {
 		snprintf(why, whylen, "answer without an UploadId");
 		ret = -EPROTO;
@@ -93,7 +97,8 @@ static int create_upload(struct s3_upload_sink *u)
 {
 	char why[S3_REASON_MAX];
 	int ret = s3_multipart_create(u->client, u->key, &u->options.object, true,
-				      &u->result.upload_id, &u->create_resent, why, sizeof(why));
+				      &u->result.upload_id, &u->create_resent, &u->create_lost, why,
+				      sizeof(why));
 
 	if (ret)
 		s3_upload_fail(u, ret, "create multipart upload", why);
@@ -155,23 +160,116 @@ static int upload_write(struct sink *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* The object's SHA-256 as S3 gives it: "B64" or, composite, "B64-N"; want is our "B64". */
+static bool checksum_is(const char *got, const char *want)
+{
+	size_t n = strlen(want);
+
+	return n && got && !strncmp(got, want, n) && (!got[n] || got[n] == '-');
+}
+
+static bool etag_is(const char *got, const char *want)
+{
+	size_t n;
+
+	if (!got || !want[0])
+		return false;
+	got += got[0] == '"';
+	n = strlen(got) - (got[0] && got[strlen(got) - 1] == '"');
+	return n == strlen(want) && !strncasecmp(got, want, n);
+}
+
+/*
+ * Whether the object at the key is ours (our size, and S3's SHA-256 of it
+ * ours, or without one its ETag ours): 1, with the result filled from it; 0
+ * when there is none; -EEXIST when it is another's; another negative errno
+ * when S3 could not say (why). For a reply that was lost: look before
+ * telling anyone anything.
+ */
+static int look(struct s3_upload_sink *u, const char *want_etag, char *why, size_t whylen)
+{
+	struct aws_http_request r = { .method = "HEAD" };
+	struct aws_http_response resp = { 0 };
+	bool ours;
+	int ret;
+
+	if (u->options.ticket) {
+		snprintf(why, whylen, "a ticket's URLs cannot look at the object");
+		return -ENOTSUP;
+	}
+	r.path = u->key;
+	aws_http_request_add_header(&r, "x-amz-checksum-mode", "ENABLED");
+	aws_http_request_set_body(&r, NULL, 0);
+	ret = s3_perform(u->client, &r, &resp, why, whylen);
+	if (ret) {
+		if (resp.status == 404)
+			ret = 0;
+		goto out;
+	}
+	ours = resp.content_length == (long long)u->base.bytes &&
+	       (resp.checksum_sha256 ? checksum_is(resp.checksum_sha256, u->expect_checksum) :
+		etag_is(resp.etag, want_etag));
+	if (!ours) {
+		ret = -EEXIST;
+		goto out;
+	}
+	free(u->result.etag);
+	free(u->result.version_id);
+	free(u->result.checksum_sha256);
+	u->result.etag = resp.etag;
+	u->result.version_id = resp.version_id;
+	u->result.checksum_sha256 = resp.checksum_sha256;
+	resp.etag = resp.version_id = resp.checksum_sha256 = NULL;
+	ret = 1;
+out:
+	aws_http_response_reset(&resp);
+	return ret;
+}
+
+/* An answer that is not a refusal, or one that came after a resend, may hide our object. */
+static bool may_exist(const struct aws_http_response *resp, int ret)
+{
+	return ret != -EACCES || resp->attempts > 1 || resp->unanswered;
+}
+
+/* "object exists" when the key holds another's object: what write-once protects. */
+static int exists_error(struct s3_upload_sink *u, const char *what)
+{
+	s3_upload_fail(u, -EEXIST, what, "an object already exists at the key (evidence is "
+		       "never overwritten; --overwrite replaces it)");
+	return -EEXIST;
+}
+
+static void md5_hex(const unsigned char *data, size_t len, char *out)
+{
+	unsigned char md5[16];
+	unsigned int n = 0;
+
+	EVP_Digest(data ? (const void *)data : "", len, md5, &n, EVP_md5(), NULL);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md5[i]);
+}
+
 static int put_single(struct s3_upload_sink *u, const struct s3_part *p)
 {
-	char checksum[S3_SHA256_B64], hex[SIGV4_HEX_SHA256_LEN + 1], why[S3_REASON_MAX];
+	char hex[SIGV4_HEX_SHA256_LEN + 1], why[S3_REASON_MAX], seen[S3_REASON_MAX];
 	struct aws_http_response resp = { 0 };
 	struct aws_http_request r;
 	int ret;
 
-	s3_parts_sha256(p ? p->data : NULL, p ? p->len : 0, checksum, hex);
+	s3_parts_sha256(p ? p->data : NULL, p ? p->len : 0, u->expect_checksum, hex);
+	md5_hex(p ? p->data : NULL, p ? p->len : 0, u->expect_etag);
 	ret = object_request(u, &r, "PUT");
 	if (!ret)
-		ret = aws_http_request_add_header(&r, "x-amz-checksum-sha256", checksum);
+		ret = aws_http_request_add_header(&r, "x-amz-checksum-sha256", u->expect_checksum);
 	/*
 	 * As the SDKs do: names the checksum's algorithm, which is what S3
 	 * looks for on objects under an Object Lock retention.
 	 */
 	if (!ret)
 		ret = aws_http_request_add_header(&r, "x-amz-sdk-checksum-algorithm", "SHA256");
+	if (!ret && !u->options.overwrite)
+		ret = aws_http_request_add_header(&r, "if-none-match", "*");
 	if (ret) {
 		s3_upload_fail(u, ret, "put object", "too many headers");
 		return ret;
@@ -179,16 +277,37 @@ static int put_single(struct s3_upload_sink *u, const struct s3_part *p)
 	r.body = p ? p->data : NULL;
 	r.body_len = p ? p->len : 0;
 	memcpy(r.payload_hash, hex, sizeof(hex));
+	u->put_sent = true;
 	ret = s3_perform(u->client, &r, &resp, why, sizeof(why));
+	u->put_lost = resp.unanswered > 0;
+	u->put_uncertain = may_exist(&resp, ret);
+	/*
+	 * 412: an object is there. Ours when an earlier attempt was applied and
+	 * its reply lost; else another's, which write-once keeps.
+	 */
+	if (ret && ret != -EINTR && ret != -ETIMEDOUT && u->put_uncertain) {
+		int found = look(u, u->expect_etag, seen, sizeof(seen));
+
+		if (found == 1) {
+			ret = 0;
+			goto out;
+		}
+		if (found == -EEXIST) {
+			ret = exists_error(u, "put object");
+			goto out;
+		}
+	}
 	if (ret) {
 		s3_upload_fail(u, ret, "put object", why);
 	} else {
 		u->result.etag = resp.etag ? strdup(resp.etag) : NULL;
 		u->result.version_id = resp.version_id ? strdup(resp.version_id) : NULL;
 		u->result.checksum_sha256 = strdup(resp.checksum_sha256 ? resp.checksum_sha256 :
-						   checksum);
-		u->result.parts = 1;
+						   u->expect_checksum);
 	}
+out:
+	if (!ret)
+		u->result.parts = 1;
 	aws_http_response_reset(&resp);
 	return ret;
 }
@@ -232,36 +351,22 @@ static bool expected_etag(const struct s3_upload_sink *u, char *out, size_t outl
 	return true;
 }
 
-/*
- * Complete's answer can be lost after S3 acted on it (a reset, a front end's
- * 500): then every retry fails although the object exists, and reporting a
- * failure would leave a finished object behind with no manifest. The key did
- * not exist before (writers check), so an object there now whose ETag is the
- * one our parts make is ours, complete.
- */
-static bool completed_anyway(struct s3_upload_sink *u)
+/* S3's composite SHA-256 of our parts: of their binary digests, base64. */
+static void composite_checksum(const struct s3_upload_sink *u, char *out)
 {
-	char want[2 * 16 + 16], why[S3_REASON_MAX];
-	struct s3_head head;
-	bool ours = false;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char raw[48], digest[32];
+	unsigned int n = 0;
+	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 
-	if (u->options.ticket || !expected_etag(u, want, sizeof(want)))
-		return false;
-	if (s3_head(u->client, u->key, &head, why, sizeof(why)))
-		return false;
-	if (head.etag && head.size == (long long)u->base.bytes) {
-		const char *e = head.etag + (head.etag[0] == '"');
-		size_t len = strlen(e) - (head.etag[0] == '"');
-
-		ours = len == strlen(want) && !strncmp(e, want, len);
-	}
-	if (ours) {
-		u->result.etag = head.etag;
-		u->result.version_id = head.version_id;
-		head.etag = head.version_id = NULL;
-	}
-	s3_head_free(&head);
-	return ours;
+	for (size_t i = 0; ok && i < u->done_count; i++)
+		ok = EVP_DecodeBlock(raw, (const unsigned char *)u->done[i].checksum, 44) == 33 &&
+		     EVP_DigestUpdate(ctx, raw, 32);
+	ok = ok && EVP_DigestFinal_ex(ctx, digest, &n) && n == sizeof(digest);
+	EVP_MD_CTX_free(ctx);
+	out[0] = '\0';
+	if (ok)
+		(void)base64_encode(digest, sizeof(digest), out, S3_SHA256_B64);
 }
 
 static int complete_upload(struct s3_upload_sink *u)
@@ -302,35 +407,63 @@ static int complete_upload(struct s3_upload_sink *u)
 	if (u->options.ticket)
 		r.url = u->options.ticket->complete;
 	aws_http_request_add_header(&r, "content-type", "application/xml");
+	if (!u->options.overwrite)
+		aws_http_request_add_header(&r, "if-none-match", "*");
+	if (!u->options.ticket)
+		composite_checksum(u, u->expect_checksum);
 	aws_http_request_set_body(&r, body, body_len);
 	ret = s3_perform(u->client, &r, &resp, why, sizeof(why));
 	if (!ret && (s3_response_xml(&resp, &x) || !x.etag)) {
 		snprintf(why, sizeof(why), "answer without an ETag");
 		ret = -EPROTO;
 	}
-	if (ret && ret != -EACCES && completed_anyway(u)) {
-		ret = 0;
-	} else if (ret) {
+	/*
+	 * Complete's answer can be lost after S3 acted on it (a reset, a front
+	 * end's 500, or a 412 to the resend because our object is there now):
+	 * every retry then fails although the object exists. Look first.
+	 */
+	if (ret && ret != -EINTR && ret != -ETIMEDOUT && may_exist(&resp, ret)) {
+		char etag[2 * 16 + 16] = "", seen[S3_REASON_MAX];
+		int found;
+
+		if (!expected_etag(u, etag, sizeof(etag)))
+			etag[0] = '\0';
+		found = look(u, etag, seen, sizeof(seen));
+		if (found == 1) {
+			ret = 0;
+			goto out;
+		}
+		if (found == -EEXIST) {
+			ret = exists_error(u, "complete multipart upload");
+			goto out;
+		}
+	}
+	if (ret) {
 		s3_upload_fail(u, ret, "complete multipart upload", why);
 	} else {
 		u->result.etag = strdup(x.etag);
 		u->result.version_id = resp.version_id ? strdup(resp.version_id) : NULL;
 		u->result.checksum_sha256 = x.checksum_sha256 ? strdup(x.checksum_sha256) : NULL;
 	}
+out:
 	s3xml_free(&x);
 	aws_http_response_reset(&resp);
 	free(body);
 	return ret;
 }
 
-static void abort_upload(struct s3_upload_sink *u)
+/*
+ * AbortMultipartUpload, and what it leaves: nothing of ours; or, when the
+ * upload is gone already (a Complete that landed after all, or an earlier
+ * abort), whatever the key holds; or the upload, still in progress.
+ */
+static enum s3_upload_state abort_upload(struct s3_upload_sink *u, char *why, size_t whylen)
 {
 	struct aws_http_response resp = { 0 };
-	char why[S3_REASON_MAX];
 	struct aws_http_request r;
+	char etag[2 * 16 + 16] = "";
+	int ret;
 
-	if (!u->result.upload_id)
-		return;
 	memset(&r, 0, sizeof(r));
 	r.method = "DELETE";
 	r.path = u->key;
@@ -339,8 +472,26 @@ static void abort_upload(struct s3_upload_sink *u)
 		r.url = u->options.ticket->abort;
 	r.query[r.query_count++] = (struct sigv4_pair){ "uploadId", u->result.upload_id };
 	aws_http_request_set_body(&r, NULL, 0);
-	s3_perform(u->client, &r, &resp, why, sizeof(why));
+	ret = s3_perform(u->client, &r, &resp, why, whylen);
+	if (ret && resp.status == 404) {
+		if (u->done_count && !expected_etag(u, etag, sizeof(etag)))
+			etag[0] = '\0';
+		if (u->done_count && !u->options.ticket)
+			composite_checksum(u, u->expect_checksum);
+		ret = u->done_count == u->result.parts && u->done_count ?
+		      look(u, etag, why, whylen) : 0;
+		aws_http_response_reset(&resp);
+		if (ret == 1) {
+			u->completed = true;
+			return S3_UPLOAD_COMPLETE;
+		}
+		return !ret ? S3_UPLOAD_ABSENT : ret == -EEXIST ? S3_UPLOAD_EXISTS :
+		       S3_UPLOAD_UNKNOWN;
+	}
 	aws_http_response_reset(&resp);
+	if (ret)
+		return S3_UPLOAD_IN_PROGRESS;
+	return u->error == -EEXIST ? S3_UPLOAD_EXISTS : S3_UPLOAD_ABSENT;
 }
 
 /*
@@ -359,6 +510,100 @@ static void sweep_strays(struct s3_upload_sink *u)
 	u->create_resent = false;
 	s3_multipart_sweep(u->client, u->key, u->completed ? u->result.upload_id : NULL,
 			   why, sizeof(why));
+}
+
+#define LIFECYCLE "the bucket's AbortIncompleteMultipartUpload lifecycle rule removes it " \
+		  "a day after it began"
+
+/* The outcome's sentence: what is at the key now, and what may still arrive. */
+static void describe(struct s3_upload_sink *u, const char *why)
+{
+	const char *bucket = u->client->bucket ? u->client->bucket :
+			     u->options.ticket ? u->options.ticket->bucket : "";
+	char *o = u->outcome;
+	size_t len = sizeof(u->outcome);
+	int n = 0;
+
+	switch (u->state) {
+	case S3_UPLOAD_COMPLETE:
+		n = snprintf(o, len, "s3://%s/%s is complete and correct (ETag %s)", bucket, u->key,
+			     u->result.etag ? u->result.etag : "unknown");
+		break;
+	case S3_UPLOAD_ABSENT:
+		n = snprintf(o, len, "nothing is stored at s3://%s/%s%s", bucket, u->key,
+			     u->result.upload_id ? " (its multipart upload was aborted)" : "");
+		break;
+	case S3_UPLOAD_EXISTS:
+		n = snprintf(o, len, "s3://%s/%s holds an object that is not this upload's, left "
+			     "as it was%s", bucket, u->key, u->result.upload_id ?
+			     " (this upload was aborted)" : "");
+		break;
+	case S3_UPLOAD_IN_PROGRESS:
+		n = snprintf(o, len, "multipart upload %s of s3://%s/%s is left in progress (its "
+			     "abort failed: %s); %s", u->result.upload_id, bucket, u->key, why,
+			     LIFECYCLE);
+		break;
+	case S3_UPLOAD_UNKNOWN:
+	case S3_UPLOAD_UNSETTLED:
+		n = snprintf(o, len, "whether s3://%s/%s holds this upload is unknown (%s)", bucket,
+			     u->key, why);
+		break;
+	}
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (u->put_lost && u->state != S3_UPLOAD_COMPLETE)
+		n += snprintf(o + n, len - (size_t)n, "; a PutObject whose answer was lost may "
+			      "still store it");
+	if (n >= 0 && (size_t)n < len && u->create_lost)
+		snprintf(o + n, len - (size_t)n, "; a CreateMultipartUpload whose answer was lost "
+			 "may still start an empty upload of the key, and %s", LIFECYCLE);
+}
+
+enum s3_upload_state s3_upload_sink_settle(struct sink *s)
+{
+	struct s3_upload_sink *u = (struct s3_upload_sink *)s;
+	struct aws_http_client *h = &u->client->http;
+	long long deadline = h->deadline_ms, budget = aws_http_now_ms() + S3_CLEANUP_BUDGET_MS;
+	long grace = h->stop_grace_ms;
+	char why[S3_REASON_MAX] = "";
+
+	if (u->state)
+		return u->state;
+	/* Cleanup's own time: a stop ends it soon, a dead endpoint within the budget. */
+	if (!deadline || deadline > budget)
+		h->deadline_ms = budget;
+	h->stop_grace_ms = S3_CLEANUP_AFTER_STOP_MS;
+	s3_parts_stop(u);
+	if (u->completed) {
+		u->state = S3_UPLOAD_COMPLETE;
+	} else if (u->result.upload_id) {
+		u->state = abort_upload(u, why, sizeof(why));
+	} else if (u->error == -EEXIST) {
+		u->state = S3_UPLOAD_EXISTS;
+	} else if (u->put_sent && u->put_uncertain) {
+		int found = look(u, u->expect_etag, why, sizeof(why));
+
+		u->state = found == 1 ? S3_UPLOAD_COMPLETE : !found ? S3_UPLOAD_ABSENT :
+			   found == -EEXIST ? S3_UPLOAD_EXISTS : S3_UPLOAD_UNKNOWN;
+		u->completed = found == 1;
+	} else {
+		u->state = S3_UPLOAD_ABSENT;
+	}
+	if (u->state == S3_UPLOAD_COMPLETE && !u->result.key) {
+		u->result.bytes = s->bytes;
+		u->result.key = strdup(u->key);
+	}
+	sweep_strays(u);
+	u->result.stray_possible = u->create_lost;
+	h->deadline_ms = deadline;
+	h->stop_grace_ms = grace;
+	describe(u, why);
+	return u->state;
+}
+
+const char *s3_upload_sink_outcome(const struct sink *s)
+{
+	return ((const struct s3_upload_sink *)s)->outcome;
 }
 
 static int upload_finish(struct sink *s)
@@ -392,6 +637,9 @@ out:
 		u->result.bytes = s->bytes;
 		u->result.key = strdup(u->key);
 		sweep_strays(u);
+		u->result.stray_possible = u->create_lost;
+		u->state = S3_UPLOAD_COMPLETE;
+		describe(u, "");
 	}
 	return ret ? ret : 0;
 }
@@ -400,10 +648,8 @@ static void upload_destroy(struct sink *s)
 {
 	struct s3_upload_sink *u = (struct s3_upload_sink *)s;
 
-	s3_parts_stop(u);
-	if (!u->completed)
-		abort_upload(u);
-	sweep_strays(u);
+	if (u->multi && u->key)
+		s3_upload_sink_settle(s);
 	s3_parts_free(u);
 	for (size_t i = 0; i < u->done_count; i++)
 		free(u->done[i].etag);

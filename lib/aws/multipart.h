@@ -4,8 +4,12 @@
  * parallel over libcurl's multi interface from an uploader thread, each with
  * its SHA-256 (x-amz-checksum-sha256, and as the signed payload hash, so S3
  * itself rejects a corrupted part). Objects smaller than one part go up in a
- * single PutObject. Anything that stops the upload before finish() aborts
- * it, so no half object and no orphaned parts remain.
+ * single PutObject. Evidence is write-once: both carry If-None-Match: *
+ * unless told to overwrite, so an object already at the key is never
+ * replaced. Anything that stops the upload before finish() aborts it, and
+ * s3_upload_sink_settle() says what that left in the bucket: a reply lost
+ * on the way is settled by looking (HEAD with the checksum) before anything
+ * is claimed.
  *
  * Memory: part_size x (parts_in_flight + 1), whatever the object's size.
  */
@@ -23,6 +27,9 @@
 #define S3_DEFAULT_PARTS_IN_FLIGHT 4u
 /* Parts per step of the growing schedule (unknown size): 10 steps fit. */
 #define S3_PARTS_PER_STEP 1000u
+/* Cleanup (abort, looking at the key) has its own time, and less after a signal. */
+#define S3_CLEANUP_BUDGET_MS 60000L
+#define S3_CLEANUP_AFTER_STOP_MS 5000L
 
 struct s3_upload_options {
 	size_t part_size;              /* first part size; 0: S3_DEFAULT_PART_SIZE */
@@ -35,6 +42,18 @@ struct s3_upload_options {
 	 * be signed in advance), and object headers were set by the creator.
 	 */
 	const struct s3_ticket *ticket;
+	/* Replace an object already at the key; false: -EEXIST (write-once evidence). */
+	bool overwrite;
+};
+
+/* What an upload left at its key, once settled. */
+enum s3_upload_state {
+	S3_UPLOAD_UNSETTLED,
+	S3_UPLOAD_COMPLETE,      /* the object is there, ours: complete and correct */
+	S3_UPLOAD_ABSENT,        /* nothing of ours: no object, the multipart upload aborted */
+	S3_UPLOAD_IN_PROGRESS,   /* the multipart upload could not be aborted: it is left */
+	S3_UPLOAD_EXISTS,        /* another object was at the key and is left as it was */
+	S3_UPLOAD_UNKNOWN,       /* S3 could not be asked whether the object is there */
 };
 
 struct s3_upload_result {
@@ -45,6 +64,8 @@ struct s3_upload_result {
 	char *checksum_sha256;   /* S3's, base64 (composite "-N" for multipart) */
 	unsigned int parts;
 	uint64_t bytes;
+	/* A CreateMultipartUpload got no answer: it may yet start an empty upload. */
+	bool stray_possible;
 };
 
 /*
@@ -58,12 +79,13 @@ uint64_t s3_schedule_capacity(uint64_t first, uint64_t expected_size);
 
 /*
  * CreateMultipartUpload with the object's headers; *upload_id malloc'd.
- * *resent (may be NULL) tells whether the request went out more than once:
+ * *resent (may be NULL) tells whether the request went out more than once,
+ * *lost (may be NULL) whether an attempt got no answer (it may arrive later):
  * an attempt whose answer was lost may have created an upload of its own.
  */
 int s3_multipart_create(struct s3_client *c, const char *key,
 			const struct s3_object_options *object, bool sha256_parts, char **upload_id,
-			bool *resent, char *why, size_t whylen);
+			bool *resent, bool *lost, char *why, size_t whylen);
 /*
  * Abort every multipart upload of exactly this key but keep_upload_id (may
  * be NULL): ListMultipartUploads (s3:ListBucketMultipartUploads) then
@@ -78,7 +100,17 @@ struct sink *s3_upload_sink_new(struct s3_client *c, const char *key,
 				const struct s3_upload_options *options, int *err);
 /* After a successful finish(). */
 const struct s3_upload_result *s3_upload_sink_result(const struct sink *s);
-/* Why the upload failed (empty if it did not). */
+/* Why the upload failed (empty if it did not); -EEXIST: an object was at the key. */
 const char *s3_upload_sink_error(const struct sink *s);
+/*
+ * Ends an upload that did not finish (its parts stopped, the multipart
+ * upload aborted, the key looked at where a reply was lost) within
+ * S3_CLEANUP_BUDGET_MS, S3_CLEANUP_AFTER_STOP_MS once the client's stop is
+ * set, and says what is in the bucket. After a successful finish():
+ * S3_UPLOAD_COMPLETE. Once; later calls (and destroy) return the same.
+ */
+enum s3_upload_state s3_upload_sink_settle(struct sink *s);
+/* One sentence on what s3_upload_sink_settle() found, naming the key and any UploadId. */
+const char *s3_upload_sink_outcome(const struct sink *s);
 
 #endif

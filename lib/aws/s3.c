@@ -171,5 +171,15 @@ enum aws_http_verdict s3_classify(struct aws_http_client *c, struct aws_http_res
 	if (code_is(code, "SlowDown") || code_is(code, "RequestTimeout") ||
 	    code_is(code, "InternalError") || code_is(code, "ServiceUnavailable"))
 		return AWS_HTTP_RETRY;
+	/*
+	 * The bytes S3 got are not the ones we hashed: corrupted on the way, so
+	 * sending them again from our buffer can succeed.
+	 */
+	if (code_is(code, "BadDigest") || code_is(code, "InvalidDigest") ||
+	    code_is(code, "XAmzContentSHA256Mismatch"))
+		return AWS_HTTP_RETRY;
+	/* A conditional write raced another request on the key: S3 asks for a retry. */
+	if (code_is(code, "ConditionalRequestConflict"))
+		return AWS_HTTP_RETRY;
 	return aws_http_status_verdict(resp->status);
 }

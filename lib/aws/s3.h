@@ -2,9 +2,12 @@
 /*
  * S3 on the AWS request loop (http.h): a bucket's endpoint, S3's signing
  * rules, the object headers the forensics bucket wants, and S3's reading
- * of its answers: 500/502/503/504, SlowDown, RequestTimeout and transport
- * errors retried with backoff; the clock corrected on RequestTimeTooSkewed;
- * credentials refreshed on ExpiredToken; 403 SignatureDoesNotMatch or
+ * of its answers: 500/502/503/504, SlowDown, RequestTimeout, a body that
+ * failed its checksum (BadDigest, InvalidDigest, XAmzContentSHA256Mismatch),
+ * ConditionalRequestConflict and transport errors retried with backoff;
+ * the clock corrected on RequestTimeTooSkewed; credentials refreshed on
+ * ExpiredToken; 412 PreconditionFailed (an object where If-None-Match: *
+ * wanted none) fatal; 403 SignatureDoesNotMatch or
  * AccessDenied fatal at once.
  */
 #ifndef FORENSICS_S3_H

@@ -7,18 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SHA256_BYTES 32
 #define POLL_MS 200
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t s3_part_size(uint64_t first, uint64_t expected_size, unsigned int part_number)
 {
@@ -72,12 +63,15 @@ void s3_parts_sha256(const unsigned char *data, size_t len, char *out,
 
 static int start_part(struct s3_upload_sink *u, struct s3_part *p)
 {
-	char why[S3_REASON_MAX] = "";
+	char why[S3_REASON_MAX] = "", detail[2 * S3_REASON_MAX + 32];
 	int ret = aws_http_transfer_start(&u->client->http, u->multi, &p->xfer, p, why,
 					  sizeof(why));
 
 	if (ret) {
-		s3_upload_fail(u, ret, "part upload", why);
+		/* Say what S3 answered that led here: ExpiredToken, ... */
+		snprintf(detail, sizeof(detail), "%s%s%s", why,
+			 p->last_answer[0] ? "; the last answer was " : "", p->last_answer);
+		s3_upload_fail(u, ret, "part upload", detail);
 		return ret;
 	}
 	p->state = S3_PART_ACTIVE;
@@ -120,6 +114,7 @@ static void finish_transfer(struct s3_upload_sink *u, struct s3_part *p, CURLcod
 	aws_http_transfer_done(u->multi, &p->xfer, code);
 	u->active--;
 	verdict = s3_classify(&u->client->http, &p->xfer.resp, why, sizeof(why));
+	snprintf(p->last_answer, sizeof(p->last_answer), "%s", why);
 	switch (verdict) {
 	case AWS_HTTP_OK:
 		if (!record_done(u, p)) {
@@ -145,7 +140,8 @@ static void finish_transfer(struct s3_upload_sink *u, struct s3_part *p, CURLcod
 			break;
 		}
 		p->state = S3_PART_QUEUED;
-		p->not_before_ms = now_ms() + aws_http_backoff_ms(&u->client->http, p->attempts);
+		p->not_before_ms = aws_http_now_ms() +
+				   aws_http_backoff_ms(&u->client->http, p->attempts);
 		break;
 	case AWS_HTTP_FATAL: {
 		char detail[S3_REASON_MAX + 32];
@@ -164,10 +160,13 @@ void *s3_parts_thread(void *arg)
 
 	pthread_mutex_lock(&u->lock);
 	for (;;) {
-		long long now = now_ms(), wait = POLL_MS;
+		long long now = aws_http_now_ms(), wait = POLL_MS;
 		CURLMsg *msg;
-		int running, left;
+		int running, left, stop = aws_http_interrupted(&u->client->http);
 
+		if (stop)
+			s3_upload_fail(u, stop, "upload", stop == -EINTR ? "stopped by a signal" :
+				       "out of time");
 		if (!u->error) {
 			for (unsigned int i = 0; i < u->pool_size; i++) {
 				struct s3_part *p = &u->pool[i];
@@ -257,6 +256,7 @@ int s3_parts_prepare(struct s3_upload_sink *u, struct s3_part *p)
 	r->body_len = p->len;
 	p->attempts = 0;
 	p->quick_retries = 0;
+	p->last_answer[0] = '\0';
 	p->not_before_ms = 0;
 	if (t) {
 		unsigned char md5[16];

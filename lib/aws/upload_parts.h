@@ -33,6 +33,7 @@ struct s3_part {
 	unsigned int quick_retries;
 	long long not_before_ms;
 	char number_text[12];
+	char last_answer[S3_REASON_MAX];  /* why its last attempt failed */
 	struct aws_http_transfer xfer;
 };
 
@@ -71,6 +72,14 @@ struct s3_upload_sink {
 	struct s3_upload_result result;
 	bool completed;
 	bool create_resent;          /* CreateMultipartUpload went out more than once */
+	bool create_lost;            /* ... and an attempt got no answer: it may arrive later */
+	bool put_sent;
+	bool put_lost;               /* a PutObject got no answer: it may arrive later */
+	bool put_uncertain;          /* ... or may have been applied: look before saying */
+	char expect_etag[48];        /* a single PutObject's (MD5) */
+	char expect_checksum[S3_SHA256_B64];  /* our object's SHA-256 as S3 gives it */
+	enum s3_upload_state state;
+	char outcome[2 * S3_REASON_MAX];
 };
 
 /* The first failure wins: later ones are usually its consequences. */

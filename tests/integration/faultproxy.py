@@ -312,6 +312,13 @@ _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             503: "Service Unavailable"}
 
 
+def late(seconds=3.0, stage="body"):
+    """Hold the whole request, answer nothing, and deliver it upstream `seconds` later
+    whatever the client did meanwhile (it gave up and went on): a request that reaches
+    S3 after its sender stopped waiting. Its record is done once it was delivered."""
+    return Fault("late", "body", f"late({seconds:g}s)", seconds=seconds)
+
+
 def _xml(s):
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -384,6 +391,17 @@ def expired_token(stage="body"):
     return error(400, "ExpiredToken", "The provided token has expired.", stage)
 
 
+def bad_digest(stage="body"):
+    """What S3 answers a body that does not hash to its checksum (corrupted on the way)."""
+    return error(400, "BadDigest", "The Content-MD5 or checksum value you specified did not "
+                 "match what we received.", stage)
+
+
+def sha256_mismatch(stage="body"):
+    return error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' "
+                 "header does not match what was computed.", stage)
+
+
 def no_such_upload(stage="body"):
     return error(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may "
                  "be invalid, or the upload may have been aborted or completed.", stage)
@@ -412,6 +430,7 @@ _SPECS = {
     "skew": time_skewed, "signature": signature_mismatch, "denied": access_denied,
     "invalid-key": invalid_access_key, "expired-token": expired_token,
     "no-such-upload": no_such_upload, "reset": reset, "close": close,
+    "bad-digest": bad_digest, "sha256-mismatch": sha256_mismatch,
 }
 
 
@@ -420,7 +439,9 @@ def parse_fault(spec):
 
     "slowdown", "unavailable", "internal", "complete-error", "skew" / "skew:-7200",
     "signature", "denied", "invalid-key", "expired-token", "no-such-upload",
-    "error:404:NoSuchKey[:message]", "reset", "close", "stall" (forever) / "stall:5";
+    "bad-digest", "sha256-mismatch",
+    "error:404:NoSuchKey[:message]", "reset", "close", "stall" (forever) / "stall:5",
+    "late:3" (delivered upstream 3 s later, the client never answered);
     "@stage" picks the stage: "slowdown@head", "reset@mid-body", "stall:5@upstream"
     ("reset:mid-body" works too).
     A dict is passed as keyword arguments: {"kind": "stall", "seconds": 2, "stage": "upstream"}.
@@ -444,6 +465,8 @@ def parse_fault(spec):
         return error(int(parts[1]), parts[2], parts[3] if len(parts) > 3 else parts[2], **kw)
     if parts[0] in ("stall", "delay"):
         return stall(float(parts[1]) if len(parts) > 1 and parts[1] else None, **kw)
+    if parts[0] == "late":
+        return late(float(parts[1]) if len(parts) > 1 and parts[1] else 3.0)
     if parts[0] == "skew" and len(parts) > 1:
         return time_skewed(float(parts[1]), **kw)
     if parts[0] not in _SPECS:
@@ -589,6 +612,7 @@ class FaultProxy:
         self._closing = threading.Event()
         self._socks = set()
         self._threads = []
+        self._late = []
         self.connections = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -644,6 +668,10 @@ class FaultProxy:
         deadline = time.monotonic() + timeout
         for r in self.records():
             if not r.done.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        for t in list(self._late):
+            t.join(max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
                 return False
         return True
 
@@ -839,6 +867,15 @@ class FaultProxy:
         if fault is None:
             fault = self._decide(rec, "body")
 
+        if fault and fault.kind == "late":
+            t = threading.Thread(target=self._deliver_late, args=(head, body_raw, rec, fault),
+                                 name=f"faultproxy-late-{rec.seq}", daemon=True)
+            with self._lock:
+                self._late.append(t)
+            t.start()
+            self._apply_cut(sock, rec, stall())  # the client hears nothing until it gives up
+            return False
+
         if fault and fault.stage == "body":
             if fault.kind == "error":
                 self._send(sock, rec, *fault.response(rec), close=not keep)
@@ -874,6 +911,15 @@ class FaultProxy:
 
         self._send(sock, rec, status, reason, rheaders, rbody, close=not keep)
         return keep
+
+    def _deliver_late(self, head, body_raw, rec, fault):
+        deadline = time.monotonic() + fault.seconds
+        while not self._closing.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            rec.upstream_status = self._forward(head, body_raw, rec)[0]
+        except (OSError, ValueError, _Gone) as e:
+            rec.error = f"late delivery: {e!r}"
 
     def _apply_cut(self, sock, rec, fault):
         """Reset, close or stall now; True when the exchange carries on (a timed stall)."""

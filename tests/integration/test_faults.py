@@ -22,6 +22,14 @@ one or more faults drawn from these kinds:
                   stops reading (a full pipe) and then closes
     unreadable    the source is /proc/PID/mem of a process with unmapped
                   holes: reads there fail with EIO
+    late          a request (Create, a part, Complete, PutObject) held with no answer
+                  and delivered to S3 seconds after the agent gave up on it
+    lost-reply    Complete, PutObject or AbortMultipartUpload applied by S3 and its
+                  reply lost (an abort follows a refused part)
+    corrupt       a part or PutObject rejected for its checksum (BadDigest,
+                  XAmzContentSHA256Mismatch), as a body corrupted on the way is
+    silent        S3 accepts connections and never answers, with the default
+                  --max-attempts and --stall-timeout; SIGTERM after a moment
 
 After each trial, with boto3 alone: either the image object exists, its
 bytes hash to the manifest's (or the upload log's) SHA-256, they decompress
@@ -44,6 +52,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -68,9 +77,9 @@ SIGNAL_GRACE_S = 10.0
 S3_OPS = ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "PutObject",
           "PutObjectTagging", "HeadObject", "AbortMultipartUpload")
 KINDS = ("s3-error", "reset", "stall", "persistent", "denied", "expired", "sigterm", "pipe",
-         "unreadable")
+         "unreadable", "late", "lost-reply", "corrupt", "silent")
 # Exit codes a trial may end with, and words its last (error) log line must hold.
-CAUSES = {4: ("Broken pipe", "exists"), 5: ("signal",),
+CAUSES = {4: ("Broken pipe", "exists", "never overwritten"), 5: ("signal",),
           11: ("upload", "failed", "refused", "HTTP", "transport", "abort", "cannot check"),
           12: ("AccessDenied",)}
 # Kinds a trial's first kind can be combined with.
@@ -82,7 +91,11 @@ EXTRA = {"s3-error": ("reset", "sigterm", "unreadable", "expired"),
          "expired": ("s3-error", "reset", "sigterm"),
          "sigterm": ("s3-error", "reset", "unreadable"),
          "pipe": (),
-         "unreadable": ("s3-error", "reset", "sigterm")}
+         "unreadable": ("s3-error", "reset", "sigterm"),
+         "late": ("s3-error", "sigterm"),
+         "lost-reply": ("s3-error", "sigterm"),
+         "corrupt": ("s3-error", "reset", "sigterm"),
+         "silent": ()}
 
 IOMEM = "00001000-0009fbff : System RAM\n000a0000-000fffff : Reserved\n" \
         "00100000-00dfffff : System RAM\n"
@@ -148,6 +161,7 @@ class Trial:
         self.injected = collections.Counter()  # kind -> faults that struck
         self.sigterm_at = None
         self.expire_after = None
+        self.default_timeouts = False
         self.holes = []
 
     def describe(self):
@@ -228,6 +242,34 @@ class Campaign:
                 part = str(rng.randint(1, 3))
                 trial.rules.append((Rule("denied", op="UploadPart", query={"partNumber": part},
                                          count=None), kind))
+            elif kind == "late":
+                ops = ["CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"]
+                if trial.command == "acquire":
+                    ops.append("PutObject")
+                rule = Rule(f"late:{rng.choice((2, 3))}", op=rng.choice(ops),
+                            nth=rng.randint(1, 2), count=1, budget=1)
+                trial.rules.append((rule, kind))
+            elif kind == "lost-reply":
+                op = rng.choice(("CompleteMultipartUpload", "AbortMultipartUpload") +
+                                (("PutObject",) if trial.command == "acquire" else ()))
+                fault = rng.choice(("reset@upstream", "close@upstream", "internal@upstream"))
+                count = rng.choice((1, None))
+                trial.rules.append((Rule(fault, op=op, count=count), kind))
+                if op == "AbortMultipartUpload":
+                    part = str(rng.randint(1, 2))
+                    trial.rules.append((Rule("denied", op="UploadPart",
+                                             query={"partNumber": part}, count=None), "denied"))
+            elif kind == "corrupt":
+                op = rng.choice(("UploadPart", "UploadPart") +
+                                (("PutObject",) if trial.command == "acquire" else ()))
+                fault = rng.choice(("bad-digest", "bad-digest", "sha256-mismatch"))
+                trial.rules.append((Rule(fault, op=op, nth=rng.randint(1, 3),
+                                         count=rng.randint(1, 2)), kind))
+            elif kind == "silent":
+                trial.rules.append((Rule("stall", op=S3_OPS + ("ListMultipartUploads",),
+                                         nth=rng.randint(1, 4), count=None), kind))
+                trial.default_timeouts = True
+                trial.sigterm_at = rng.uniform(0.5, 4.0)
             elif kind == "expired":
                 trial.expire_after = rng.uniform(0.0, 1.5)
             elif kind == "sigterm":
@@ -246,8 +288,9 @@ class Campaign:
     # -- running
 
     def agent_args(self, trial, source_path=None, iomem=None):
-        common = ["--log-format", "json", "--path-style", "--part-size", str(PART),
-                  "--max-attempts", "4", "--stall-timeout", "1"]
+        common = ["--log-format", "json", "--path-style", "--part-size", str(PART)]
+        if not trial.default_timeouts:
+            common += ["--max-attempts", "4", "--stall-timeout", "1"]
         if trial.command == "acquire":
             out = "-" if trial.pipe_mode == "stdout-closed" else f"s3://{BUCKET}/{trial.key}"
             return ["acquire", "--source", "file", "--source-path", source_path or self.memory,
@@ -277,7 +320,8 @@ class Campaign:
                     trial.rules.append((expiry, "expired"))
                 env = dict(env, AWS_ENDPOINT_URL_S3=proxy.endpoint)
                 p = self.execute(trial, env, source_path, iomem)
-                proxy.wait_idle(5)
+                # Late requests reach S3 only now: the bucket is judged after them.
+                proxy.wait_idle(15)
                 for rule, kind in trial.rules:
                     trial.injected[kind] += rule.applied
                 trial.faults = proxy.faults()
@@ -364,7 +408,7 @@ class Campaign:
             except subprocess.TimeoutExpired:
                 signalled = time.monotonic()
                 proc.send_signal(signal.SIGTERM)
-                trial.injected["sigterm"] += 1
+                trial.injected["silent" if "silent" in trial.kinds else "sigterm"] += 1
         try:
             rc = proc.wait(timeout=180)
         except subprocess.TimeoutExpired:
@@ -408,11 +452,8 @@ class Campaign:
         if trial.signal_to_exit is not None and trial.signal_to_exit > SIGNAL_GRACE_S:
             raise Failure(f"{why}: exited {trial.signal_to_exit:.1f}s after SIGTERM")
 
-        s3 = self.s3.s3()
-        uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=trial.prefix).get("Uploads", [])
-        if uploads:
-            raise Failure(f"{why}: multipart uploads left: {[u['Key'] for u in uploads]}")
         keys = self.s3.list_keys(BUCKET, trial.prefix)
+        self.judge_words(trial, recs, keys)
         if trial.pipe_mode == "stdout-closed":
             if rc not in (4, 0, None) or keys:
                 raise Failure(f"{why}: stdout closed: exit {rc}, objects {keys}")
@@ -423,16 +464,56 @@ class Campaign:
             if rc == 0:
                 raise Failure(f"{why}: exit 0 and no object")
             return "absent"
+        said = " ".join(r["msg"] for r in recs)
+        if trial.command == "upload" and "may still store it" in said and \
+                not any(r["event"] == "uploaded" for r in recs):
+            # A PutObject delivered late stored it after the agent said so.
+            if sha256(unzstd(self.s3.get(BUCKET, trial.key))) != self.disk_sha256:
+                raise Failure(f"{why}: a late object differs from the input")
+            return "complete"
         stored = self.s3.get(BUCKET, trial.key)
         plain = unzstd(stored)
         if trial.command == "upload":
             return self.judge_upload(trial, p, recs, stored, plain, keys)
         return self.judge_acquire(trial, p, recs, stored, plain, keys)
 
+    def judge_words(self, trial, recs, keys):
+        """What the log says is in the bucket is what is there."""
+        why = trial.describe()
+        said = " ".join(r["msg"] for r in recs if r["level"] in ("warning", "error"))
+        s3 = self.s3.s3()
+        uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=trial.prefix).get("Uploads", [])
+        late_create = "CreateMultipartUpload whose answer was lost" in said
+        for u in uploads:
+            named = u["UploadId"] in said and "in progress" in said
+            if not named and not late_create:
+                raise Failure(f"{why}: multipart upload of {u['Key']} left, not named: {said!r}")
+            s3.abort_multipart_upload(Bucket=BUCKET, Key=u["Key"], UploadId=u["UploadId"])
+        def named(phrase, msg):
+            """Keys the message says `phrase` of: "nothing is stored at s3://b/KEY"."""
+            return re.findall(re.escape(phrase) + r"s3://" + BUCKET + r"/([^\s;]+)", msg)
+
+        for r in recs:
+            if r["level"] not in ("warning", "error"):
+                continue
+            msg = r["msg"]
+            for k in named("nothing is stored at ", msg):
+                if k in keys and "may still store it" not in msg:
+                    raise Failure(f"{why}: said nothing is stored at {k}, it is there: {msg}")
+            for k in re.findall(r"s3://" + BUCKET + r"/(\S+) is complete and correct", msg):
+                if k not in keys:
+                    raise Failure(f"{why}: said {k} is complete, it is not there: {msg}")
+            aborted = re.findall(r"s3://" + BUCKET + r"/(\S+) \(its multipart upload was "
+                                 r"aborted\)", msg)
+            for k in aborted:
+                if not late_create and any(u["Key"] == k for u in uploads):
+                    raise Failure(f"{why}: said aborted, an upload of {k} is left: {msg}")
+
     def judge_upload(self, trial, p, recs, stored, plain, keys):
         why = trial.describe()
         done = [r for r in recs if r["event"] == "uploaded"]
-        if p.returncode != 0 or not done or keys != [trial.key]:
+        # Exit 5 with the object whole: stopped while its last request landed.
+        if p.returncode not in (0, 5) or not done or keys != [trial.key]:
             raise Failure(f"{why}: object exists, exit {p.returncode}, uploaded {done}, {keys}")
         d = done[0]
         if d["sha256_stored"] != sha256(stored) or d["sha256_read"] != sha256(plain):
@@ -474,8 +555,12 @@ class Campaign:
             raise Failure(f"{why}: ETag differs from the manifest's")
         bundle = m.get("bundle")
         bkey = trial.key + ".bundle.tar.zst"
-        if bkey in keys and (not bundle or
-                             sha256(self.s3.get(BUCKET, bkey)) != bundle.get("sha256")):
+        # A bundle PutObject delivered after the agent said it may still land.
+        late_bundle = not bundle and any(
+            f"s3://{BUCKET}/{bkey}" in r["msg"] and "may still store it" in r["msg"]
+            for r in recs)
+        if bkey in keys and not late_bundle and \
+                (not bundle or sha256(self.s3.get(BUCKET, bkey)) != bundle.get("sha256")):
             raise Failure(f"{why}: bundle object does not match the manifest")
         extra = set(keys) - {trial.key, mkey, bkey}
         if extra:

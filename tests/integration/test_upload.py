@@ -239,7 +239,7 @@ def main():
 
         refusals = [
             ("ExpiredToken with keys that cannot be refreshed: fail, abort",
-             "expired-token", 32, "faults/expired-static", 11, ("refused",)),
+             "expired-token", 32, "faults/expired-static", 11, ("refused", "ExpiredToken")),
             ("AccessDenied on a part: no retry, upload aborted, exit 12",
              "denied", 21, "faults/denied", 12, ("AccessDenied", "aborted")),
         ]
@@ -285,6 +285,99 @@ def main():
             assert rc == 5, (rc, err.decode()[-400:])
             assert_nothing_left(s3, key)
         case("SIGTERM mid-upload: exit 5, upload aborted", sigterm_aborts)
+
+        def write_once():
+            for size, key in ((PART - 1, "once/small"), (2 * PART + 3, "once/multi")):
+                src, data = write_source(size, seed=61)
+                other, newer = write_source(size, seed=62)
+                assert_uploaded(s3, key, data, upload(env, src, key))
+                with FaultProxy(s3.endpoint, []) as proxy:
+                    p = upload(s3.env(endpoint=proxy.endpoint), other, key)
+                    writes = proxy.records(op=("PutObject", "CompleteMultipartUpload"))
+                one_error(p, 4, key, "never overwritten", "--overwrite")
+                assert all(r.headers.get("if-none-match") == "*" for r in writes), writes
+                assert writes and writes[-1].status == 412, [(r.op, r.status) for r in writes]
+                assert s3.get(BUCKET, key) == data, "evidence was replaced"
+                assert s3.list_multipart_uploads(BUCKET) == []
+                assert_uploaded(s3, key, newer, upload(env, other, key, "--overwrite"))
+        case("write-once: an existing object is kept, exit 4 naming the key; "
+             "--overwrite replaces it", write_once)
+
+        lost = [
+            ("PutObject applied, its reply lost once: the resend's 412 is our own object",
+             PART - 1, [Rule("reset@upstream", op="PutObject")]),
+            ("PutObject applied, every reply lost: HEAD finds our object",
+             PART - 1, [Rule("close@upstream", op="PutObject", count=None)]),
+            ("Complete applied, every reply lost: HEAD finds our object",
+             2 * PART + 9, [Rule("reset@upstream", op="CompleteMultipartUpload", count=None)]),
+            ("BadDigest on part 2, twice: the part is sent again",
+             3 * PART, [Rule("bad-digest", op="UploadPart", query={"partNumber": "2"},
+                             count=2)]),
+            ("XAmzContentSHA256Mismatch on a single PutObject: sent again",
+             1000, [Rule("sha256-mismatch", op="PutObject")]),
+        ]
+        for name, size, rules in lost:
+            def settled(size=size, rules=rules, name=name):
+                src, data = write_source(size, seed=len(name))
+                key = "lost/" + name.split(":")[0].replace(" ", "-").replace(",", "")
+                with FaultProxy(s3.endpoint, rules) as proxy:
+                    p = upload(s3.env(endpoint=proxy.endpoint), src, key)
+                    heads = proxy.records(op="HeadObject")
+                    applied = proxy.records(fault=True)
+                assert applied, "the fault never fired"
+                assert_uploaded(s3, key, data, p)
+                if "reply" in name:
+                    assert heads and heads[-1].headers.get("x-amz-checksum-mode") == "ENABLED"
+            case(name, settled)
+
+        def abort_fails():
+            src, _ = write_source(3 * PART, seed=71)
+            key = "faults/abort-fails"
+            rules = [Rule("denied", op="UploadPart", query={"partNumber": "2"}, count=None),
+                     Rule("internal", op="AbortMultipartUpload", count=None)]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                p = upload(s3.env(endpoint=proxy.endpoint), src, key, "--max-attempts", "2")
+            left = s3.list_multipart_uploads(BUCKET)
+            assert len(left) == 1, left
+            upload_id = left[0]["UploadId"] if isinstance(left[0], dict) else left[0]
+            msg = one_error(p, 12, "AccessDenied", "left in progress", "lifecycle")["msg"]
+            assert "aborted" not in msg, msg
+            assert upload_id in msg, (upload_id, msg)
+            s3.s3().abort_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload_id)
+            # The abort applied, its reply lost: the resend's NoSuchUpload means gone.
+            rules = [Rule("denied", op="UploadPart", query={"partNumber": "2"}, count=None),
+                     Rule("reset@upstream", op="AbortMultipartUpload")]
+            with FaultProxy(s3.endpoint, rules) as proxy:
+                p = upload(s3.env(endpoint=proxy.endpoint), src, key)
+            one_error(p, 12, "nothing is stored", "aborted")
+            assert_nothing_left(s3, key)
+        case("abort fails: the message names the upload left in progress and the lifecycle "
+             "rule, never 'aborted'; abort applied with its reply lost: nothing left",
+             abort_fails)
+
+        def silent_endpoint_sigterm():
+            # Accepts, never answers, default options: SIGTERM ends it at once.
+            src, _ = write_source(2 * PART, seed=72)
+            key = "faults/silent"
+            for after in (1.0, 4.0):
+                with FaultProxy(s3.endpoint, [Rule("stall", count=None)]) as proxy:
+                    proc = subprocess.Popen([AGENT, "upload", "--path-style", "--log-format",
+                                             "json", src, f"s3://{BUCKET}/{key}"],
+                                            env=s3.env(endpoint=proxy.endpoint),
+                                            stderr=subprocess.PIPE)
+                    time.sleep(after)
+                    proc.send_signal(signal.SIGTERM)
+                    t = time.monotonic()
+                    err = proc.stderr.read()
+                    rc = proc.wait(timeout=60)
+                    took = time.monotonic() - t
+                p = subprocess.CompletedProcess(proc.args, rc, b"", err)
+                msg = one_error(p, 5, "signal", key)["msg"]
+                assert took < 8, f"{took:.1f}s after SIGTERM"
+                assert "aborted" not in msg or "nothing is stored" in msg, msg
+            assert_nothing_left(s3, key)
+        case("an endpoint that never answers: SIGTERM ends upload within seconds, exit 5, "
+             "the message says what the bucket holds", silent_endpoint_sigterm)
 
         def acquire_into_bucket():
             # The whole capture pipeline with S3 as the destination: image,
