@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "response/assume.h"
 #include "response/contain.h"
+#include "response/detach.h"
 #include "response/ec2.h"
 #include "response/memory.h"
 #include "response/notify.h"
@@ -364,12 +365,17 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 			case_record_step(&rec, "release", "case record", -ENOENT, &err);
 		} else {
 			release_instance(&ec2, o.instance_id, found, instance, &rec);
+			detach_restore(cred, region, o.instance_id, o.reattach, &rec,
+				       json_object_object_get(rec.root, "release"));
 			milestone(&note, &rec, "released", NULL, "%s", rec.failures ?
 				  "release incomplete: see the case record" :
 				  "groups, addresses, profile and attributes restored");
 		}
 		goto done;
 	}
+	/* contain alone must also keep the instance from being terminated. */
+	if (o.mode == RESPOND_CONTAIN)
+		preserve(&ec2, o.instance_id, instance, &rec);
 	if (o.mode == RESPOND_FULL) {
 		failures = rec.failures;
 		/*
@@ -409,6 +415,8 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 		};
 
 		failures = rec.failures;
+		/* Before isolation fails its health checks: the group would replace it. */
+		detach_instance(cred, region, o.instance_id, &rec);
 		contain_instance(&ec2, &iam, &co, instance, &rec);
 		milestone(&note, &rec, "contained", NULL, "%s", rec.failures == failures ?
 			  "network isolated, Elastic IPs off, role sessions revoked, tagged" :

@@ -205,15 +205,22 @@ def role_policies(template):
 def controller_calls():
     """{service: {API names}} called by the controller: its program and libraries."""
     calls = {}
-    pattern = re.compile(r'\b(ec2|iam|ssm|sns|sts)\s*,\s*"([A-Z][A-Za-z]+)"')
+    pattern = re.compile(r'\b(ec2|iam|ssm|sns|sts|asg|elb|elbv2)\s*,\s*"([A-Z][A-Za-z]+)"')
     profiles = re.compile(r'"((?:Associate|Replace|Disassociate)IamInstanceProfile\w*)"')
+    # detach.c names the group's calls in a table: detach, its fallbacks, and their undoing.
+    groups = re.compile(r'"((?:Detach|Attach)Instances|(?:Enter|Exit)Standby|'
+                        r'SetInstanceProtection)"')
+    iam_prefix = {"asg": "autoscaling", "elb": "elasticloadbalancing",
+                  "elbv2": "elasticloadbalancing"}
     for path in controller_sources():
         with open(path) as f:
             text = f.read()
         for service, api in pattern.findall(text):
-            calls.setdefault(service, set()).add(api)
+            calls.setdefault(iam_prefix.get(service, service), set()).add(api)
         for api in profiles.findall(text):
             calls.setdefault("ec2", set()).add(api)
+        for api in groups.findall(text):
+            calls.setdefault("autoscaling", set()).add(api)
     return calls
 
 
@@ -448,7 +455,7 @@ def main():
         member = role_policies(templates["member"])["ResponseRole"]["Respond"]
         security = role_policies(templates["security"])
         acts = allowed_actions(member)
-        for service in ("ec2", "ssm"):
+        for service in ("ec2", "ssm", "autoscaling", "elasticloadbalancing"):
             wanted = {f"{service}:{a}" for a in calls[service]}
             have = {a for a in acts if a.startswith(service + ":")}
             check(wanted == have, f"response role {service}: missing {wanted - have}, "

@@ -450,6 +450,85 @@ def case_release_without_record(moto):
     one_error(p, EXIT_RECORD, "no case record", iid)
 
 
+def asg_instance(moto, name):
+    """An instance launched by an Auto Scaling group of one, registered with an ALB target
+    group (the group's own) and a classic ELB (registered by hand)."""
+    ec2, asg = moto.client("ec2"), moto.client("autoscaling")
+    elb, elbv2 = moto.client("elb"), moto.client("elbv2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
+    vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    tg = elbv2.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                   TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_load_balancer(LoadBalancerName=f"{name}-clb", AvailabilityZones=[
+        f"{moto.region}a"], Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80,
+                                         "InstancePort": 80}])
+    asg.create_launch_configuration(LaunchConfigurationName=f"{name}-lc",
+                                    ImageId="ami-12c6146b", InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc",
+                                  MinSize=1, MaxSize=2, DesiredCapacity=1,
+                                  VPCZoneIdentifier=subnets[0], TargetGroupARNs=[tg])
+    iid = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
+        "AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    elb.register_instances_with_load_balancer(LoadBalancerName=f"{name}-clb",
+                                              Instances=[{"InstanceId": iid}])
+    return iid, tg, f"{name}-clb"
+
+
+def attachments(moto, iid, name, tg, clb):
+    """(in the group, target group ports, in the classic ELB) as boto3 sees them."""
+    asg, elb, elbv2 = moto.client("autoscaling"), moto.client("elb"), moto.client("elbv2")
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    in_group = iid in [i["InstanceId"] for i in group["Instances"]]
+    ports = [t["Target"].get("Port") for t in elbv2.describe_target_health(
+        TargetGroupArn=tg)["TargetHealthDescriptions"] if t["Target"]["Id"] == iid]
+    in_clb = iid in [i["InstanceId"] for i in elb.describe_load_balancers(
+        LoadBalancerNames=[clb])["LoadBalancerDescriptions"][0]["Instances"]]
+    return in_group, ports, in_clb
+
+
+def case_auto_scaling_and_balancers(moto):
+    """respond and contain take the instance out of its Auto Scaling group (no decrement),
+    its target group and its classic ELB, and say so in the record; release leaves it out
+    unless --reattach, which puts it back."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    for command in ("respond", "contain"):
+        name = f"web-{command}"
+        iid, tg, clb = asg_instance(moto, name)
+        check(attachments(moto, iid, name, tg, clb) == (True, [80], True),
+              f"{command}: set-up {attachments(moto, iid, name, tg, clb)}")
+        p = subprocess.run([CONTROLLER, command, iid, "--case", f"IR-{command}", "--record",
+                            "s3://forensics-cases/cases/"],
+                           env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                           timeout=120)
+        check(p.returncode == 0, f"{command}: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        check(attachments(moto, iid, name, tg, clb) == (False, [], False),
+              f"{command}: still attached: {attachments(moto, iid, name, tg, clb)}")
+        group = moto.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        check(group["DesiredCapacity"] == 1, f"{command}: desired capacity {group}")
+        d = record(p)["detachment"]
+        check(d["auto_scaling_group"]["name"] == name and
+              d["auto_scaling_group"]["action"] == "detached" and
+              d["classic_load_balancers"] == [clb] and
+              d["target_groups"] == [{"arn": tg, "port": 80}], f"{command}: record {d}")
+        release = [CONTROLLER, "release", iid, "--case", f"IR-{command}", "--record",
+                   "s3://forensics-cases/cases/"]
+        p = subprocess.run(release, env=moto.env(AWS_ENDPOINT_URL=moto.endpoint),
+                           capture_output=True, timeout=120)
+        check(p.returncode == 0, f"release: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        check(attachments(moto, iid, name, tg, clb) == (False, [], False),
+              "release without --reattach put it back")
+        check(record(p)["release"]["left_detached"] == d, f"{record(p)['release']}")
+        p = subprocess.run(release + ["--reattach"], env=moto.env(AWS_ENDPOINT_URL=moto.endpoint),
+                           capture_output=True, timeout=120)
+        check(p.returncode == 0, f"reattach: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        got = attachments(moto, iid, name, tg, clb)
+        check(got[0] and 80 in got[1] and got[2], f"{command}: not back: {got}")
+        check(record(p)["release"]["reattached"]["auto_scaling_group"] == name,
+              f"{record(p)['release']}")
+
+
 EVIDENCE, TOOLS = "forensics-evidence", "forensics-tools"
 AGENT_URL = f"s3://{TOOLS}/agent/forensics-agent"
 
@@ -1109,6 +1188,7 @@ def main():
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
                    case_contain_only, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
+                   case_auto_scaling_and_balancers,
                    case_memory_through_ssm, case_memory_document_missing,
                    case_memory_values_refused, case_memory_manifest_missing, case_ssm_profile,
                    case_events, case_lambda_runtime,
