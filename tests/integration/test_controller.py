@@ -259,7 +259,7 @@ def case_respond_contains(moto):
 
 
 def case_contain_only(moto):
-    """`contain`: isolation without preservation or snapshots; groups of the VPC reused."""
+    """`contain`: preservation and isolation without snapshots; groups of the VPC reused."""
     ec2 = moto.client("ec2")
     iid, role, allocation, deny = contained_instance(moto)
     groups_before = len(ec2.describe_security_groups()["SecurityGroups"])
@@ -271,11 +271,63 @@ def case_contain_only(moto):
     check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
     rec = record(p)
     check_contained(moto, iid, role, allocation, deny, rec)
-    check("snapshots" not in rec and "preservation" not in rec, "contain did more than contain")
+    # Preserved as respond does, so the contained instance cannot be terminated; no snapshots.
+    check("snapshots" not in rec and rec["preservation"] == {
+        "termination_protection": True, "shutdown_behavior": "stop",
+        "delete_on_termination": False}, f"contain: {rec.get('preservation')}")
     check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
-          ["DisableApiTermination"]["Value"] is False, "contain turned on protection")
+          ["DisableApiTermination"]["Value"] is True, "contain left termination protection off")
+    check(ec2.describe_instance_attribute(
+        InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
+        ["InstanceInitiatedShutdownBehavior"]["Value"] == "stop", "shutdown behaviour not stop")
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in inst["BlockDeviceMappings"]}
+    check(dot == {"/dev/sda1": False, "/dev/sdf": False}, f"DeleteOnTermination: {dot}")
     check(len(ec2.describe_security_groups()["SecurityGroups"]) == groups_before,
           "the VPC's forensics groups were created again")
+
+
+def case_isolation_group(moto):
+    """The isolation group is the case's own, emptied of every rule: in a dual-stack VPC
+    no IPv6 egress stays either; a `forensics-isolation` group that allows traffic (as
+    someone may have made it) is not used."""
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    ipv6 = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0][
+        "Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.42.1.0/24",
+                               Ipv6CidrBlock=ipv6.replace("/56", "/64"))["Subnet"]["SubnetId"]
+    trap = ec2.create_security_group(GroupName="forensics-isolation", VpcId=vpc["VpcId"],
+                                     Description="looks like ours")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=trap, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    iid = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
+                            InstanceType="t3.micro", SubnetId=subnet)["Instances"][0]["InstanceId"]
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-v6"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    c = record(p)["containment"]
+    check(c["isolation_group"] != trap, "the pre-existing forensics-isolation group was used")
+    iso = ec2.describe_security_groups(GroupIds=[c["isolation_group"]])["SecurityGroups"][0]
+    check(iso["GroupName"] == "forensics-isolation-IR-v6" and iso["IpPermissions"] == [] and
+          iso["IpPermissionsEgress"] == [], f"isolation group: {iso}")
+    check(c["isolation_rules_found"] == 2, f"default egress rules (IPv4, IPv6): {c}")
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    for eni in inst["NetworkInterfaces"]:
+        check([g["GroupId"] for g in eni["Groups"]] == [c["isolation_group"]],
+              f"ENI {eni['NetworkInterfaceId']} in {eni['Groups']}")
+    # Someone adds a rule to the case's group: a rerun takes it away again.
+    ec2.authorize_security_group_egress(GroupId=c["isolation_group"], IpPermissions=[
+        {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-v6"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"rerun: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    iso = ec2.describe_security_groups(GroupIds=[c["isolation_group"]])["SecurityGroups"][0]
+    check(iso["IpPermissionsEgress"] == [] and record(p)["containment"][
+        "isolation_rules_found"] == 1, f"rerun: {iso}")
 
 
 def topic_queue(moto, name):
@@ -1186,7 +1238,7 @@ def main():
         return suite.finish()
     with MotoServer(auth=True) as moto:
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
-                   case_contain_only, case_notifications, case_record_resumed,
+                   case_contain_only, case_isolation_group, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
                    case_auto_scaling_and_balancers,
                    case_memory_through_ssm, case_memory_document_missing,
