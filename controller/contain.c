@@ -9,7 +9,8 @@ static void usage(FILE *out)
 		"volumes kept), take it out of its Auto Scaling group and load balancers,\n"
 		"isolate it (network, Elastic IPs, instance profile, role sessions, tag)\n"
 		"and print the case record (JSON). respond's memory and snapshot options\n"
-		"are accepted and ignored, so one option set serves every event.\n\n", CONTROLLER_NAME);
+		"are accepted and ignored, so one option set serves every event.\n\n",
+		CONTROLLER_NAME);
 }
 
 const struct subcommand contain_subcommand = { "contain", RESPOND_CONTAIN, usage };

@@ -11,7 +11,8 @@ static void usage(FILE *out)
 		"DeleteOnTermination), from the case record's instance as first found;\n"
 		"tag it Released. Snapshots and the policy revoking older role sessions\n"
 		"stay. The instance stays out of its Auto Scaling group and load\n"
-		"balancers unless --reattach. A later trigger opens a new case.\n\n", CONTROLLER_NAME);
+		"balancers unless --reattach. A later trigger opens a new case.\n\n",
+		CONTROLLER_NAME);
 }
 
 static const struct subcommand release_subcommand = { "release", RESPOND_RELEASE, usage };

@@ -151,7 +151,8 @@ static int isolation_ready(struct awsapi_client *ec2, const char *vpc, const cha
 	if (egress.count > 1)
 		query_step(ec2, "RevokeSecurityGroupEgress", &egress, rec, "isolation-no-egress");
 	if (ingress.count > 1)
-		query_step(ec2, "RevokeSecurityGroupIngress", &ingress, rec, "isolation-no-ingress");
+		query_step(ec2, "RevokeSecurityGroupIngress", &ingress, rec,
+			   "isolation-no-ingress");
 	awsapi_params_free(&egress);
 	awsapi_params_free(&ingress);
 	ret = group_rules(ec2, *id, &egress, &ingress, &count, &err);
@@ -324,6 +325,23 @@ static void deny_profile(struct awsapi_client *ec2, const struct contain_options
 				       json_object_new_string(o->deny_profile_arn));
 }
 
+void contain_status_tags(struct awsapi_params *p, int first, const char *status,
+			 const char *case_id)
+{
+	char when[32] = "", key[32];
+
+	timefmt_iso8601(time(NULL), when, sizeof(when));
+	snprintf(key, sizeof(key), "Tag.%d.Key", first);
+	awsapi_params_add(p, key, CONTAIN_STATUS_TAG);
+	snprintf(key, sizeof(key), "Tag.%d.Value", first);
+	awsapi_params_add(p, key, "%s", status);
+	/* A new value each time: its key is among the event's changed keys. */
+	snprintf(key, sizeof(key), "Tag.%d.Key", first + 1);
+	awsapi_params_add(p, key, CONTAIN_MARKER_TAG);
+	snprintf(key, sizeof(key), "Tag.%d.Value", first + 1);
+	awsapi_params_add(p, key, "%s %s %s", status, case_id, when);
+}
+
 void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 		      const struct contain_options *o, json_object *instance,
 		      struct case_record *rec)
@@ -377,10 +395,9 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 			deny_profile(ec2, o, NULL, rec, out);
 	}
 	awsapi_params_add(&p, "ResourceId.1", "%s", o->instance_id);
-	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
-	awsapi_params_add(&p, "Tag.1.Value", "Contain");
-	awsapi_params_add(&p, "Tag.2.Key", CASE_TAG_KEY);
-	awsapi_params_add(&p, "Tag.2.Value", "%s", o->case_id);
+	contain_status_tags(&p, 1, "Contain", o->case_id);
+	awsapi_params_add(&p, "Tag.3.Key", CASE_TAG_KEY);
+	awsapi_params_add(&p, "Tag.3.Value", "%s", o->case_id);
 	if (!query_step(ec2, "CreateTags", &p, rec, "tag-contain"))
 		json_object_object_add(out, "tagged", json_object_new_boolean(1));
 	free(allow);

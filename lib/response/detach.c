@@ -394,7 +394,8 @@ void detach_restore(struct aws_credentials_provider *cred, const char *region,
 		awsapi_params_add(&p, "TargetGroupArn", "%s", arn);
 		awsapi_params_add(&p, "Targets.member.1.Id", "%s", instance_id);
 		if (json_object_object_get_ex(t, "port", &port))
-			awsapi_params_add(&p, "Targets.member.1.Port", "%d", json_object_get_int(port));
+			awsapi_params_add(&p, "Targets.member.1.Port", "%d",
+					  json_object_get_int(port));
 		if (!query_step(&c.elbv2, "RegisterTargets", &p, rec, "reattach-target-group"))
 			json_object_array_add(array_in(out, "target_groups"), json_object_get(t));
 	}

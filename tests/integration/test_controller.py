@@ -948,6 +948,92 @@ def case_events(moto):
     one_error(p, EXIT_EVENT, "not a tag change")
 
 
+def tags_event(moto, iid, changed):
+    """The tag change EventBridge sends after a change of the keys changed: the instance's
+    tags as they are now."""
+    tags = {t["Key"]: t["Value"] for t in moto.client("ec2").describe_instances(
+        InstanceIds=[iid])["Reservations"][0]["Instances"][0].get("Tags", [])}
+    return json.dumps({
+        "version": "0", "id": "7f3d", "detail-type": "Tag Change on Resource",
+        "source": "aws.tag", "account": ACCOUNT_ID, "time": "2026-11-28T17:00:00Z",
+        "region": moto.region,
+        "resources": [f"arn:aws:ec2:{moto.region}:{ACCOUNT_ID}:instance/{iid}"],
+        "detail": {"changed-tag-keys": list(changed), "service": "ec2",
+                   "resource-type": "instance", "tags": tags}})
+
+
+def records_of(p):
+    """Every case record printed (one per instance the event named)."""
+    out, text, dec = [], p.stdout.decode(), json.JSONDecoder()
+    while text.strip():
+        rec, end = dec.raw_decode(text.lstrip())
+        out.append(rec)
+        text = text.lstrip()[end:]
+    return out
+
+
+def case_events_own_and_released(moto):
+    """The Contain tag the controller writes starts nothing; a person setting Contain again
+    does; after release, a new Analyze opens a new case (preserved and snapshotted again)
+    instead of resuming the released one."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    rec_args = ("--record", "s3://forensics-cases/cases/")
+    iid = launch(moto)
+    p = event(moto, tag_event(moto, iid, "Analyze"), *rec_args)
+    check(p.returncode == 0, f"Analyze: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    first = record(p)["case_id"]
+    tags = {t["Key"]: t["Value"] for t in moto.client("ec2").describe_instances(
+        InstanceIds=[iid])["Reservations"][0]["Instances"][0]["Tags"]}
+    check(tags["SecurityIncidentStatus"] == "Contain" and
+          tags["ForensicsController"].startswith(f"Contain {first} "), f"tags: {tags}")
+    own = tags_event(moto, iid, ["SecurityIncidentStatus", "ForensicsCaseId",
+                                 "ForensicsController"])
+    p = event(moto, own, *rec_args)
+    check(p.returncode == 0 and not p.stdout and b"own tag change" in p.stderr,
+          f"own change: exit {p.returncode} {p.stdout[:200]!r} {p.stderr[-500:]!r}")
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus"]), *rec_args)
+    check(p.returncode == 0 and record(p)["command"] == "contain" and
+          record(p)["case_id"] == first, f"Contain by hand: exit {p.returncode}")
+
+    p = subprocess.run([CONTROLLER, "release", iid, "--case", first, *rec_args],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"release: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus", "ForensicsController"]),
+              *rec_args)
+    check(p.returncode == 0 and not p.stdout, "the Released tag started something")
+    ec2 = moto.client("ec2")
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "SecurityIncidentStatus",
+                                            "Value": "Analyze"}])
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus"]), *rec_args)
+    check(p.returncode == 0, f"Analyze again: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check(rec["case_id"] == f"{iid}-20261128T170000Z" and rec["runs"] == 1 and
+          "skipped" not in [r for _, r in steps(rec)], f"new case: {rec['case_id']} "
+          f"{steps(rec)}")
+    check(rec["preservation"]["termination_protection"] is True and len(rec["snapshots"]) == 2,
+          f"new case not preserved: {rec.get('preservation')}")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is True, "termination protection off")
+
+
+def case_security_hub_several(moto):
+    """A Security Hub custom action naming two instances responds to both."""
+    a, b = launch(moto), launch(moto)
+    res = [{"Type": "AwsEc2Instance",
+            "Id": f"arn:aws:ec2:{moto.region}:{ACCOUNT_ID}:instance/{i}"} for i in (a, b)]
+    ev = json.dumps({"source": "aws.securityhub", "time": "2026-11-27T01:02:03Z",
+                     "detail-type": "Security Hub Findings - Custom Action",
+                     "detail": {"actionName": "Forensics", "findings": [
+                         {"Resources": res[:1]}, {"Resources": res}]}})
+    p = event(moto, ev)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    recs = records_of(p)
+    check([r["instance_id"] for r in recs] == [a, b] and
+          all(r["containment"]["enis_isolated"] for r in recs), f"{len(recs)} records")
+
+
 class FakeRuntime:
     """The Lambda Runtime API, serving the events given and keeping what comes back."""
 
@@ -1243,7 +1329,8 @@ def main():
                    case_auto_scaling_and_balancers,
                    case_memory_through_ssm, case_memory_document_missing,
                    case_memory_values_refused, case_memory_manifest_missing, case_ssm_profile,
-                   case_events, case_lambda_runtime,
+                   case_events, case_events_own_and_released, case_security_hub_several,
+                   case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
                    case_wrong_secret, case_wrong_account, case_bad_instance_id,
