@@ -106,7 +106,8 @@ static int record_open(struct record_store *st, const struct respond_options *o,
 	if (ret) {
 		log_error("record", "cannot read the case record s3://%s/%s: %s", st->s3.bucket,
 			  st->key, why);
-		return EXIT_RECORD;
+		/* Refused credentials are refused credentials, whichever call meets them first. */
+		return ret == -EACCES ? EXIT_AWS_DENIED : EXIT_RECORD;
 	}
 	if (stored && case_record_resume(rec, stored)) {
 		log_error("record", "s3://%s/%s belongs to another case or instance",
@@ -426,9 +427,13 @@ done:
 	if (rec.failures)
 		code = EXIT_STEP_FAILED;
 print:
-	if (code != EXIT_OK || rec.failures)
-		milestone(&note, &rec, "failed", NULL,
-			  "%u step(s) failed, exit %d: see the case record", rec.failures, code);
+	if (code != EXIT_OK || rec.failures) {
+		char names[160];
+		json_object *f = notify_failures(rec.timeline, rec.run, names, sizeof(names));
+
+		milestone(&note, &rec, "failed", f, "%s: %u step(s) failed (%s), exit %d",
+			  o.command, rec.failures, *names ? names : "none recorded", code);
+	}
 	else
 		milestone(&note, &rec, "finished", NULL, "%s done", o.command);
 	if (code == EXIT_OK && rec.failures)

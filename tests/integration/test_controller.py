@@ -370,6 +370,10 @@ def case_notifications(moto):
     msgs = published()
     check([m["milestone"] for m in msgs] == ["failed"] and "exit 21" in msgs[0]["summary"],
           f"{msgs}")
+    # The failed message names the step that failed and AWS's answer.
+    check(msgs[0]["failed_steps"] == ["describe"] and "(describe)" in msgs[0]["summary"] and
+          msgs[0]["errors"][0]["code"] == "InvalidInstanceID.NotFound" and
+          msgs[0]["case_id"] == "IR-7", f"{msgs[0]}")
 
 
 def case_record_resumed(moto):
@@ -1190,6 +1194,27 @@ def case_wrong_secret(moto):
         is False, "an unauthenticated run changed the instance")
 
 
+def case_bad_credentials(moto):
+    """A wrong secret is refused credentials (20) whatever the run meets first: STS, the
+    record in S3, or AssumeRole; a missing key is 10."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    iid = launch(moto)
+    arn = response_role(moto)["Arn"]
+    for name, args, words in (
+            ("plain", (), ("STS GetCallerIdentity", "SignatureDoesNotMatch")),
+            ("record", ("--record", "s3://forensics-cases/cases/"), ("SignatureDoesNotMatch",)),
+            ("role", ("--role-arn", arn, "--external-id", "ext-42"),
+             ("STS AssumeRole", "SignatureDoesNotMatch"))):
+        p = respond(moto, iid, *args, AWS_SECRET_ACCESS_KEY="not-the-secret")
+        check(p.returncode == EXIT_DENIED, f"{name}: exit {p.returncode}, want {EXIT_DENIED}: "
+              f"{p.stderr.decode()[-800:]}")
+        one_error(p, EXIT_DENIED, *words)
+    check(moto.client("ec2").describe_instance_attribute(
+        InstanceId=iid, Attribute="disableApiTermination")["DisableApiTermination"]["Value"]
+        is False, "an unauthenticated run changed the instance")
+
+
 def case_wrong_account(moto):
     iid = launch(moto)
     p = respond(moto, iid, "--account", "210987654321")
@@ -1199,6 +1224,26 @@ def case_wrong_account(moto):
 def case_bad_instance_id(moto):
     p = respond(moto, "i-xyz")
     one_error(p, EXIT_USAGE, "not an instance id")
+
+
+def case_help_is_each_commands_own(moto):
+    """respond, contain and release --help: each its own usage and only its options."""
+    table = (("respond", ("--kms-key", "--evidence", "--deny-profile", "--no-contain"),
+              ("--reattach",)),
+             ("contain", ("--deny-profile", "--record", "--ssm-profile"),
+              ("--kms-key", "--evidence", "--no-contain", "--reattach", "Usage: forensics-"
+               "controller respond")),
+             ("release", ("--record", "--reattach"),
+              ("--kms-key", "--evidence", "--deny-profile", "Usage: forensics-controller "
+               "respond")))
+    for command, has, lacks in table:
+        p = subprocess.run([CONTROLLER, command, "--help"], capture_output=True, text=True)
+        check(p.returncode == 0 and p.stdout.startswith(f"Usage: forensics-controller {command} ")
+              and p.stdout.count("Usage:") == 1, f"{command} --help: {p.stdout[:300]}")
+        check(all(h in p.stdout for h in has) and not any(x in p.stdout for x in lacks),
+              f"{command} --help: {p.stdout}")
+    iid = launch(moto)
+    one_error(respond(moto, iid, "--reattach"), EXIT_USAGE, "--reattach")
 
 
 def case_throttling_retried(moto):
@@ -1333,7 +1378,8 @@ def main():
                    case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
-                   case_wrong_secret, case_wrong_account, case_bad_instance_id,
+                   case_wrong_secret, case_bad_credentials, case_wrong_account, case_bad_instance_id,
+                   case_help_is_each_commands_own,
                    case_throttling_retried, case_clock_corrected, case_throttled_to_the_end,
                    case_assume_role,
                    case_role_refreshed, case_role_not_assumed):
