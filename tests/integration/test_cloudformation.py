@@ -790,8 +790,9 @@ def main():
             r = subprocess.run([CONTROLLER, "respond", "i-0123456789abcdef0", "--case", "IR-1",
                                 "--role-arn", "arn:aws:iam::333333333333:role/ForensicsResponse"]
                                + opts, capture_output=True, text=True, env=env, timeout=120)
-            # 27: every option parsed, and the run got as far as reading the record.
-            check(r.returncode == 27 and '"event":"usage"' not in r.stderr and
+            # 20 (refused credentials): every option parsed, and the run got as far
+            # as reading the record.
+            check(r.returncode == 20 and '"event":"usage"' not in r.stderr and
                   "cannot read the case record s3://fx-evidence/records/IR-1/" in r.stderr,
                   f"exit {r.returncode}: {r.stderr[-800:]}")
 
