@@ -74,12 +74,8 @@ def steps(rec):
     return [(s["step"], s["result"]) for s in rec["timeline"]]
 
 
-def case_preserves(moto):
-    ec2 = moto.client("ec2")
-    iid = launch(moto)
-    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
-    p = respond(moto, iid, "--account", ACCOUNT_ID)
-    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+def check_preserved(ec2, iid):
+    """Termination protection on, shutdown behaviour stop, both volumes kept, as boto3 sees."""
     check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
           ["DisableApiTermination"]["Value"] is True, "termination protection is not on")
     check(ec2.describe_instance_attribute(
@@ -88,6 +84,15 @@ def case_preserves(moto):
     after = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
     dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in after["BlockDeviceMappings"]}
     check(dot == {"/dev/sda1": False, "/dev/sdf": False}, f"DeleteOnTermination: {dot}")
+
+
+def case_preserves(moto):
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    p = respond(moto, iid, "--account", ACCOUNT_ID)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check_preserved(ec2, iid)
 
     rec = record(p)
     check(rec["case_id"] == "IR-7" and rec["instance_id"] == iid and
@@ -275,14 +280,7 @@ def case_contain_only(moto):
     check("snapshots" not in rec and rec["preservation"] == {
         "termination_protection": True, "shutdown_behavior": "stop",
         "delete_on_termination": False}, f"contain: {rec.get('preservation')}")
-    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
-          ["DisableApiTermination"]["Value"] is True, "contain left termination protection off")
-    check(ec2.describe_instance_attribute(
-        InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
-        ["InstanceInitiatedShutdownBehavior"]["Value"] == "stop", "shutdown behaviour not stop")
-    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
-    dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in inst["BlockDeviceMappings"]}
-    check(dot == {"/dev/sda1": False, "/dev/sdf": False}, f"DeleteOnTermination: {dot}")
+    check_preserved(ec2, iid)
     check(len(ec2.describe_security_groups()["SecurityGroups"]) == groups_before,
           "the VPC's forensics groups were created again")
 
