@@ -5,9 +5,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: %s contain <instance-id> --case ID [options]\n\n"
-		"Isolate the instance (network, Elastic IPs, instance profile, role\n"
-		"sessions, tag) and print the case record (JSON). Options as for respond;\n"
-		"the snapshot options are ignored.\n\n", CONTROLLER_NAME);
+		"Preserve the instance (termination protection, shutdown behaviour stop,\n"
+		"volumes kept), take it out of its Auto Scaling group and load balancers,\n"
+		"isolate it (network, Elastic IPs, instance profile, role sessions, tag)\n"
+		"and print the case record (JSON). respond's memory and snapshot options\n"
+		"are accepted and ignored, so one option set serves every event.\n\n",
+		CONTROLLER_NAME);
 }
 
 const struct subcommand contain_subcommand = { "contain", RESPOND_CONTAIN, usage };

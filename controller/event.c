@@ -9,6 +9,7 @@
 #include "response/events.h"
 #include "subcommands.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,44 +62,68 @@ int event_main(int argc, char *argv[])
 	return i;
 }
 
-int event_run(const char *body, size_t len, const char *role_name, int argc, char *argv[])
+/* One instance the event names: its respond or contain run. */
+static int run_one(const struct event_request *ev, const char *role_name, int argc,
+		   char *argv[])
 {
-	struct event_request ev;
-	char *args[EVENT_MAX_ARGS], why[256] = "", role_arn[160];
+	char *args[EVENT_MAX_ARGS], role_arn[160];
 	size_t n = 0;
 
-	if (argc + 10 > EVENT_MAX_ARGS) {
-		log_error("usage", "event: too many options");
-		return EXIT_USAGE;
-	}
 	for (int i = 0; i < argc; i++)
 		args[n++] = argv[i];
-	if (event_parse(body, len, &ev, why, sizeof(why))) {
-		log_error("event", "%s", why);
-		return EXIT_EVENT;
-	}
-	if (ev.action == EVENT_IGNORE) {
-		log_info("event", "%s event for %s: not Analyze or Contain, nothing to do", ev.kind,
-			 ev.instance_id);
+	if (ev->action == EVENT_IGNORE) {
+		log_info("event", "%s event for %s: %s, nothing to do", ev->kind, ev->instance_id,
+			 ev->self_made ? "the controller's own tag change" :
+			 "not Analyze or Contain");
 		return EXIT_OK;
 	}
-	log_info("event", "%s event: %s %s in %s/%s, case %s", ev.kind,
-		 ev.action == EVENT_CONTAIN ? "contain" : "respond to", ev.instance_id, ev.account,
-		 ev.region, ev.case_id);
-	args[1] = ev.instance_id;
+	if (ev->after_release)
+		log_info("event", "the case of %s was released: a new case %s", ev->instance_id,
+			 ev->case_id);
+	log_info("event", "%s event: %s %s in %s/%s, case %s", ev->kind,
+		 ev->action == EVENT_CONTAIN ? "contain" : "respond to", ev->instance_id,
+		 ev->account, ev->region, ev->case_id);
+	args[1] = (char *)ev->instance_id;
 	args[n++] = "--case";
-	args[n++] = ev.case_id;
+	args[n++] = (char *)ev->case_id;
 	args[n++] = "--region";
-	args[n++] = ev.region;
+	args[n++] = (char *)ev->region;
 	args[n++] = "--account";
-	args[n++] = ev.account;
+	args[n++] = (char *)ev->account;
 	if (role_name) {
-		snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", ev.account,
+		snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%s", ev->account,
 			 role_name);
 		args[n++] = "--role-arn";
 		args[n++] = role_arn;
 	}
 	args[n] = NULL;
-	return respond_command(ev.action == EVENT_CONTAIN ? &contain_subcommand :
+	return respond_command(ev->action == EVENT_CONTAIN ? &contain_subcommand :
 			       &respond_subcommand, (int)n, args);
+}
+
+int event_run(const char *body, size_t len, const char *role_name, int argc, char *argv[])
+{
+	struct event_request ev;
+	char why[256] = "";
+	int code = EXIT_OK;
+
+	if (argc + 10 > EVENT_MAX_ARGS) {
+		log_error("usage", "event: too many options");
+		return EXIT_USAGE;
+	}
+	/* Each instance the event names (Security Hub's may name several): first failure wins. */
+	for (size_t k = 0;; k++) {
+		int ret = event_parse_nth(body, len, k, &ev, why, sizeof(why));
+
+		if (ret == -ENOENT && k)
+			break;
+		if (ret) {
+			log_error("event", "%s", why);
+			return EXIT_EVENT;
+		}
+		ret = run_one(&ev, role_name, argc, argv);
+		if (!code)
+			code = ret;
+	}
+	return code;
 }

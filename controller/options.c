@@ -19,52 +19,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What every response command takes: who, where, and where the record and messages go. */
+static const char common_options[] =
+	"  --case ID             case identifier (letters, digits, . _ -)\n"
+	"  --region R            the instance's region (else AWS_REGION, the profile,\n"
+	"                        IMDS)\n"
+	"  --account N           fail unless the credentials are for account N\n"
+	"  --role-arn ARN        assume this role in the member account first\n"
+	"  --external-id X       external id the role's trust policy requires\n"
+	"  --session-name S      role session name (default forensics-<case>)\n"
+	"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
+	"  --record S3URI        keep the case record under s3://bucket/prefix/ (written\n"
+	"                        at each milestone; a rerun resumes from it)\n"
+	"  --record-region R     the buckets' region (default: the environment's)\n";
+
+static const char contain_options[] =
+	"  --deny-profile P      instance profile (deny-all) to put in place of the\n"
+	"                        instance's own: an ARN, or a name in the account\n"
+	"  --ssm-profile P       instance profile to attach for SSM when the instance\n"
+	"                        has none: an ARN, or a name in the account (its role's\n"
+	"                        sessions are not revoked)\n";
+
+static const char respond_options[] =
+	"  --kms-key KEY         copy the snapshots encrypted with this KMS key\n"
+	"  --share-with N        share the snapshots (the copies, with --kms-key) with\n"
+	"                        account N (createVolumePermission)\n"
+	"  --snapshot-timeout S  give up waiting for snapshots after S seconds (6 h)\n"
+	"  --no-contain          preserve and snapshot only\n"
+	"  --evidence S3URI      acquire memory with the agent through SSM into\n"
+	"                        <S3URI><case>/<instance>/ (needs --agent-url and\n"
+	"                        --agent-sha256)\n"
+	"  --document NAME       the SSM Command document to send (forensics-acquire)\n"
+	"  --agent-url URL       where the instance fetches the agent: s3://… or https://\n"
+	"  --agent-sha256 HEX    the agent's SHA-256; on a mismatch nothing runs\n"
+	"  --writer-role-arn ARN role the agent writes with, narrowed by a session\n"
+	"                        policy to that prefix (else the instance's profile)\n"
+	"  --source NAME         memory source to force (auto: the agent's order)\n"
+	"  --module-store S3URI  the agent's --module-store (modules per kernel)\n"
+	"  --module-pins S3URI   the agent's --module-pins (their SHA-256 list)\n"
+	"  --agent-args ARGS     more acquire options, split at spaces (repeatable)\n"
+	"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n";
+
+static const char release_options[] =
+	"  --reattach            put the instance back into the Auto Scaling group and\n"
+	"                        load balancers it was taken out of (default: leave it\n"
+	"                        out, and say so in the record)\n";
+
+static const char tail_options[] =
+	"  --ca-bundle FILE      CA certificates to verify AWS with (default:\n"
+	"                        AWS_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR, else the\n"
+	"                        distribution's bundle)\n"
+	"  --log-format F        auto, text or json\n"
+	"  -h, --help            this text\n";
+
+/* The command's own lines, then only the options it acts on. */
 static void usage(FILE *out, const struct subcommand *sc)
 {
-	if (sc->usage)
-		sc->usage(out);
-	fprintf(out,
-		"Usage: %s respond <instance-id> --case ID [options]\n\n"
-		"Preserve a suspect instance's evidence, snapshot its disks, contain it and\n"
-		"print the case record (JSON).\n\n"
-		"  --case ID             case identifier (letters, digits, . _ -)\n"
-		"  --region R            the instance's region (else AWS_REGION, the profile,\n"
-		"                        IMDS)\n"
-		"  --account N           fail unless the credentials are for account N\n"
-		"  --role-arn ARN        assume this role in the member account first\n"
-		"  --external-id X       external id the role's trust policy requires\n"
-		"  --session-name S      role session name (default forensics-<case>)\n"
-		"  --kms-key KEY         copy the snapshots encrypted with this KMS key\n"
-		"  --share-with N        share the snapshots (the copies, with --kms-key) with\n"
-		"                        account N (createVolumePermission)\n"
-		"  --snapshot-timeout S  give up waiting for snapshots after S seconds (6 h)\n"
-		"  --deny-profile P      instance profile (deny-all) to put in place of the\n"
-		"                        instance's own: an ARN, or a name in the account\n"
-		"  --no-contain          preserve and snapshot only (respond)\n"
-		"  --topic-arn ARN       SNS topic (security account) for milestone messages\n"
-		"  --record S3URI        keep the case record under s3://bucket/prefix/ (written\n"
-		"                        at each milestone; a rerun resumes from it)\n"
-		"  --record-region R     the buckets' region (default: the environment's)\n"
-		"  --evidence S3URI      acquire memory with the agent through SSM into\n"
-		"                        <S3URI><case>/<instance>/ (needs --agent-url and\n"
-		"                        --agent-sha256)\n"
-		"  --document NAME       the SSM Command document to send (forensics-acquire)\n"
-		"  --agent-url URL       where the instance fetches the agent: s3://… or https://\n"
-		"  --agent-sha256 HEX    the agent's SHA-256; on a mismatch nothing runs\n"
-		"  --writer-role-arn ARN role the agent writes with, narrowed by a session\n"
-		"                        policy to that prefix (else the instance's profile)\n"
-		"  --source NAME         memory source to force (auto: the agent's order)\n"
-		"  --module-store S3URI  the agent's --module-store (modules per kernel)\n"
-		"  --module-pins S3URI   the agent's --module-pins (their SHA-256 list)\n"
-		"  --agent-args ARGS     more acquire options, split at spaces (repeatable)\n"
-		"  --ssm-profile P       instance profile to attach for SSM when the instance\n"
-		"                        has none: an ARN, or a name in the account\n"
-		"  --acquire-timeout S   give up on the agent after S seconds (4 h)\n"
-		"  --ca-bundle FILE      CA certificates to verify AWS with (default:\n"
-		"                        AWS_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR, else the\n"
-		"                        distribution's bundle)\n"
-		"  --log-format F        auto, text or json\n"
-		"  -h, --help            this text\n", CONTROLLER_NAME);
+	sc->usage(out);
+	fputs(common_options, out);
+	if (sc->mode != RESPOND_RELEASE)
+		fputs(contain_options, out);
+	if (sc->mode == RESPOND_FULL)
+		fputs(respond_options, out);
+	if (sc->mode == RESPOND_RELEASE)
+		fputs(release_options, out);
+	fputs(tail_options, out);
 }
 
 /* An instance profile's name (IAM: 1-128 of letters, digits and +=,.@_-). */
@@ -125,6 +144,7 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 		{ "snapshot-timeout", required_argument, NULL, 't' },
 		{ "deny-profile", required_argument, NULL, 'D' },
 		{ "no-contain", no_argument, NULL, 'N' },
+		{ "reattach", no_argument, NULL, 'A' },
 		{ "topic-arn", required_argument, NULL, 'T' },
 		{ "record", required_argument, NULL, 'o' },
 		{ "record-region", required_argument, NULL, 'G' },
@@ -164,6 +184,7 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 		case 'k': o->kms_key = optarg; break;
 		case 'D': o->deny_profile = optarg; break;
 		case 'N': o->no_contain = true; break;
+		case 'A': o->reattach = true; break;
 		case 'T': o->topic_arn = optarg; break;
 		case 'o': o->record_uri = optarg; break;
 		case 'G': o->record_region = optarg; break;
@@ -265,6 +286,10 @@ int options_parse(int argc, char *argv[], const struct subcommand *sc, struct re
 	if (o->mode == RESPOND_RELEASE && !o->record_uri) {
 		log_error("usage", "%s: --record is required: the case record says what to restore",
 			  o->command);
+		return EXIT_USAGE;
+	}
+	if (o->reattach && o->mode != RESPOND_RELEASE) {
+		log_error("usage", "%s: --reattach is release's", o->command);
 		return EXIT_USAGE;
 	}
 	if (o->external_id && !o->role_arn) {

@@ -10,7 +10,7 @@
 struct subcommand {
 	const char *name;
 	enum respond_mode mode;
-	void (*usage)(FILE *out);  /* its own lines before respond's options, or NULL */
+	void (*usage)(FILE *out);  /* its own lines, before the options it takes */
 };
 
 /*

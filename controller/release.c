@@ -10,7 +10,9 @@ static void usage(FILE *out)
 		"profile, termination protection, shutdown behaviour,\n"
 		"DeleteOnTermination), from the case record's instance as first found;\n"
 		"tag it Released. Snapshots and the policy revoking older role sessions\n"
-		"stay. Options as for respond.\n\n", CONTROLLER_NAME);
+		"stay. The instance stays out of its Auto Scaling group and load\n"
+		"balancers unless --reattach. A later trigger opens a new case.\n\n",
+		CONTROLLER_NAME);
 }
 
 static const struct subcommand release_subcommand = { "release", RESPOND_RELEASE, usage };

@@ -14,7 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const struct subcommand respond_subcommand = { "respond", RESPOND_FULL, NULL };
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: %s respond <instance-id> --case ID [options]\n\n"
+		"Preserve a suspect instance's evidence, snapshot its disks, contain it and\n"
+		"print the case record (JSON).\n\n", CONTROLLER_NAME);
+}
+
+const struct subcommand respond_subcommand = { "respond", RESPOND_FULL, usage };
 
 int respond_command(const struct subcommand *sc, int argc, char *argv[])
 {

@@ -13,12 +13,24 @@
 #define QUERY_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 #define JSON_CONTENT_TYPE "application/x-amz-json-1.1"
 
-const struct awsapi_service awsapi_ec2 = { "EC2", "ec2", "ec2", "2016-11-15", NULL, false };
-const struct awsapi_service awsapi_sts = { "STS", "sts", "sts", "2011-06-15", NULL, false };
-const struct awsapi_service awsapi_iam = { "IAM", "iam", "iam", "2010-05-08", NULL, true };
-const struct awsapi_service awsapi_sns = { "SNS", "sns", "sns", "2010-03-31", NULL, false };
-const struct awsapi_service awsapi_ssm = { "SSM", "ssm", "ssm", NULL, "AmazonSSM", false };
-const struct awsapi_service awsapi_kms = { "KMS", "kms", "kms", NULL, "TrentService", false };
+const struct awsapi_service awsapi_ec2 = { "EC2", "ec2", "ec2", "2016-11-15", NULL, false, NULL };
+const struct awsapi_service awsapi_sts = { "STS", "sts", "sts", "2011-06-15", NULL, false, NULL };
+const struct awsapi_service awsapi_iam = { "IAM", "iam", "iam", "2010-05-08", NULL, true, NULL };
+const struct awsapi_service awsapi_sns = { "SNS", "sns", "sns", "2010-03-31", NULL, false, NULL };
+const struct awsapi_service awsapi_ssm = { "SSM", "ssm", "ssm", NULL, "AmazonSSM", false, NULL };
+const struct awsapi_service awsapi_kms = { "KMS", "kms", "kms", NULL, "TrentService", false, NULL };
+/* Named as the SDKs name their endpoint variables: AWS_ENDPOINT_URL_AUTO_SCALING, … */
+const struct awsapi_service awsapi_autoscaling = {
+	"AutoScaling", "autoscaling", "autoscaling", "2011-01-01", NULL, false, "AUTO_SCALING",
+};
+const struct awsapi_service awsapi_elb = {
+	"ELB", "elasticloadbalancing", "elasticloadbalancing", "2012-06-01", NULL, false,
+	"ELASTIC_LOAD_BALANCING",
+};
+const struct awsapi_service awsapi_elbv2 = {
+	"ELBv2", "elasticloadbalancing", "elasticloadbalancing", "2015-12-01", NULL, false,
+	"ELASTIC_LOAD_BALANCING_V2",
+};
 
 
 static bool ends_with(const char *s, const char *suffix)
@@ -91,7 +103,8 @@ int awsapi_client_init(struct awsapi_client *c, const struct awsapi_service *ser
 		return ret;
 	}
 	h->classify = awsapi_classify;
-	ret = aws_endpoint_resolve(service->id, service->host_prefix,
+	ret = aws_endpoint_resolve(service->endpoint_id ? service->endpoint_id : service->id,
+				   service->host_prefix,
 				   service->global ? NULL : region, &h->endpoint, why, whylen);
 	if (ret)
 		aws_http_client_free(h);

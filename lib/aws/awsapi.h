@@ -4,7 +4,8 @@
  * loop (http.h: same backoff with full jitter, same credential refresh as
  * S3's):
  *
- *   Query protocol (EC2, STS, IAM, SNS): form-encoded POST of
+ *   Query protocol (EC2, STS, IAM, SNS, Auto Scaling, Elastic Load Balancing
+ *     classic and v2): form-encoded POST of
  *     Action=…&Version=…&params, XML answer (a tree: awsxml.h)
  *   JSON 1.1 protocol (SSM, KMS): POST of a JSON object with
  *     X-Amz-Target: <prefix>.<Operation>, JSON answer (json-c)
@@ -39,10 +40,11 @@ struct awsapi_service {
 	const char *version;      /* Query: the API version; JSON: NULL */
 	const char *json_target;  /* JSON: X-Amz-Target prefix ("AmazonSSM"); Query: NULL */
 	bool global;              /* IAM: one endpoint, signed for us-east-1 */
+	const char *endpoint_id;  /* AWS_ENDPOINT_URL_<endpoint_id> when not id's */
 };
 
 extern const struct awsapi_service awsapi_ec2, awsapi_sts, awsapi_iam, awsapi_sns, awsapi_ssm,
-	awsapi_kms;
+	awsapi_kms, awsapi_autoscaling, awsapi_elb, awsapi_elbv2;
 
 struct awsapi_client {
 	const struct awsapi_service *service;

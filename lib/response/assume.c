@@ -10,6 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Whether AssumeRole's refusal (why: "STS AssumeRole: <code>: …") is of our
+ * own credentials (exit 20, as for any other call) rather than of the role's
+ * trust policy or external id (24).
+ */
+static bool own_credentials_refused(const char *why)
+{
+	static const char *const codes[] = {
+		"SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature",
+		"MissingAuthenticationToken", "InvalidAccessKeyId", "ExpiredToken",
+		"UnrecognizedClientException", "AuthFailure",
+	};
+	char code[64];
+
+	if (sscanf(why, "STS AssumeRole: %63[A-Za-z]:", code) != 1)
+		return false;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!strcmp(code, codes[i]))
+			return true;
+	return false;
+}
+
 int assume_member_role(const struct respond_options *o, const char *region,
 		       struct case_record *rec, struct aws_credentials_provider **cred)
 {
@@ -40,7 +62,9 @@ int assume_member_role(const struct respond_options *o, const char *region,
 	ret = sts_role_provider_new(base, region, &role, cred, why, sizeof(why));
 	snprintf(err.text, sizeof(err.text), "%s", why);
 	if (case_record_step(rec, "assume-role", "STS AssumeRole", ret, &err))
-		return ret == -ENOMEM ? EXIT_FAILURE_INTERNAL : EXIT_ASSUME_ROLE;
+		return ret == -ENOMEM ? EXIT_FAILURE_INTERNAL :
+		       ret == -EACCES && own_credentials_refused(why) ? EXIT_AWS_DENIED :
+		       EXIT_ASSUME_ROLE;
 	return 0;
 }
 

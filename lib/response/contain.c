@@ -68,19 +68,14 @@ static const struct group allow_all = {
 	"allow-all-group", "allow-all-ingress",
 };
 
-static const struct group isolation = {
-	CONTAIN_ISOLATION_GROUP, "forensics: isolation, no rules", "isolation-group",
-	"isolation-no-egress",
-};
-
 /*
- * The group of this VPC, created when missing with action (authorize or
- * revoke) applied to all protocols and any address, the rule a new group's
- * egress has by default: *id malloc'd.
+ * The allow-all group of this VPC, created when missing with its one rule
+ * (all protocols in from any IPv4 address): *id malloc'd.
  */
-static int group_ready(struct awsapi_client *ec2, const char *action, const struct group *g,
-		       const char *vpc, const char *case_id, char **id, struct case_record *rec)
+static int allow_all_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
+			   char **id, struct case_record *rec)
 {
+	const struct group *g = &allow_all;
 	struct awsapi_params p = { 0 };
 	struct awsapi_error err;
 	bool created;
@@ -92,7 +87,86 @@ static int group_ready(struct awsapi_client *ec2, const char *action, const stru
 	awsapi_params_add(&p, "GroupId", "%s", *id);
 	awsapi_params_add(&p, "IpPermissions.1.IpProtocol", "-1");
 	awsapi_params_add(&p, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0");
-	return query_step(ec2, action, &p, rec, g->rule_step);
+	return query_step(ec2, "AuthorizeSecurityGroupIngress", &p, rec, g->rule_step);
+}
+
+/* The group's rules by id: egress ones into out, ingress ones into in; the count. */
+static int group_rules(struct awsapi_client *ec2, const char *id, struct awsapi_params *out,
+		       struct awsapi_params *in, size_t *count, struct awsapi_error *err)
+{
+	struct awsapi_params p = { 0 };
+	struct awsxml_node *root = NULL;
+	size_t n_out = 0, n_in = 0;
+	int ret;
+
+	awsapi_params_add(&p, "Filter.1.Name", "group-id");
+	awsapi_params_add(&p, "Filter.1.Value.1", "%s", id);
+	ret = query_call(ec2, "DescribeSecurityGroupRules", &p, &root, err);
+	if (ret)
+		return ret;
+	awsapi_params_add(out, "GroupId", "%s", id);
+	awsapi_params_add(in, "GroupId", "%s", id);
+	awsxml_for_each(r, awsxml_child(root, "securityGroupRuleSet"), "item") {
+		const char *rule = awsxml_text(r, "securityGroupRuleId");
+		const char *egress = awsxml_text(r, "isEgress");
+		bool is_out = egress && !strcmp(egress, "true");
+		char name[48];
+
+		if (!rule)
+			continue;
+		snprintf(name, sizeof(name), "SecurityGroupRuleId.%zu", is_out ? ++n_out : ++n_in);
+		awsapi_params_add(is_out ? out : in, name, "%s", rule);
+	}
+	awsxml_free(root);
+	*count = n_out + n_in;
+	return 0;
+}
+
+/*
+ * The case's isolation group of this VPC (its own, never one trusted by
+ * name), created when missing, then every rule it has revoked by rule id
+ * (the default IPv4 and, in a dual-stack VPC, IPv6 egress; anything someone
+ * added to a group of that name) and checked to have none left: *id
+ * malloc'd, or an error when it is not empty (nothing is moved into it).
+ */
+static int isolation_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
+			   char **id, struct case_record *rec, json_object *out)
+{
+	struct awsapi_params egress = { 0 }, ingress = { 0 };
+	struct awsapi_error err = { 0 };
+	char name[128];
+	bool created;
+	size_t count = 0;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s-%s", CONTAIN_ISOLATION_GROUP, case_id);
+	ret = find_group(ec2, vpc, name, "forensics: isolation of one case, no rules", case_id, id,
+			 &created, &err);
+	if (case_record_step(rec, "isolation-group", "EC2 CreateSecurityGroup", ret, &err))
+		return ret;
+	ret = group_rules(ec2, *id, &egress, &ingress, &count, &err);
+	if (case_record_step(rec, "isolation-rules", "EC2 DescribeSecurityGroupRules", ret, &err))
+		goto out;
+	json_object_object_add(out, "isolation_rules_found", json_object_new_int((int)count));
+	if (egress.count > 1)
+		query_step(ec2, "RevokeSecurityGroupEgress", &egress, rec, "isolation-no-egress");
+	if (ingress.count > 1)
+		query_step(ec2, "RevokeSecurityGroupIngress", &ingress, rec,
+			   "isolation-no-ingress");
+	awsapi_params_free(&egress);
+	awsapi_params_free(&ingress);
+	ret = group_rules(ec2, *id, &egress, &ingress, &count, &err);
+	if (!ret && count) {
+		snprintf(err.text, sizeof(err.text), "the isolation group %s of %s still has %zu "
+			 "rule(s): no ENI is moved into it", *id, vpc, count);
+		err.code[0] = '\0';
+		ret = -EPERM;
+	}
+	case_record_step(rec, "isolation-empty", "EC2 DescribeSecurityGroupRules", ret, &err);
+out:
+	awsapi_params_free(&egress);
+	awsapi_params_free(&ingress);
+	return ret;
 }
 
 static int groups_ready(struct awsapi_client *ec2, const char *vpc, const char *case_id,
@@ -100,11 +174,9 @@ static int groups_ready(struct awsapi_client *ec2, const char *vpc, const char *
 {
 	int ret;
 
-	ret = group_ready(ec2, "AuthorizeSecurityGroupIngress", &allow_all, vpc, case_id, allow,
-			  rec);
+	ret = allow_all_ready(ec2, vpc, case_id, allow, rec);
 	if (!ret)
-		ret = group_ready(ec2, "RevokeSecurityGroupEgress", &isolation, vpc, case_id,
-				  isolate, rec);
+		ret = isolation_ready(ec2, vpc, case_id, isolate, rec, out);
 	if (ret)
 		return ret;
 	json_object_object_add(out, "allow_all_group", json_object_new_string(*allow));
@@ -253,6 +325,23 @@ static void deny_profile(struct awsapi_client *ec2, const struct contain_options
 				       json_object_new_string(o->deny_profile_arn));
 }
 
+void contain_status_tags(struct awsapi_params *p, int first, const char *status,
+			 const char *case_id)
+{
+	char when[32] = "", key[32];
+
+	timefmt_iso8601(time(NULL), when, sizeof(when));
+	snprintf(key, sizeof(key), "Tag.%d.Key", first);
+	awsapi_params_add(p, key, CONTAIN_STATUS_TAG);
+	snprintf(key, sizeof(key), "Tag.%d.Value", first);
+	awsapi_params_add(p, key, "%s", status);
+	/* A new value each time: its key is among the event's changed keys. */
+	snprintf(key, sizeof(key), "Tag.%d.Key", first + 1);
+	awsapi_params_add(p, key, CONTAIN_MARKER_TAG);
+	snprintf(key, sizeof(key), "Tag.%d.Value", first + 1);
+	awsapi_params_add(p, key, "%s %s %s", status, case_id, when);
+}
+
 void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 		      const struct contain_options *o, json_object *instance,
 		      struct case_record *rec)
@@ -306,10 +395,9 @@ void contain_instance(struct awsapi_client *ec2, struct awsapi_client *iam,
 			deny_profile(ec2, o, NULL, rec, out);
 	}
 	awsapi_params_add(&p, "ResourceId.1", "%s", o->instance_id);
-	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
-	awsapi_params_add(&p, "Tag.1.Value", "Contain");
-	awsapi_params_add(&p, "Tag.2.Key", CASE_TAG_KEY);
-	awsapi_params_add(&p, "Tag.2.Value", "%s", o->case_id);
+	contain_status_tags(&p, 1, "Contain", o->case_id);
+	awsapi_params_add(&p, "Tag.3.Key", CASE_TAG_KEY);
+	awsapi_params_add(&p, "Tag.3.Value", "%s", o->case_id);
 	if (!query_step(ec2, "CreateTags", &p, rec, "tag-contain"))
 		json_object_object_add(out, "tagged", json_object_new_boolean(1));
 	free(allow);

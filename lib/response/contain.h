@@ -20,6 +20,17 @@
 #define CONTAIN_ISOLATION_GROUP "forensics-isolation"
 #define CONTAIN_STATUS_TAG "SecurityIncidentStatus"
 #define CONTAIN_REVOKE_POLICY "ForensicsRevokeOlderSessions"
+/*
+ * Written with each status the controller sets, as "<status> <case> <time>",
+ * so that events.c tells the controller's own tag changes from a person's,
+ * and a released case from an open one.
+ */
+#define CONTAIN_MARKER_TAG "ForensicsController"
+
+struct awsapi_params;
+/* Tag.<first>… and Tag.<first+1>…: the status and the marker naming case. */
+void contain_status_tags(struct awsapi_params *p, int first, const char *status,
+			 const char *case_id);
 
 struct contain_options {
 	const char *instance_id;

@@ -60,11 +60,38 @@ static int set_case(struct event_request *out, const char *given, const char *ev
 	return 0;
 }
 
+/*
+ * The case a tag change names, unless the controller's marker says that case
+ * was released: then a new one, <instance>-<yyyymmddThhmmssZ> of the event's
+ * time (a retried delivery names the same), so nothing of the released case
+ * (its preservation, its snapshots) is taken as done.
+ */
+static int tag_case(json_object *ev, json_object *tags, struct event_request *out, char *why,
+		    size_t whylen)
+{
+	const char *marker = json_path_string(tags, CONTAIN_MARKER_TAG);
+	const char *event_time = json_path_string(ev, "time");
+	char status[16], marked[65], stamp[TIMEFMT_BUF] = "";
+	struct tm tm = { 0 };
+	int ret;
+
+	ret = set_case(out, json_path_string(tags, CASE_TAG_KEY), event_time, why, whylen);
+	if (ret || !marker || sscanf(marker, "%15s %64s", status, marked) != 2 ||
+	    strcmp(status, "Released") || strcmp(marked, out->case_id))
+		return ret;
+	if (!event_time || !strptime(event_time, "%Y-%m-%dT%H:%M:%S", &tm) ||
+	    timefmt_compact(timegm(&tm), stamp, sizeof(stamp)))
+		timefmt_compact(time(NULL), stamp, sizeof(stamp));
+	snprintf(out->case_id, sizeof(out->case_id), "%s-%s", out->instance_id, stamp);
+	out->after_release = true;
+	return 0;
+}
+
 static int tag_change(json_object *ev, struct event_request *out, char *why, size_t whylen)
 {
 	json_object *detail, *tags = NULL, *resources, *keys = NULL;
 	const char *status;
-	bool changed = false;
+	bool changed = false, ours = false;
 
 	snprintf(out->kind, sizeof(out->kind), "tag-change");
 	if (!json_object_object_get_ex(ev, "detail", &detail) ||
@@ -82,18 +109,26 @@ static int tag_change(json_object *ev, struct event_request *out, char *why, siz
 			const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
 
 			changed |= k && !strcmp(k, CONTAIN_STATUS_TAG);
+			/* The controller writes its marker with every status it sets. */
+			ours |= k && !strcmp(k, CONTAIN_MARKER_TAG);
 		}
 	status = json_path_string(tags, CONTAIN_STATUS_TAG);
 	out->action = !changed || !status ? EVENT_IGNORE :
 		      !strcmp(status, "Analyze") ? EVENT_ANALYZE :
 		      !strcmp(status, "Contain") ? EVENT_CONTAIN : EVENT_IGNORE;
-	return set_case(out, json_path_string(tags, CASE_TAG_KEY), json_path_string(ev, "time"),
-			why, whylen);
+	out->self_made = changed && ours;
+	if (out->self_made)
+		out->action = EVENT_IGNORE;
+	return tag_case(ev, tags, out, why, whylen);
 }
 
-static int security_hub(json_object *ev, struct event_request *out, char *why, size_t whylen)
+/* The index-th distinct AwsEc2Instance among the findings' resources: 0, or -ENOENT. */
+static int security_hub(json_object *ev, size_t index, struct event_request *out, char *why,
+			size_t whylen)
 {
 	json_object *detail, *findings;
+	const char *seen[EVENT_MAX_INSTANCES];
+	size_t n = 0;
 
 	snprintf(out->kind, sizeof(out->kind), "security-hub");
 	if (json_object_object_get_ex(ev, "detail", &detail) &&
@@ -109,14 +144,33 @@ static int security_hub(json_object *ev, struct event_request *out, char *why, s
 			for (size_t r = 0; r < json_object_array_length(res); r++) {
 				json_object *x = json_object_array_get_idx(res, r);
 				const char *type = json_path_string(x, "Type");
+				const char *arn = json_path_string(x, "Id");
+				bool again = false;
 
-				if (type && !strcmp(type, "AwsEc2Instance") &&
-				    instance_arn(json_path_string(x, "Id"), out)) {
+				if (!type || strcmp(type, "AwsEc2Instance") ||
+				    !instance_arn(arn, out))
+					continue;
+				for (size_t k = 0; k < n; k++)
+					again |= !strcmp(seen[k], arn);
+				if (again)
+					continue;
+				if (n == index) {
 					out->action = EVENT_ANALYZE;
-					return set_case(out, NULL, json_path_string(ev, "time"), why, whylen);
+					return set_case(out, NULL, json_path_string(ev, "time"),
+							why, whylen);
 				}
+				if (n == EVENT_MAX_INSTANCES - 1) {
+					snprintf(why, whylen, "more than %d instances in one event",
+						 EVENT_MAX_INSTANCES);
+					return -ENOENT;
+				}
+				seen[n++] = arn;
 			}
 		}
+	}
+	if (n) {
+		snprintf(why, whylen, "no instance %zu: the event names %zu", index + 1, n);
+		return -ENOENT;
 	}
 	snprintf(why, whylen, "Security Hub event without an AwsEc2Instance resource");
 	return -EINVAL;
@@ -151,6 +205,12 @@ static int manual(json_object *ev, struct event_request *out, char *why, size_t 
 int event_parse(const char *json, size_t len, struct event_request *out, char *why,
 		size_t whylen)
 {
+	return event_parse_nth(json, len, 0, out, why, whylen);
+}
+
+int event_parse_nth(const char *json, size_t len, size_t index, struct event_request *out,
+		    char *why, size_t whylen)
+{
 	struct json_tokener *tok;
 	json_object *ev = NULL;
 	const char *source;
@@ -172,13 +232,16 @@ int event_parse(const char *json, size_t len, struct event_request *out, char *w
 		goto out;
 	}
 	source = json_path_string(ev, "source");
-	if (source && !strcmp(source, "aws.tag"))
+	if (source && !strcmp(source, "aws.securityhub")) {
+		ret = security_hub(ev, index, out, why, whylen);
+	} else if (index) {
+		snprintf(why, whylen, "the event names one instance");
+		ret = -ENOENT;
+	} else if (source && !strcmp(source, "aws.tag")) {
 		ret = tag_change(ev, out, why, whylen);
-	else if (source && !strcmp(source, "aws.securityhub"))
-		ret = security_hub(ev, out, why, whylen);
-	else if (json_path_string(ev, "InstanceId"))
+	} else if (json_path_string(ev, "InstanceId")) {
 		ret = manual(ev, out, why, whylen);
-	else {
+	} else {
 		snprintf(why, whylen, "not a tag change, Security Hub or manual event");
 		ret = -EINVAL;
 	}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "response/notify.h"
+#include "base/jsonutil.h"
 #include "base/timefmt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,50 @@ int notify_topic_region(const char *topic_arn, char **region)
 		return -EINVAL;
 	*region = strndup(p, (size_t)(end - p));
 	return *region ? 0 : -ENOMEM;
+}
+
+json_object *notify_failures(json_object *timeline, int run, char *names, size_t nameslen)
+{
+	json_object *out = json_object_new_object(), *steps = json_object_new_array();
+	json_object *errors = json_object_new_array();
+	size_t used = 0;
+
+	names[0] = '\0';
+	json_object_object_add(out, "failed_steps", steps);
+	json_object_object_add(out, "errors", errors);
+	for (size_t i = 0; i < json_object_array_length(timeline); i++) {
+		json_object *e = json_object_array_get_idx(timeline, i), *x;
+		const char *step = json_member_text(e, "step"), *result = json_member_text(e, "result");
+		bool seen = false;
+
+		if (!step || !result || strcmp(result, "failed") ||
+		    !json_object_object_get_ex(e, "run", &x) || json_object_get_int(x) != run)
+			continue;
+		if (json_object_array_length(errors) < NOTIFY_ERRORS_MAX) {
+			json_object *err = json_object_new_object();
+
+			json_object_object_add(err, "step", json_object_new_string(step));
+			for (const char *const *k = (const char *const[]){ "api", "code", "error", NULL };
+			     *k; k++)
+				if (json_member_text(e, *k))
+					json_object_object_add(err, *k, json_object_new_string(
+							       json_member_text(e, *k)));
+			json_object_array_add(errors, err);
+		}
+		for (size_t k = 0; k < json_object_array_length(steps); k++)
+			seen |= !strcmp(json_object_get_string(json_object_array_get_idx(steps, k)),
+					step);
+		if (seen)
+			continue;
+		json_object_array_add(steps, json_object_new_string(step));
+		if (used < nameslen) {
+			int w = snprintf(names + used, nameslen - used, "%s%s", used ? ", " : "",
+					 step);
+
+			used = w < 0 ? nameslen : used + (size_t)w;
+		}
+	}
+	return out;
 }
 
 int notify_publish(struct awsapi_client *sns, const char *topic_arn, const char *case_id,

@@ -24,4 +24,13 @@ int notify_publish(struct awsapi_client *sns, const char *topic_arn, const char 
 		   const char *instance_id, const char *milestone, const char *summary,
 		   json_object *fields, struct awsapi_error *err);
 
+/*
+ * The failures of this run in the case record's timeline, for a message:
+ * {"failed_steps": [step, …], "errors": [{"step", "api", "code", "error"}, …]}
+ * (the first NOTIFY_ERRORS_MAX errors); *names gets "step, step" (at most
+ * nameslen bytes, "" when none failed).
+ */
+#define NOTIFY_ERRORS_MAX 5
+json_object *notify_failures(json_object *timeline, int run, char *names, size_t nameslen);
+
 #endif

@@ -169,8 +169,7 @@ void release_instance(struct awsapi_client *ec2, const char *instance_id, json_o
 	restore_profile(ec2, instance_id, found, now, rec, done);
 	restore_attributes(ec2, instance_id, found, rec, done);
 	awsapi_params_add(&p, "ResourceId.1", "%s", instance_id);
-	awsapi_params_add(&p, "Tag.1.Key", CONTAIN_STATUS_TAG);
-	awsapi_params_add(&p, "Tag.1.Value", "Released");
+	contain_status_tags(&p, 1, "Released", json_member_text(rec->root, "case_id"));
 	if (!query_step(ec2, "CreateTags", &p, rec, "tag-released"))
 		json_object_object_add(done, "tagged", json_object_new_boolean(1));
 }

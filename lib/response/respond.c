@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "response/assume.h"
 #include "response/contain.h"
+#include "response/detach.h"
 #include "response/ec2.h"
 #include "response/memory.h"
 #include "response/notify.h"
@@ -105,7 +106,8 @@ static int record_open(struct record_store *st, const struct respond_options *o,
 	if (ret) {
 		log_error("record", "cannot read the case record s3://%s/%s: %s", st->s3.bucket,
 			  st->key, why);
-		return EXIT_RECORD;
+		/* Refused credentials are refused credentials, whichever call meets them first. */
+		return ret == -EACCES ? EXIT_AWS_DENIED : EXIT_RECORD;
 	}
 	if (stored && case_record_resume(rec, stored)) {
 		log_error("record", "s3://%s/%s belongs to another case or instance",
@@ -364,12 +366,17 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 			case_record_step(&rec, "release", "case record", -ENOENT, &err);
 		} else {
 			release_instance(&ec2, o.instance_id, found, instance, &rec);
+			detach_restore(cred, region, o.instance_id, o.reattach, &rec,
+				       json_object_object_get(rec.root, "release"));
 			milestone(&note, &rec, "released", NULL, "%s", rec.failures ?
 				  "release incomplete: see the case record" :
 				  "groups, addresses, profile and attributes restored");
 		}
 		goto done;
 	}
+	/* contain alone must also keep the instance from being terminated. */
+	if (o.mode == RESPOND_CONTAIN)
+		preserve(&ec2, o.instance_id, instance, &rec);
 	if (o.mode == RESPOND_FULL) {
 		failures = rec.failures;
 		/*
@@ -409,6 +416,8 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 		};
 
 		failures = rec.failures;
+		/* Before isolation fails its health checks: the group would replace it. */
+		detach_instance(cred, region, o.instance_id, &rec);
 		contain_instance(&ec2, &iam, &co, instance, &rec);
 		milestone(&note, &rec, "contained", NULL, "%s", rec.failures == failures ?
 			  "network isolated, Elastic IPs off, role sessions revoked, tagged" :
@@ -418,9 +427,13 @@ done:
 	if (rec.failures)
 		code = EXIT_STEP_FAILED;
 print:
-	if (code != EXIT_OK || rec.failures)
-		milestone(&note, &rec, "failed", NULL,
-			  "%u step(s) failed, exit %d: see the case record", rec.failures, code);
+	if (code != EXIT_OK || rec.failures) {
+		char names[160];
+		json_object *f = notify_failures(rec.timeline, rec.run, names, sizeof(names));
+
+		milestone(&note, &rec, "failed", f, "%s: %u step(s) failed (%s), exit %d",
+			  o.command, rec.failures, *names ? names : "none recorded", code);
+	}
 	else
 		milestone(&note, &rec, "finished", NULL, "%s done", o.command);
 	if (code == EXIT_OK && rec.failures)

@@ -50,6 +50,7 @@ struct respond_options {
 	const char *ssm_profile;     /* an instance profile's ARN or name */
 	long acquire_timeout_s;
 	bool no_contain;
+	bool reattach;               /* release: back into the Auto Scaling group and balancers */
 };
 
 /*

@@ -205,15 +205,22 @@ def role_policies(template):
 def controller_calls():
     """{service: {API names}} called by the controller: its program and libraries."""
     calls = {}
-    pattern = re.compile(r'\b(ec2|iam|ssm|sns|sts)\s*,\s*"([A-Z][A-Za-z]+)"')
+    pattern = re.compile(r'\b(ec2|iam|ssm|sns|sts|asg|elb|elbv2)\s*,\s*"([A-Z][A-Za-z]+)"')
     profiles = re.compile(r'"((?:Associate|Replace|Disassociate)IamInstanceProfile\w*)"')
+    # detach.c names the group's calls in a table: detach, its fallbacks, and their undoing.
+    groups = re.compile(r'"((?:Detach|Attach)Instances|(?:Enter|Exit)Standby|'
+                        r'SetInstanceProtection)"')
+    iam_prefix = {"asg": "autoscaling", "elb": "elasticloadbalancing",
+                  "elbv2": "elasticloadbalancing"}
     for path in controller_sources():
         with open(path) as f:
             text = f.read()
         for service, api in pattern.findall(text):
-            calls.setdefault(service, set()).add(api)
+            calls.setdefault(iam_prefix.get(service, service), set()).add(api)
         for api in profiles.findall(text):
             calls.setdefault("ec2", set()).add(api)
+        for api in groups.findall(text):
+            calls.setdefault("autoscaling", set()).add(api)
     return calls
 
 
@@ -448,7 +455,7 @@ def main():
         member = role_policies(templates["member"])["ResponseRole"]["Respond"]
         security = role_policies(templates["security"])
         acts = allowed_actions(member)
-        for service in ("ec2", "ssm"):
+        for service in ("ec2", "ssm", "autoscaling", "elasticloadbalancing"):
             wanted = {f"{service}:{a}" for a in calls[service]}
             have = {a for a in acts if a.startswith(service + ":")}
             check(wanted == have, f"response role {service}: missing {wanted - have}, "
@@ -783,8 +790,9 @@ def main():
             r = subprocess.run([CONTROLLER, "respond", "i-0123456789abcdef0", "--case", "IR-1",
                                 "--role-arn", "arn:aws:iam::333333333333:role/ForensicsResponse"]
                                + opts, capture_output=True, text=True, env=env, timeout=120)
-            # 27: every option parsed, and the run got as far as reading the record.
-            check(r.returncode == 27 and '"event":"usage"' not in r.stderr and
+            # 20 (refused credentials): every option parsed, and the run got as far
+            # as reading the record.
+            check(r.returncode == 20 and '"event":"usage"' not in r.stderr and
                   "cannot read the case record s3://fx-evidence/records/IR-1/" in r.stderr,
                   f"exit {r.returncode}: {r.stderr[-800:]}")
 

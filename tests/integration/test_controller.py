@@ -74,12 +74,8 @@ def steps(rec):
     return [(s["step"], s["result"]) for s in rec["timeline"]]
 
 
-def case_preserves(moto):
-    ec2 = moto.client("ec2")
-    iid = launch(moto)
-    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
-    p = respond(moto, iid, "--account", ACCOUNT_ID)
-    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+def check_preserved(ec2, iid):
+    """Termination protection on, shutdown behaviour stop, both volumes kept, as boto3 sees."""
     check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
           ["DisableApiTermination"]["Value"] is True, "termination protection is not on")
     check(ec2.describe_instance_attribute(
@@ -88,6 +84,15 @@ def case_preserves(moto):
     after = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
     dot = {m["DeviceName"]: m["Ebs"]["DeleteOnTermination"] for m in after["BlockDeviceMappings"]}
     check(dot == {"/dev/sda1": False, "/dev/sdf": False}, f"DeleteOnTermination: {dot}")
+
+
+def case_preserves(moto):
+    ec2 = moto.client("ec2")
+    iid = launch(moto)
+    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    p = respond(moto, iid, "--account", ACCOUNT_ID)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    check_preserved(ec2, iid)
 
     rec = record(p)
     check(rec["case_id"] == "IR-7" and rec["instance_id"] == iid and
@@ -259,7 +264,7 @@ def case_respond_contains(moto):
 
 
 def case_contain_only(moto):
-    """`contain`: isolation without preservation or snapshots; groups of the VPC reused."""
+    """`contain`: preservation and isolation without snapshots; groups of the VPC reused."""
     ec2 = moto.client("ec2")
     iid, role, allocation, deny = contained_instance(moto)
     groups_before = len(ec2.describe_security_groups()["SecurityGroups"])
@@ -271,11 +276,56 @@ def case_contain_only(moto):
     check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
     rec = record(p)
     check_contained(moto, iid, role, allocation, deny, rec)
-    check("snapshots" not in rec and "preservation" not in rec, "contain did more than contain")
-    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
-          ["DisableApiTermination"]["Value"] is False, "contain turned on protection")
+    # Preserved as respond does, so the contained instance cannot be terminated; no snapshots.
+    check("snapshots" not in rec and rec["preservation"] == {
+        "termination_protection": True, "shutdown_behavior": "stop",
+        "delete_on_termination": False}, f"contain: {rec.get('preservation')}")
+    check_preserved(ec2, iid)
     check(len(ec2.describe_security_groups()["SecurityGroups"]) == groups_before,
           "the VPC's forensics groups were created again")
+
+
+def case_isolation_group(moto):
+    """The isolation group is the case's own, emptied of every rule: in a dual-stack VPC
+    no IPv6 egress stays either; a `forensics-isolation` group that allows traffic (as
+    someone may have made it) is not used."""
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    ipv6 = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0][
+        "Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.42.1.0/24",
+                               Ipv6CidrBlock=ipv6.replace("/56", "/64"))["Subnet"]["SubnetId"]
+    trap = ec2.create_security_group(GroupName="forensics-isolation", VpcId=vpc["VpcId"],
+                                     Description="looks like ours")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=trap, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    iid = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
+                            InstanceType="t3.micro", SubnetId=subnet)["Instances"][0]["InstanceId"]
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-v6"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    c = record(p)["containment"]
+    check(c["isolation_group"] != trap, "the pre-existing forensics-isolation group was used")
+    iso = ec2.describe_security_groups(GroupIds=[c["isolation_group"]])["SecurityGroups"][0]
+    check(iso["GroupName"] == "forensics-isolation-IR-v6" and iso["IpPermissions"] == [] and
+          iso["IpPermissionsEgress"] == [], f"isolation group: {iso}")
+    check(c["isolation_rules_found"] == 2, f"default egress rules (IPv4, IPv6): {c}")
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    for eni in inst["NetworkInterfaces"]:
+        check([g["GroupId"] for g in eni["Groups"]] == [c["isolation_group"]],
+              f"ENI {eni['NetworkInterfaceId']} in {eni['Groups']}")
+    # Someone adds a rule to the case's group: a rerun takes it away again.
+    ec2.authorize_security_group_egress(GroupId=c["isolation_group"], IpPermissions=[
+        {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+    p = subprocess.run([CONTROLLER, "contain", iid, "--case", "IR-v6"],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"rerun: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    iso = ec2.describe_security_groups(GroupIds=[c["isolation_group"]])["SecurityGroups"][0]
+    check(iso["IpPermissionsEgress"] == [] and record(p)["containment"][
+        "isolation_rules_found"] == 1, f"rerun: {iso}")
 
 
 def topic_queue(moto, name):
@@ -318,6 +368,10 @@ def case_notifications(moto):
     msgs = published()
     check([m["milestone"] for m in msgs] == ["failed"] and "exit 21" in msgs[0]["summary"],
           f"{msgs}")
+    # The failed message names the step that failed and AWS's answer.
+    check(msgs[0]["failed_steps"] == ["describe"] and "(describe)" in msgs[0]["summary"] and
+          msgs[0]["errors"][0]["code"] == "InvalidInstanceID.NotFound" and
+          msgs[0]["case_id"] == "IR-7", f"{msgs[0]}")
 
 
 def case_record_resumed(moto):
@@ -448,6 +502,85 @@ def case_release_without_record(moto):
                         "s3://forensics-cases/cases/"],
                        env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True)
     one_error(p, EXIT_RECORD, "no case record", iid)
+
+
+def asg_instance(moto, name):
+    """An instance launched by an Auto Scaling group of one, registered with an ALB target
+    group (the group's own) and a classic ELB (registered by hand)."""
+    ec2, asg = moto.client("ec2"), moto.client("autoscaling")
+    elb, elbv2 = moto.client("elb"), moto.client("elbv2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
+    vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    tg = elbv2.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                   TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_load_balancer(LoadBalancerName=f"{name}-clb", AvailabilityZones=[
+        f"{moto.region}a"], Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80,
+                                         "InstancePort": 80}])
+    asg.create_launch_configuration(LaunchConfigurationName=f"{name}-lc",
+                                    ImageId="ami-12c6146b", InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc",
+                                  MinSize=1, MaxSize=2, DesiredCapacity=1,
+                                  VPCZoneIdentifier=subnets[0], TargetGroupARNs=[tg])
+    iid = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
+        "AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    elb.register_instances_with_load_balancer(LoadBalancerName=f"{name}-clb",
+                                              Instances=[{"InstanceId": iid}])
+    return iid, tg, f"{name}-clb"
+
+
+def attachments(moto, iid, name, tg, clb):
+    """(in the group, target group ports, in the classic ELB) as boto3 sees them."""
+    asg, elb, elbv2 = moto.client("autoscaling"), moto.client("elb"), moto.client("elbv2")
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    in_group = iid in [i["InstanceId"] for i in group["Instances"]]
+    ports = [t["Target"].get("Port") for t in elbv2.describe_target_health(
+        TargetGroupArn=tg)["TargetHealthDescriptions"] if t["Target"]["Id"] == iid]
+    in_clb = iid in [i["InstanceId"] for i in elb.describe_load_balancers(
+        LoadBalancerNames=[clb])["LoadBalancerDescriptions"][0]["Instances"]]
+    return in_group, ports, in_clb
+
+
+def case_auto_scaling_and_balancers(moto):
+    """respond and contain take the instance out of its Auto Scaling group (no decrement),
+    its target group and its classic ELB, and say so in the record; release leaves it out
+    unless --reattach, which puts it back."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    for command in ("respond", "contain"):
+        name = f"web-{command}"
+        iid, tg, clb = asg_instance(moto, name)
+        check(attachments(moto, iid, name, tg, clb) == (True, [80], True),
+              f"{command}: set-up {attachments(moto, iid, name, tg, clb)}")
+        p = subprocess.run([CONTROLLER, command, iid, "--case", f"IR-{command}", "--record",
+                            "s3://forensics-cases/cases/"],
+                           env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                           timeout=120)
+        check(p.returncode == 0, f"{command}: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        check(attachments(moto, iid, name, tg, clb) == (False, [], False),
+              f"{command}: still attached: {attachments(moto, iid, name, tg, clb)}")
+        group = moto.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        check(group["DesiredCapacity"] == 1, f"{command}: desired capacity {group}")
+        d = record(p)["detachment"]
+        check(d["auto_scaling_group"]["name"] == name and
+              d["auto_scaling_group"]["action"] == "detached" and
+              d["classic_load_balancers"] == [clb] and
+              d["target_groups"] == [{"arn": tg, "port": 80}], f"{command}: record {d}")
+        release = [CONTROLLER, "release", iid, "--case", f"IR-{command}", "--record",
+                   "s3://forensics-cases/cases/"]
+        p = subprocess.run(release, env=moto.env(AWS_ENDPOINT_URL=moto.endpoint),
+                           capture_output=True, timeout=120)
+        check(p.returncode == 0, f"release: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        check(attachments(moto, iid, name, tg, clb) == (False, [], False),
+              "release without --reattach put it back")
+        check(record(p)["release"]["left_detached"] == d, f"{record(p)['release']}")
+        p = subprocess.run(release + ["--reattach"], env=moto.env(AWS_ENDPOINT_URL=moto.endpoint),
+                           capture_output=True, timeout=120)
+        check(p.returncode == 0, f"reattach: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+        got = attachments(moto, iid, name, tg, clb)
+        check(got[0] and 80 in got[1] and got[2], f"{command}: not back: {got}")
+        check(record(p)["release"]["reattached"]["auto_scaling_group"] == name,
+              f"{record(p)['release']}")
 
 
 EVIDENCE, TOOLS = "forensics-evidence", "forensics-tools"
@@ -817,6 +950,92 @@ def case_events(moto):
     one_error(p, EXIT_EVENT, "not a tag change")
 
 
+def tags_event(moto, iid, changed):
+    """The tag change EventBridge sends after a change of the keys changed: the instance's
+    tags as they are now."""
+    tags = {t["Key"]: t["Value"] for t in moto.client("ec2").describe_instances(
+        InstanceIds=[iid])["Reservations"][0]["Instances"][0].get("Tags", [])}
+    return json.dumps({
+        "version": "0", "id": "7f3d", "detail-type": "Tag Change on Resource",
+        "source": "aws.tag", "account": ACCOUNT_ID, "time": "2026-11-28T17:00:00Z",
+        "region": moto.region,
+        "resources": [f"arn:aws:ec2:{moto.region}:{ACCOUNT_ID}:instance/{iid}"],
+        "detail": {"changed-tag-keys": list(changed), "service": "ec2",
+                   "resource-type": "instance", "tags": tags}})
+
+
+def records_of(p):
+    """Every case record printed (one per instance the event named)."""
+    out, text, dec = [], p.stdout.decode(), json.JSONDecoder()
+    while text.strip():
+        rec, end = dec.raw_decode(text.lstrip())
+        out.append(rec)
+        text = text.lstrip()[end:]
+    return out
+
+
+def case_events_own_and_released(moto):
+    """The Contain tag the controller writes starts nothing; a person setting Contain again
+    does; after release, a new Analyze opens a new case (preserved and snapshotted again)
+    instead of resuming the released one."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    rec_args = ("--record", "s3://forensics-cases/cases/")
+    iid = launch(moto)
+    p = event(moto, tag_event(moto, iid, "Analyze"), *rec_args)
+    check(p.returncode == 0, f"Analyze: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    first = record(p)["case_id"]
+    tags = {t["Key"]: t["Value"] for t in moto.client("ec2").describe_instances(
+        InstanceIds=[iid])["Reservations"][0]["Instances"][0]["Tags"]}
+    check(tags["SecurityIncidentStatus"] == "Contain" and
+          tags["ForensicsController"].startswith(f"Contain {first} "), f"tags: {tags}")
+    own = tags_event(moto, iid, ["SecurityIncidentStatus", "ForensicsCaseId",
+                                 "ForensicsController"])
+    p = event(moto, own, *rec_args)
+    check(p.returncode == 0 and not p.stdout and b"own tag change" in p.stderr,
+          f"own change: exit {p.returncode} {p.stdout[:200]!r} {p.stderr[-500:]!r}")
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus"]), *rec_args)
+    check(p.returncode == 0 and record(p)["command"] == "contain" and
+          record(p)["case_id"] == first, f"Contain by hand: exit {p.returncode}")
+
+    p = subprocess.run([CONTROLLER, "release", iid, "--case", first, *rec_args],
+                       env=moto.env(AWS_ENDPOINT_URL=moto.endpoint), capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, f"release: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus", "ForensicsController"]),
+              *rec_args)
+    check(p.returncode == 0 and not p.stdout, "the Released tag started something")
+    ec2 = moto.client("ec2")
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "SecurityIncidentStatus",
+                                            "Value": "Analyze"}])
+    p = event(moto, tags_event(moto, iid, ["SecurityIncidentStatus"]), *rec_args)
+    check(p.returncode == 0, f"Analyze again: exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    rec = record(p)
+    check(rec["case_id"] == f"{iid}-20261128T170000Z" and rec["runs"] == 1 and
+          "skipped" not in [r for _, r in steps(rec)], f"new case: {rec['case_id']} "
+          f"{steps(rec)}")
+    check(rec["preservation"]["termination_protection"] is True and len(rec["snapshots"]) == 2,
+          f"new case not preserved: {rec.get('preservation')}")
+    check(ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
+          ["DisableApiTermination"]["Value"] is True, "termination protection off")
+
+
+def case_security_hub_several(moto):
+    """A Security Hub custom action naming two instances responds to both."""
+    a, b = launch(moto), launch(moto)
+    res = [{"Type": "AwsEc2Instance",
+            "Id": f"arn:aws:ec2:{moto.region}:{ACCOUNT_ID}:instance/{i}"} for i in (a, b)]
+    ev = json.dumps({"source": "aws.securityhub", "time": "2026-11-27T01:02:03Z",
+                     "detail-type": "Security Hub Findings - Custom Action",
+                     "detail": {"actionName": "Forensics", "findings": [
+                         {"Resources": res[:1]}, {"Resources": res}]}})
+    p = event(moto, ev)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()[-1500:]}")
+    recs = records_of(p)
+    check([r["instance_id"] for r in recs] == [a, b] and
+          all(r["containment"]["enis_isolated"] for r in recs), f"{len(recs)} records")
+
+
 class FakeRuntime:
     """The Lambda Runtime API, serving the events given and keeping what comes back."""
 
@@ -973,6 +1192,27 @@ def case_wrong_secret(moto):
         is False, "an unauthenticated run changed the instance")
 
 
+def case_bad_credentials(moto):
+    """A wrong secret is refused credentials (20) whatever the run meets first: STS, the
+    record in S3, or AssumeRole; a missing key is 10."""
+    if "forensics-cases" not in [b["Name"] for b in moto.s3().list_buckets()["Buckets"]]:
+        moto.create_bucket("forensics-cases")
+    iid = launch(moto)
+    arn = response_role(moto)["Arn"]
+    for name, args, words in (
+            ("plain", (), ("STS GetCallerIdentity", "SignatureDoesNotMatch")),
+            ("record", ("--record", "s3://forensics-cases/cases/"), ("SignatureDoesNotMatch",)),
+            ("role", ("--role-arn", arn, "--external-id", "ext-42"),
+             ("STS AssumeRole", "SignatureDoesNotMatch"))):
+        p = respond(moto, iid, *args, AWS_SECRET_ACCESS_KEY="not-the-secret")
+        check(p.returncode == EXIT_DENIED, f"{name}: exit {p.returncode}, want {EXIT_DENIED}: "
+              f"{p.stderr.decode()[-800:]}")
+        one_error(p, EXIT_DENIED, *words)
+    check(moto.client("ec2").describe_instance_attribute(
+        InstanceId=iid, Attribute="disableApiTermination")["DisableApiTermination"]["Value"]
+        is False, "an unauthenticated run changed the instance")
+
+
 def case_wrong_account(moto):
     iid = launch(moto)
     p = respond(moto, iid, "--account", "210987654321")
@@ -982,6 +1222,26 @@ def case_wrong_account(moto):
 def case_bad_instance_id(moto):
     p = respond(moto, "i-xyz")
     one_error(p, EXIT_USAGE, "not an instance id")
+
+
+def case_help_is_each_commands_own(moto):
+    """respond, contain and release --help: each its own usage and only its options."""
+    table = (("respond", ("--kms-key", "--evidence", "--deny-profile", "--no-contain"),
+              ("--reattach",)),
+             ("contain", ("--deny-profile", "--record", "--ssm-profile"),
+              ("--kms-key", "--evidence", "--no-contain", "--reattach", "Usage: forensics-"
+               "controller respond")),
+             ("release", ("--record", "--reattach"),
+              ("--kms-key", "--evidence", "--deny-profile", "Usage: forensics-controller "
+               "respond")))
+    for command, has, lacks in table:
+        p = subprocess.run([CONTROLLER, command, "--help"], capture_output=True, text=True)
+        check(p.returncode == 0 and p.stdout.startswith(f"Usage: forensics-controller {command} ")
+              and p.stdout.count("Usage:") == 1, f"{command} --help: {p.stdout[:300]}")
+        check(all(h in p.stdout for h in has) and not any(x in p.stdout for x in lacks),
+              f"{command} --help: {p.stdout}")
+    iid = launch(moto)
+    one_error(respond(moto, iid, "--reattach"), EXIT_USAGE, "--reattach")
 
 
 def case_throttling_retried(moto):
@@ -1107,14 +1367,17 @@ def main():
         return suite.finish()
     with MotoServer(auth=True) as moto:
         for fn in (case_preserves, case_snapshots, case_step_refused, case_respond_contains,
-                   case_contain_only, case_notifications, case_record_resumed,
+                   case_contain_only, case_isolation_group, case_notifications, case_record_resumed,
                    case_record_unusable, case_release, case_release_without_record,
+                   case_auto_scaling_and_balancers,
                    case_memory_through_ssm, case_memory_document_missing,
                    case_memory_values_refused, case_memory_manifest_missing, case_ssm_profile,
-                   case_events, case_lambda_runtime,
+                   case_events, case_events_own_and_released, case_security_hub_several,
+                   case_lambda_runtime,
                    case_refused_at_each_step,
                    case_profile_and_eip, case_unknown_instance,
-                   case_wrong_secret, case_wrong_account, case_bad_instance_id,
+                   case_wrong_secret, case_bad_credentials, case_wrong_account, case_bad_instance_id,
+                   case_help_is_each_commands_own,
                    case_throttling_retried, case_clock_corrected, case_throttled_to_the_end,
                    case_assume_role,
                    case_role_refreshed, case_role_not_assumed):

@@ -35,6 +35,33 @@ static const struct event_case cases[] = {
 	  EVENT_IGNORE, "i-0123456789abcdef0", NULL, NULL, NULL },
 	{ "another tag changed: ignored", TAG_EVENT("Analyze", "Owner", ""), 0, EVENT_IGNORE,
 	  "i-0123456789abcdef0", NULL, NULL, NULL },
+	{ "the controller's own Contain: ignored",
+	  TAG_EVENT("Contain", "SecurityIncidentStatus\",\"ForensicsController",
+		    ",\"ForensicsCaseId\":\"IR-42\",\"ForensicsController\":"
+		    "\"Contain IR-42 2026-11-28T16:59:59Z\""),
+	  0, EVENT_IGNORE, "i-0123456789abcdef0", NULL, NULL, NULL },
+	{ "Contain again by hand (marker unchanged)",
+	  TAG_EVENT("Contain", "SecurityIncidentStatus",
+		    ",\"ForensicsCaseId\":\"IR-42\",\"ForensicsController\":"
+		    "\"Contain IR-42 2026-11-28T16:59:59Z\""),
+	  0, EVENT_CONTAIN, "i-0123456789abcdef0", "111122223333", "eu-west-1", "IR-42" },
+	{ "Analyze after release: a new case",
+	  TAG_EVENT("Analyze", "SecurityIncidentStatus",
+		    ",\"ForensicsCaseId\":\"IR-42\",\"ForensicsController\":"
+		    "\"Released IR-42 2026-11-28T12:00:00Z\""),
+	  0, EVENT_ANALYZE, "i-0123456789abcdef0", "111122223333", "eu-west-1",
+	  "i-0123456789abcdef0-20261128T170000Z" },
+	{ "Analyze after release of the day's case: a new case",
+	  TAG_EVENT("Analyze", "SecurityIncidentStatus",
+		    ",\"ForensicsController\":"
+		    "\"Released i-0123456789abcdef0-20261128 2026-11-28T12:00:00Z\""),
+	  0, EVENT_ANALYZE, "i-0123456789abcdef0", "111122223333", "eu-west-1",
+	  "i-0123456789abcdef0-20261128T170000Z" },
+	{ "released marker of another case: that case",
+	  TAG_EVENT("Analyze", "SecurityIncidentStatus",
+		    ",\"ForensicsCaseId\":\"IR-43\",\"ForensicsController\":"
+		    "\"Released IR-42 2026-11-28T12:00:00Z\""),
+	  0, EVENT_ANALYZE, "i-0123456789abcdef0", "111122223333", "eu-west-1", "IR-43" },
 	{ "tag: bad case id", TAG_EVENT("Analyze", "SecurityIncidentStatus",
 					",\"ForensicsCaseId\":\"../x\""), -EINVAL, 0, NULL, NULL, NULL,
 	  NULL },
@@ -91,10 +118,62 @@ static void test_events(void **state)
 	}
 }
 
+#define HUB_EVENT(resources) \
+	"{\"source\":\"aws.securityhub\",\"time\":\"2026-11-27T01:02:03Z\",\"detail\":" \
+	"{\"findings\":[" resources "]}}"
+#define HUB_INSTANCE(id) \
+	"{\"Type\":\"AwsEc2Instance\",\"Id\":\"arn:aws:ec2:us-east-2:444455556666:instance/" \
+	id "\"}"
+
+/* Security Hub events naming several instances: each once, in order, then -ENOENT. */
+static void test_several_instances(void **state)
+{
+	static const struct {
+		const char *name, *json;
+		const char *instances[4];
+	} hub[] = {
+		{ "two findings", HUB_EVENT("{\"Resources\":[" HUB_INSTANCE("i-0aaaaaaaaaaaaaaaa")
+					    "]},{\"Resources\":[" HUB_INSTANCE("i-0bbbbbbbbbbbbbbbb")
+					    "]}"),
+		  { "i-0aaaaaaaaaaaaaaaa", "i-0bbbbbbbbbbbbbbbb" } },
+		{ "one finding, two resources and a repeat",
+		  HUB_EVENT("{\"Resources\":[" HUB_INSTANCE("i-0aaaaaaaaaaaaaaaa") ","
+			    HUB_INSTANCE("i-0bbbbbbbbbbbbbbbb") "]},{\"Resources\":["
+			    HUB_INSTANCE("i-0aaaaaaaaaaaaaaaa") "]}"),
+		  { "i-0aaaaaaaaaaaaaaaa", "i-0bbbbbbbbbbbbbbbb" } },
+		{ "one", HUB_EVENT("{\"Resources\":[" HUB_INSTANCE("i-0aaaaaaaaaaaaaaaa") "]}"),
+		  { "i-0aaaaaaaaaaaaaaaa" } },
+		{ "a tag change names one", TAG_EVENT("Analyze", "SecurityIncidentStatus", ""),
+		  { "i-0123456789abcdef0" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++) {
+		size_t k = 0;
+
+		for (;; k++) {
+			struct event_request ev;
+			char why[256] = "";
+			int ret = event_parse_nth(hub[i].json, strlen(hub[i].json), k, &ev, why,
+						  sizeof(why));
+
+			if (ret == -ENOENT)
+				break;
+			if (ret || k >= 4 || !hub[i].instances[k])
+				fail_msg("%s: instance %zu: ret %d (%s)", hub[i].name, k, ret, why);
+			assert_string_equal(ev.instance_id, hub[i].instances[k]);
+			assert_true(ev.action == EVENT_ANALYZE);
+		}
+		if (k < 4 && hub[i].instances[k])
+			fail_msg("%s: only %zu instances", hub[i].name, k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_several_instances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
