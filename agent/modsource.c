@@ -268,6 +268,9 @@ static const char *const lime_reserved[] = {
 	"path", "format", "localhostonly", "dio", "digest", "compress",
 };
 
+/* What the kernel's parameter parser splits on (isspace). */
+#define LIME_PARAM_SPACE " \t\n\v\f\r"
+
 int modsource_lime_params_check(const char *params, char *why, size_t whylen)
 {
 	const char *p = params;
@@ -275,12 +278,12 @@ int modsource_lime_params_check(const char *params, char *why, size_t whylen)
 	while (p && *p) {
 		size_t word, name;
 
-		p += strspn(p, " \t\n");
-		word = strcspn(p, " \t\n");
+		p += strspn(p, LIME_PARAM_SPACE);
+		word = strcspn(p, LIME_PARAM_SPACE);
 		if (!word)
 			break;
 		/* The kernel's parser takes "name=value" quoted whole, too. */
-		name = strcspn(p + (*p == '"'), "= \t\n\"");
+		name = strcspn(p + (*p == '"'), "=\"" LIME_PARAM_SPACE);
 		for (size_t i = 0; i < ARRAY_SIZE(lime_reserved); i++) {
 			if (strlen(lime_reserved[i]) == name &&
 			    !strncmp(p + (*p == '"'), lime_reserved[i], name)) {
@@ -384,8 +387,13 @@ static int start_lime(struct modsource *ms, const struct modsource_options *o, c
 		return fd;
 	ms->fd = p.fd = fd;
 	/* Ours last: the kernel keeps the last value of a repeated parameter. */
-	snprintf(ms->params, sizeof(ms->params), "%s%spath=%s format=lime",
-		 o->lime_params ? o->lime_params : "", o->lime_params ? " " : "", ms->fifo_path);
+	if ((size_t)snprintf(ms->params, sizeof(ms->params), "%s%spath=%s format=lime",
+			     o->lime_params ? o->lime_params : "", o->lime_params ? " " : "",
+			     ms->fifo_path) >= sizeof(ms->params)) {
+		snprintf(why, whylen, "--lime-params is too long (%zu bytes)",
+			 strlen(o->lime_params));
+		return -E2BIG;
+	}
 	if (pthread_create(&ms->loader, NULL, lime_loader, ms)) {
 		snprintf(why, whylen, "cannot start the loader thread");
 		return -EAGAIN;
