@@ -36,7 +36,8 @@
 #define MAX_SEEN 64
 
 static char seen[MAX_SEEN][300];
-static unsigned int nseen, ndirs, attempts, opened, nread, written, created, listeners, connected, accepts;
+static unsigned int nseen, npre, ndirs, attempts;
+static unsigned int opened, nread, written, created, listeners, connected, accepts;
 static unsigned long long stolen;
 static int first_errno;
 
@@ -55,8 +56,6 @@ static int was_seen(const char *path)
 		snprintf(seen[nseen++], sizeof(seen[0]), "%s", path);
 	return 0;
 }
-
-static unsigned int npre;
 
 /* The entries seen by the initial scan come first in seen[]. */
 static int preexisting(const char *path)

@@ -23,10 +23,8 @@ on tmpfs, owned by root, FIFO 0600; the FIFO and its directory are gone and
 LiME is unloaded after. LiME comes from fetch-lime.sh. Exit 0 when every
 kernel passes.
 """
-import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,9 +34,6 @@ sys.path.insert(0, HERE)
 
 import test_capture_kcore  # noqa: E402
 import test_module_sources  # noqa: E402
-from guest import GuestError, raise_on_sigterm  # noqa: E402
-
-SERIES = ("5.10", "6.1", "6.12")
 
 # nobody's ready file goes to /tmp (tmpfs, 1777): /run is root's.
 BEFORE_AGENT = """\
@@ -97,23 +92,15 @@ def judge_transport(source):
             "filesystem": "tmpfs"}
     fails = ["source.transport.%s is %r, not %r" % (k, t.get(k), v)
              for k, v in want.items() if t.get(k) != v]
-    if not str(t.get("path", "")).startswith(("/run/forensics-lime.", "/dev/shm/forensics-lime.")):
+    if not str(t.get("path", "")).startswith(("/run/forensics-lime.",
+                                              "/dev/shm/forensics-lime.")):
         fails.append("source.transport.path %r" % t.get("path"))
     return fails
 
 
 def one_kernel(series, mem, work):
-    kernel_dir = subprocess.run([os.path.join(HERE, "fetch-kernel.sh"), series], check=True,
-                                stdout=subprocess.PIPE, text=True).stdout.strip()
-    release = open(os.path.join(kernel_dir, "release")).read().strip()
-    lime_store = subprocess.run([os.path.join(HERE, "fetch-lime.sh"), series], check=True,
-                                stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
-    lime = os.path.join(lime_store, "debian", release, "lime-%s.ko" % release)
-    os_release = os.path.join(work, "os-release")
-    with open(os_release, "w") as f:
-        f.write('ID=debian\nVERSION_ID="12"\n')
-    extra = ["%s:/lime-store/debian/%s/lime-%s.ko" % (lime, release, release),
-             os_release + ":/etc/os-release", build_thief(work) + ":/bin/lime-thief"]
+    release, lime, extra = test_module_sources.lime_guest(series, work)
+    extra.append(build_thief(work) + ":/bin/lime-thief")
     args = test_capture_kcore.make_parser().parse_args(
         ["--series", series, "--mem", str(mem), "--workdir", os.path.join(work, "capture"),
          "--agent-args", "acquire --source lime --lime-store /lime-store --module-sha256 %s "
@@ -145,33 +132,9 @@ def one_kernel(series, mem, work):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", action="append", choices=SERIES)
-    parser.add_argument("--mem", type=int, default=512)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv[1:])
-    raise_on_sigterm()
-    failed = 0
-    for series in args.series or SERIES:
-        work = tempfile.mkdtemp(prefix="qemu-limefifo-%s-" % series)
-        try:
-            failures, lines = one_kernel(series, args.mem, work)
-        except (GuestError, subprocess.CalledProcessError, OSError, KeyError) as e:
-            failures, lines = ["%s: %s" % (type(e).__name__, e)], []
-        print("\n".join(lines))
-        for f in failures:
-            print("  FAIL " + f)
-        print("%s %s: LiME through a private FIFO, raced by another user"
-              % ("PASS" if not failures else "FAIL", series), flush=True)
-        if failures:
-            failed += 1
-            print("  files kept in " + work)
-        elif not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    total = len(args.series or SERIES)
-    print("lime_fifo: %d passed, %d failed" % (total - failed, failed))
-    return 1 if failed else 0
+    return test_module_sources.each_kernel(
+        argv, __doc__, "lime_fifo", one_kernel,
+        lambda series: "LiME through a private FIFO, raced by another user")
 
 
 if __name__ == "__main__":

@@ -84,24 +84,30 @@ def attempts(figures):
     return src.get("name"), {a["name"]: a for a in src.get("attempts", [])}
 
 
-def one_kernel(series, mem, work, lockdown):
-    failures, lines = [], []
+def lime_guest(series, work):
+    """(release, lime.ko, initramfs extras): Debian's LiME for series in the
+    guest's /lime-store, and an os-release naming Debian."""
     kernel_dir = subprocess.run([os.path.join(HERE, "fetch-kernel.sh"), series], check=True,
                                 stdout=subprocess.PIPE, text=True).stdout.strip()
     release = open(os.path.join(kernel_dir, "release")).read().strip()
-    pins = pins_of(os.path.join(STORE, "SHA256SUMS"))
-    if release not in pins:
-        return ["no forensics_mem for %s in %s (make modules)" % (release, STORE)], lines
     lime_store = subprocess.run([os.path.join(HERE, "fetch-lime.sh"), series], check=True,
                                 stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
     lime = os.path.join(lime_store, "debian", release, "lime-%s.ko" % release)
     os_release = os.path.join(work, "os-release")
     with open(os_release, "w") as f:
         f.write('ID=debian\nVERSION_ID="12"\n')
-    extra = ["%s:/lib/modules/%s/updates/dkms/forensics_mem.ko"
-             % (os.path.join(STORE, release, "forensics_mem.ko"), release),
-             "%s:/lime-store/debian/%s/lime-%s.ko" % (lime, release, release),
-             os_release + ":/etc/os-release"]
+    return release, lime, ["%s:/lime-store/debian/%s/lime-%s.ko" % (lime, release, release),
+                           os_release + ":/etc/os-release"]
+
+
+def one_kernel(series, mem, work, lockdown):
+    failures, lines = [], []
+    release, lime, extra = lime_guest(series, work)
+    pins = pins_of(os.path.join(STORE, "SHA256SUMS"))
+    if release not in pins:
+        return ["no forensics_mem for %s in %s (make modules)" % (release, STORE)], lines
+    extra.append("%s:/lib/modules/%s/updates/dkms/forensics_mem.ko"
+                 % (os.path.join(STORE, release, "forensics_mem.ko"), release))
     runs = {
         "module": "acquire --module-sha256 %s --no-bundle --output -" % pins[release],
         "lime": ("acquire --module-sha256 %s --lime-store /lime-store --lime-params timeout=0 "
@@ -147,8 +153,10 @@ def one_kernel(series, mem, work, lockdown):
     return failures, lines
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
+def each_kernel(argv, doc, suite, one_kernel, title):
+    """The suites' command line and loop: one_kernel(series, mem, work) ->
+    (failures, lines) per kernel, title(series) for its PASS/FAIL line."""
+    parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", action="append", choices=SERIES)
     parser.add_argument("--mem", type=int, default=512)
@@ -157,25 +165,32 @@ def main(argv):
     raise_on_sigterm()
     failed = 0
     for series in args.series or SERIES:
-        work = tempfile.mkdtemp(prefix="qemu-modsrc-%s-" % series)
+        work = tempfile.mkdtemp(prefix="qemu-%s-%s-" % (suite, series))
         try:
-            failures, lines = one_kernel(series, args.mem, work, lockdown=series == "6.1")
+            failures, lines = one_kernel(series, args.mem, work)
         except (GuestError, subprocess.CalledProcessError, OSError, KeyError) as e:
             failures, lines = ["%s: %s" % (type(e).__name__, e)], []
         print("\n".join(lines))
         for f in failures:
             print("  FAIL " + f)
-        print("%s %s: module sources (own module, LiME%s)"
-              % ("PASS" if not failures else "FAIL", series,
-                 ", lockdown" if series == "6.1" else ""), flush=True)
+        print("%s %s: %s" % ("PASS" if not failures else "FAIL", series, title(series)),
+              flush=True)
         if failures:
             failed += 1
             print("  files kept in " + work)
         elif not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     total = len(args.series or SERIES)
-    print("module_sources: %d passed, %d failed" % (total - failed, failed))
+    print("%s: %d passed, %d failed" % (suite, total - failed, failed))
     return 1 if failed else 0
+
+
+def main(argv):
+    return each_kernel(
+        argv, __doc__, "module_sources",
+        lambda series, mem, work: one_kernel(series, mem, work, lockdown=series == "6.1"),
+        lambda series: "module sources (own module, LiME%s)"
+        % (", lockdown" if series == "6.1" else ""))
 
 
 if __name__ == "__main__":
