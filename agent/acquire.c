@@ -91,7 +91,8 @@ static void usage(FILE *out)
 		"      --module-store S  DIR or s3://BUCKET/PREFIX/ holding <release>/forensics_mem.ko\n"
 		"      --lime-module F   an upstream LiME module: a file or s3://…\n"
 		"      --lime-store S    DIR or s3://… holding <os>/<release>/lime-<release>.ko\n"
-		"      --lime-params P   more LiME parameters (e.g. \"timeout=0\")\n"
+		"      --lime-params P   more LiME parameters (e.g. \"timeout=0\"; not path, format,\n"
+		"                        localhostonly, dio, digest or compress)\n"
 		"      --module-pins L   sha256sum-format list of allowed modules: a file or s3://…\n"
 		"                        (default " MODSOURCE_DEFAULT_PINS " if present)\n"
 		"      --module-sha256 H an allowed module's SHA-256 (repeatable)\n"
@@ -229,6 +230,7 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 	};
 	struct option all[S3OPTS_MERGED_MAX];
 	const char **kept;
+	char reason[256];
 	long long v;
 	int c;
 
@@ -319,6 +321,11 @@ static int parse_args(int argc, char *argv[], struct acquire_options *o)
 	}
 	if (o->source_path && (!o->source || is_module_source(o->source))) {
 		log_error("usage", "acquire: --source-path needs --source kcore, crash, devmem or file");
+		return -EINVAL;
+	}
+	if (o->modules.lime_params &&
+	    modsource_lime_params_check(o->modules.lime_params, reason, sizeof(reason))) {
+		log_error("usage", "acquire: %s", reason);
 		return -EINVAL;
 	}
 	if (o->no_modules && o->source && is_module_source(o->source)) {
@@ -472,6 +479,7 @@ int acquire_main(int argc, char *argv[])
 		use_stream = !modsource_select(o.source, &o.modules, &modules, &selection);
 	if (use_stream) {
 		snprintf(src.detail, sizeof(src.detail), "%s", modules.detail);
+		src.transport = modules.transport;
 		ret = o.source ? 0 : source_select(NULL, NULL, &ram, &src, &selection);
 	} else if (o.source && is_module_source(o.source)) {
 		ret = -ENOENT;

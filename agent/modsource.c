@@ -14,19 +14,19 @@
 #include "base/util.h"
 #include "capture/stream_capture.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
+#include <linux/magic.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -34,8 +34,7 @@
 
 #define DEVICE_PATH "/dev/" FORENSICS_MEM_DEVICE
 #define DEVICE_WAIT_MS 3000
-#define LIME_CONNECT_WAIT_MS 30000
-#define LIME_RCVBUF (256 << 10)
+#define LIME_OPEN_WAIT_MS 30000
 #define LIME_EXIT_WAIT_S 30
 #define UNREADABLE_BATCH 4096
 #define MAX_CANDIDATES 8
@@ -260,88 +259,169 @@ static void *lime_loader(void *arg)
 	return NULL;
 }
 
-/* A local port nobody listens on, for LiME's tcp: path. */
-static int free_port(void)
+/*
+ * LiME's parameters the agent sets, and those that would change the stream
+ * it checks: dio writes a test pattern into path first, digest writes a
+ * second file beside it, compress deflates the stream.
+ */
+static const char *const lime_reserved[] = {
+	"path", "format", "localhostonly", "dio", "digest", "compress",
+};
+
+/* What the kernel's parameter parser splits on (isspace). */
+#define LIME_PARAM_SPACE " \t\n\v\f\r"
+
+int modsource_lime_params_check(const char *params, char *why, size_t whylen)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+	const char *p = params;
 
-	if (s < 0)
-		return -errno;
-	if (!bind(s, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(s, (struct sockaddr *)&a, &alen))
-		port = ntohs(a.sin_port);
-	close(s);
-	return port > 0 ? port : -EADDRNOTAVAIL;
-}
+	while (p && *p) {
+		size_t word, name;
 
-static void poke_lime(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons((uint16_t)port) };
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		return;
-	connect(s, (struct sockaddr *)&a, sizeof(a));
-	close(s);
+		p += strspn(p, LIME_PARAM_SPACE);
+		word = strcspn(p, LIME_PARAM_SPACE);
+		if (!word)
+			break;
+		/* The kernel's parser takes "name=value" quoted whole, too. */
+		name = strcspn(p + (*p == '"'), "=\"" LIME_PARAM_SPACE);
+		for (size_t i = 0; i < ARRAY_SIZE(lime_reserved); i++) {
+			if (strlen(lime_reserved[i]) == name &&
+			    !strncmp(p + (*p == '"'), lime_reserved[i], name)) {
+				snprintf(why, whylen, "--lime-params may not set %s (the agent sets "
+					 "path, format and localhostonly itself; dio, digest and "
+					 "compress would change the stream)", lime_reserved[i]);
+				return -EINVAL;
+			}
+		}
+		p += word;
+	}
+	return 0;
 }
 
 /*
- * LiME's init waits in accept() for the one reader, then sends the dump:
- * load it from a thread and connect until it listens.
+ * LiME writes its dump to path= with filp_open(O_WRONLY | O_CREAT | O_TRUNC)
+ * and kernel_write(): given a FIFO, that is a pipe only this process reads.
+ * The directory is made 0700 by mkdtemp() on a memory filesystem, so no
+ * other user can open the FIFO to read the dump or to feed a fake one, and
+ * nothing of it touches a disk.
+ */
+static int make_fifo(struct modsource *ms, char *why, size_t whylen)
+{
+	static const char *const bases[] = { "/run", "/dev/shm" };
+	int ret = -ENOENT;
+
+	snprintf(why, whylen, "no memory filesystem (tmpfs at /run or /dev/shm) for LiME's FIFO");
+	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
+		struct stat dir, fifo;
+		struct statfs fs;
+		int fd;
+
+		if (statfs(bases[i], &fs) ||
+		    (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC))
+			continue;
+		snprintf(ms->fifo_dir, sizeof(ms->fifo_dir), "%s/forensics-lime.XXXXXX", bases[i]);
+		if (!mkdtemp(ms->fifo_dir)) {
+			ret = -errno;
+			snprintf(why, whylen, "mkdtemp in %s: %s", bases[i], strerror(errno));
+			ms->fifo_dir[0] = '\0';
+			continue;
+		}
+		snprintf(ms->fifo_path, sizeof(ms->fifo_path), "%s/stream", ms->fifo_dir);
+		if (mkfifo(ms->fifo_path, 0600)) {
+			ret = -errno;
+			snprintf(why, whylen, "mkfifo %s: %s", ms->fifo_path, strerror(errno));
+			return ret;
+		}
+		/* Non-blocking: there is no writer until LiME's init runs. */
+		fd = open(ms->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &fifo) || lstat(ms->fifo_dir, &dir)) {
+			ret = -errno;
+			snprintf(why, whylen, "%s: %s", ms->fifo_path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
+		if (!S_ISFIFO(fifo.st_mode) || (fifo.st_mode & 077) || (dir.st_mode & 077) ||
+		    fifo.st_uid != geteuid() || dir.st_uid != geteuid()) {
+			snprintf(why, whylen, "%s is not a private FIFO (mode %04o in a %04o directory)",
+				 ms->fifo_path, fifo.st_mode & 07777, dir.st_mode & 07777);
+			close(fd);
+			return -EPERM;
+		}
+		ms->transport = (struct source_transport){
+			.kind = "fifo", .dir_mode = dir.st_mode & 07777, .mode = fifo.st_mode & 07777,
+			.uid = fifo.st_uid, .filesystem = fs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs",
+		};
+		snprintf(ms->transport.path, sizeof(ms->transport.path), "%s", ms->fifo_path);
+		return fd;
+	}
+	return ret;
+}
+
+/* Once LiME holds the FIFO open, or when giving up, nobody else may find it. */
+static void remove_fifo(struct modsource *ms)
+{
+	if (ms->fifo_path[0] && unlink(ms->fifo_path) && errno != ENOENT)
+		log_warn("module", "cannot remove %s: %s", ms->fifo_path, strerror(errno));
+	ms->fifo_path[0] = '\0';
+	if (ms->fifo_dir[0] && rmdir(ms->fifo_dir) && errno != ENOENT)
+		log_warn("module", "cannot remove %s: %s", ms->fifo_dir, strerror(errno));
+	ms->fifo_dir[0] = '\0';
+}
+
+/*
+ * LiME's init opens the FIFO, writes the whole dump and returns: load it
+ * from a thread and wait for its first bytes.
  */
 static int start_lime(struct modsource *ms, const struct modsource_options *o, char *why,
 		      size_t whylen)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int port = free_port(), s = -1;
+	struct pollfd p = { .events = POLLIN };
+	int fd, ret;
 
-	if (port < 0) {
-		snprintf(why, whylen, "no free local port for LiME: %s", strerror(-port));
-		return port;
+	ret = o->lime_params ? modsource_lime_params_check(o->lime_params, why, whylen) : 0;
+	if (ret)
+		return ret;
+	fd = make_fifo(ms, why, whylen);
+	if (fd < 0)
+		return fd;
+	ms->fd = p.fd = fd;
+	/* Ours last: the kernel keeps the last value of a repeated parameter. */
+	if ((size_t)snprintf(ms->params, sizeof(ms->params), "%s%spath=%s format=lime",
+			     o->lime_params ? o->lime_params : "", o->lime_params ? " " : "",
+			     ms->fifo_path) >= sizeof(ms->params)) {
+		snprintf(why, whylen, "--lime-params is too long (%zu bytes)",
+			 strlen(o->lime_params));
+		return -E2BIG;
 	}
-	ms->port = port;
-	snprintf(ms->params, sizeof(ms->params), "path=tcp:%d format=lime localhostonly=1%s%s", port,
-		 o->lime_params ? " " : "", o->lime_params ? o->lime_params : "");
 	if (pthread_create(&ms->loader, NULL, lime_loader, ms)) {
 		snprintf(why, whylen, "cannot start the loader thread");
 		return -EAGAIN;
 	}
 	ms->loader_started = true;
-	a.sin_port = htons((uint16_t)port);
-	for (int waited = 0; waited < LIME_CONNECT_WAIT_MS; waited += 20) {
-		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		/*
-		 * A small window keeps little of the dump in flight on loopback:
-		 * socket buffers churn through RAM the capture has already read.
-		 */
-		if (s >= 0)
-			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &(int){ LIME_RCVBUF }, sizeof(int));
-		if (s >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)))
+	for (int waited = 0; waited < LIME_OPEN_WAIT_MS; waited += 20) {
+		if (poll(&p, 1, 20) > 0 && (p.revents & POLLIN))
 			break;
-		if (s >= 0)
-			close(s);
-		s = -1;
-		/* The loader returned: LiME refused to load (or already finished). */
+		p.revents = 0;
+		/* The loader returned: LiME refused to load, or wrote nothing. */
 		if (pthread_tryjoin_np(ms->loader, NULL) == 0) {
 			ms->loader_started = false;
 			snprintf(why, whylen, "%s", ms->load_error ? ms->load_why :
-				 "LiME loaded but never listened");
-			return ms->load_error ? ms->load_error : -ECONNREFUSED;
+				 "LiME loaded but wrote nothing to its FIFO");
+			return ms->load_error ? ms->load_error : -EPIPE;
 		}
-		sleep_ms(20);
 	}
-	if (s < 0) {
-		snprintf(why, whylen, "LiME did not listen on 127.0.0.1:%d within %d s", port,
-			 LIME_CONNECT_WAIT_MS / 1000);
+	if (!(p.revents & POLLIN)) {
+		snprintf(why, whylen, "LiME wrote nothing to %s within %d s", ms->fifo_path,
+			 LIME_OPEN_WAIT_MS / 1000);
 		return -ETIMEDOUT;
 	}
 	ms->loaded = true;
-	ms->fd = s;
-	snprintf(ms->detail, sizeof(ms->detail), "upstream LiME %.120s over 127.0.0.1:%d, sha256 %s",
-		 ms->info.vermagic, port, ms->sha256);
+	remove_fifo(ms);
+	/* A writer is there: from now on read() blocks, and 0 is LiME's end. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	snprintf(ms->detail, sizeof(ms->detail), "upstream LiME %.120s through a private FIFO, "
+		 "sha256 %s", ms->info.vermagic, ms->sha256);
 	return 0;
 }
 
@@ -503,19 +583,18 @@ out:
 
 void modsource_close(struct modsource *ms)
 {
+	/*
+	 * Giving up before LiME wrote: gone from the directory, a later open
+	 * fails; and with the read end closed, its writes fail (EPIPE) and its
+	 * init returns.
+	 */
+	remove_fifo(ms);
 	if (ms->fd >= 0)
 		close(ms->fd);
 	ms->fd = -1;
 	if (ms->loader_started) {
 		struct timespec deadline;
 
-		/*
-		 * LiME's init may still sit in accept() if it began listening
-		 * after we gave up: one connection that closes at once makes its
-		 * first write fail and its init return.
-		 */
-		if (!ms->loaded)
-			poke_lime(ms->port);
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += LIME_EXIT_WAIT_S;
 		if (pthread_timedjoin_np(ms->loader, NULL, &deadline)) {
@@ -549,7 +628,7 @@ int modsource_select(const char *forced, const struct modsource_options *o, stru
 		const char *path;
 	} kinds[] = {
 		{ "module", "/dev/forensics_mem" },
-		{ "lime", "127.0.0.1 (LiME tcp)" },
+		{ "lime", "LiME path= FIFO" },
 	};
 	bool used = false;
 

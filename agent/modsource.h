@@ -38,7 +38,7 @@ struct modsource_options {
 
 struct modsource {
 	const char *kind;           /* "module" or "lime" */
-	int fd;                     /* the LiME stream: device or socket */
+	int fd;                     /* the LiME stream: device or FIFO */
 	char origin[1024];          /* the file or s3:// URI loaded */
 	char sha256[65];
 	struct kmodule_info info;
@@ -47,13 +47,21 @@ struct modsource {
 	/* Upstream LiME: finit_module() blocks until the dump is sent. */
 	pthread_t loader;
 	bool loader_started;
-	int port;
+	char fifo_dir[96];          /* LiME's path=: a FIFO in a directory only we enter */
+	char fifo_path[128];
+	struct source_transport transport;
 	int module_fd;
 	char params[256];
 	int load_error;
 	char load_why[256];
 };
 
+/*
+ * --lime-params: 0, or -EINVAL with why when it names a parameter the agent
+ * sets itself or one that would change the stream (path, format,
+ * localhostonly, dio, digest, compress).
+ */
+int modsource_lime_params_check(const char *params, char *why, size_t whylen);
 /*
  * Find, check, load and open kind ("module" or "lime") for ram. 0 with ms
  * open, or a negative errno with the reason the source was skipped in why.

@@ -64,6 +64,22 @@ json_object *manifest_iomem(const struct iomem_table *table)
 	return a;
 }
 
+static json_object *transport_object(const struct source_transport *t)
+{
+	json_object *o = json_object_new_object();
+	char mode[8];
+
+	json_object_object_add(o, "kind", json_object_new_string(t->kind));
+	json_object_object_add(o, "path", json_object_new_string(t->path));
+	snprintf(mode, sizeof(mode), "%04o", t->dir_mode & 07777);
+	json_object_object_add(o, "directory_mode", json_object_new_string(mode));
+	snprintf(mode, sizeof(mode), "%04o", t->mode & 07777);
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "owner_uid", json_object_new_int64(t->uid));
+	json_object_object_add(o, "filesystem", json_object_new_string(t->filesystem));
+	return o;
+}
+
 json_object *manifest_source(const struct mem_source *src, const struct source_selection *sel)
 {
 	json_object *o = json_object_new_object();
@@ -85,6 +101,8 @@ json_object *manifest_source(const struct mem_source *src, const struct source_s
 		}
 	}
 	json_object_object_add(o, "detail", json_object_new_string(src->detail));
+	if (src->transport.kind)
+		json_object_object_add(o, "transport", transport_object(&src->transport));
 	json_object_object_add(o, "attempts", attempts);
 	return o;
 }
@@ -341,13 +359,23 @@ static int parse_s3(struct manifest_parse *p, json_object *s3, struct image_mani
 	return ret;
 }
 
-/* Only its name is read: what the controller's record says was used. */
+/*
+ * Its name is read (what the controller's record says was used); the
+ * optional transport is only checked for shape.
+ */
 static int parse_source(struct manifest_parse *p, json_object *source, struct image_manifest *m)
 {
+	json_object *transport;
+
 	if (is_null(source))
 		return 0;
 	if (!json_object_is_type(source, json_type_object))
 		return bad(p, "source is not an object");
+	transport = json_path(source, "transport");
+	if (!is_null(transport) && (!json_object_is_type(transport, json_type_object) ||
+				    !json_object_is_type(json_path(transport, "kind"),
+							 json_type_string)))
+		return bad(p, "source.transport is not an object with a kind");
 	return get_string(p, source, "source", "name", false, &m->source_name);
 }
 

@@ -36,6 +36,19 @@ struct mem_source_ops {
 	void (*close)(struct mem_source *src);
 };
 
+/*
+ * How a module's stream reached the agent, for the manifest's
+ * source.transport: who else could have read or written it.
+ */
+struct source_transport {
+	const char *kind;          /* "fifo"; NULL: nothing to say (not a stream) */
+	char path[128];            /* the FIFO, removed after the capture */
+	unsigned int dir_mode;     /* its directory's permission bits */
+	unsigned int mode;         /* the FIFO's */
+	unsigned int uid;          /* owner of both */
+	const char *filesystem;    /* "tmpfs" or "ramfs": never on a disk */
+};
+
 struct mem_source {
 	const struct mem_source_ops *ops;
 	/* The file it reads: ops->path unless overridden (tests, benchmarks). */
@@ -43,6 +56,7 @@ struct mem_source {
 	void *priv;
 	/* How addresses were mapped, for the manifest ("p_paddr", ...). */
 	char detail[SOURCE_DETAIL_MAX];
+	struct source_transport transport;
 };
 
 enum source_attempt_status {

@@ -175,6 +175,24 @@ def main():
                 errors = [r for r in log_records(p.stderr) if r["level"] == "error"]
                 check(len(errors) == 1, f"{args}: {errors}")
 
+        @suite.case("--lime-params may not set what the agent sets or what changes the stream")
+        def lime_params():
+            for params, name in (("localhostonly=0", "localhostonly"),
+                                 ("timeout=0 path=/tmp/dump", "path"),
+                                 ('"path=/tmp/x y"', "path"), ("format=raw", "format"),
+                                 ("dio=1", "dio"), ("digest=sha1", "digest"),
+                                 ("compress=1", "compress")):
+                p = acquire(env, tmp, "--source", "lime", "--lime-store", store,
+                            "--lime-params", params)
+                check(p.returncode == 2, f"{params}: exit {p.returncode}")
+                errors = [r for r in log_records(p.stderr) if r["level"] == "error"]
+                check(len(errors) == 1 and f"may not set {name}" in errors[0]["msg"],
+                      f"{params}: {errors}")
+            # What it may set still reaches the source (refused later, for the store).
+            p = acquire(env, tmp, "--source", "lime", "--lime-store", f"s3://{BUCKET}/lime/",
+                        "--lime-params", "timeout=0 pathological=1")
+            refused(p, "lime", f"/{RELEASE}/lime-{RELEASE}.ko")
+
         suite.run_all()
     return suite.finish()
 

@@ -54,6 +54,7 @@ done
 # Park here while the host snapshots memory as it is before the capture.
 nc 10.0.2.2 "$test_barrier_port" </dev/null
 echo "CAPTURE-START"
+@BEFORE_AGENT@
 # The agent logs JSON lines only when stderr is not a terminal, and the
 # console is one: pass its stderr through a FIFO to keep it machine-readable.
 mkfifo /run/agent.err
@@ -64,6 +65,7 @@ log_copier=$!
 	nc 10.0.2.2 "$test_port"
 nc_rc=$?
 wait $log_copier
+@AFTER_AGENT@
 # Which modules stay loaded (the agent unloads what it loaded).
 echo "MODULES-AFTER $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 echo "CAPTURE-DONE rc=$(cat /run/agent.rc) nc_rc=$nc_rc"
@@ -182,7 +184,10 @@ def run(args, workdir):
     with open(script, "w") as f:
         f.write(GUEST_SCRIPT.replace("@SEED@", "0x%x" % seed)
                 .replace("@PAGES@", str(args.plant_pages))
-                .replace("@AGENT_ARGS@", args.agent_args))
+                .replace("@AGENT_ARGS@", args.agent_args)
+                # Other tests' steps around the agent (an attacker, say).
+                .replace("@BEFORE_AGENT@", getattr(args, "before_agent", ""))
+                .replace("@AFTER_AGENT@", getattr(args, "after_agent", "")))
     initrd = os.path.join(workdir, "initrd.gz")
     t = time.monotonic()
     subprocess.run([os.path.join(HERE, "build-initramfs.sh"), "--test", script,
@@ -231,6 +236,9 @@ def run(args, workdir):
         console = list(guest.lines)
     after = [ln for ln in console if ln.startswith("MODULES-AFTER")]
     figures["modules_after"] = after[-1].split()[1:] if after else None
+    collect = tuple(getattr(args, "collect", ()))
+    if collect:
+        figures["collected"] = [ln for ln in console if any(c in ln for c in collect)]
 
     figures["agent_rc"] = agent_rc
     figures["received_bytes"] = received_bytes

@@ -24,6 +24,7 @@
 #include "capture/manifest.h"
 #include "base/util.h"
 #include "base/encode.h"
+#include "base/jsonutil.h"
 
 #define MAX_TESTS 128
 
@@ -551,6 +552,17 @@ static const struct manifest_case manifest_cases[] = {
 	  "source is not an object" },
 	{ "manifest/source name a number", { { " \"unreadable\"", " \"source\":{\"name\":1},\"unreadable\"" } },
 	  "source.name is not a string" },
+	{ "manifest/valid, source with a fifo transport", {
+		{ " \"unreadable\"", " \"source\":{\"name\":\"lime\",\"transport\":{\"kind\":"
+		  "\"fifo\",\"path\":\"/run/forensics-lime.aB3dE6/stream\",\"directory_mode\":"
+		  "\"0700\",\"mode\":\"0600\",\"owner_uid\":0,\"filesystem\":\"tmpfs\"}},"
+		  "\"unreadable\"" } }, NULL },
+	{ "manifest/source transport a string", {
+		{ " \"unreadable\"", " \"source\":{\"name\":\"lime\",\"transport\":\"fifo\"},"
+		  "\"unreadable\"" } }, "source.transport is not an object with a kind" },
+	{ "manifest/source transport without a kind", {
+		{ " \"unreadable\"", " \"source\":{\"name\":\"lime\",\"transport\":{\"kind\":1}},"
+		  "\"unreadable\"" } }, "source.transport is not an object with a kind" },
 	{ "manifest/s3 (with its tls), source and ram_bytes", {
 		{ "\"format\"", "\"s3\":{\"bucket\":\"b\",\"key\":\"k\",\"etag\":null,\"tls\":"
 		  "{\"ca_bundle\":\"/etc/pki/tls/certs/ca-bundle.crt\",\"source\":\"system\"}},"
@@ -624,6 +636,8 @@ static void test_manifest(void **state)
 			assert_null(m.s3_version_id);
 			assert_string_equal(m.source_name, "kcore");
 			assert_true(m.has_ram_bytes && m.ram_bytes == 1695744);
+		} else if (strstr(c->name, "transport")) {
+			assert_string_equal(m.source_name, "lime");
 		} else {
 			assert_null(m.s3_key);
 			assert_null(m.source_name);
@@ -703,6 +717,35 @@ static void test_manifest_from_json(void **state)
 	assert_non_null(strstr(err, "schema is not"));
 	json_object_put(array);
 	json_object_put(root);
+}
+
+/* The writer's source object: the transport only when the source has one. */
+static void test_manifest_source_transport(void **state)
+{
+	struct mem_source src = { .detail = "upstream LiME" };
+	struct source_selection sel = { .count = 1 };
+	json_object *o, *t;
+
+	(void)state;
+	sel.attempts[0] = (struct source_attempt){ .name = "lime", .path = "LiME path= FIFO",
+						   .status = SOURCE_USED };
+	o = manifest_source(&src, &sel);
+	assert_false(json_object_object_get_ex(o, "transport", NULL));
+	json_object_put(o);
+	src.transport = (struct source_transport){ .kind = "fifo", .dir_mode = 040700,
+						   .mode = 010600, .uid = 0,
+						   .filesystem = "tmpfs" };
+	snprintf(src.transport.path, sizeof(src.transport.path), "/run/forensics-lime.x/stream");
+	o = manifest_source(&src, &sel);
+	assert_true(json_object_object_get_ex(o, "transport", &t));
+	assert_string_equal(json_path_string(t, "kind"), "fifo");
+	assert_string_equal(json_path_string(t, "path"), "/run/forensics-lime.x/stream");
+	assert_string_equal(json_path_string(t, "directory_mode"), "0700");
+	assert_string_equal(json_path_string(t, "mode"), "0600");
+	assert_string_equal(json_path_string(t, "filesystem"), "tmpfs");
+	assert_int_equal(json_object_get_int(json_path(t, "owner_uid")), 0);
+	assert_string_equal(json_path_string(o, "name"), "lime");
+	json_object_put(o);
 }
 
 static void test_manifest_missing(void **state)
@@ -797,6 +840,7 @@ int main(void)
 	add_test("manifest/in memory, unterminated", test_manifest_in_memory, NULL);
 	add_test("manifest/from a JSON tree", test_manifest_from_json, NULL);
 	add_test("manifest/missing file", test_manifest_missing, NULL);
+	add_test("manifest/writer: source.transport", test_manifest_source_transport, NULL);
 	for (size_t i = 0; i < sizeof(hint_cases) / sizeof(hint_cases[0]); i++)
 		add_test(hint_cases[i].name, test_hint, &hint_cases[i]);
 	failed = _cmocka_run_group_tests("image_reader", tests, test_count, NULL, NULL);
