@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RECORD_FORMAT_VERSION 1
 
@@ -16,6 +18,27 @@ static json_object *now_text(void)
 	char buf[TIMEFMT_BUF];
 
 	timefmt_now_ms(buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+/*
+ * Which run wrote the record: two runs resumed from one record at the same
+ * millisecond would otherwise write the same bytes, and a run checking
+ * whether a write it did not see answered was its own could take the
+ * other's for it.
+ */
+static json_object *writer_text(void)
+{
+	unsigned char b[8] = { 0 };
+	char buf[64];
+
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+		long t = (long)time(NULL);
+
+		memcpy(b, &t, sizeof(t) < sizeof(b) ? sizeof(t) : sizeof(b));
+	}
+	snprintf(buf, sizeof(buf), "%d-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(), b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7]);
 	return json_object_new_string(buf);
 }
 
@@ -45,6 +68,7 @@ int case_record_init(struct case_record *r, const char *case_id, const char *ins
 	json_object_object_add(r->root, "started", now_text());
 	json_object_object_add(r->root, "timeline", r->timeline);
 	json_object_object_add(r->root, "runs", json_object_new_int(1));
+	json_object_object_add(r->root, "writer", writer_text());
 	r->run = 1;
 	return 0;
 }
@@ -131,6 +155,7 @@ int case_record_resume(struct case_record *r, json_object *stored)
 	pending_interrupted(r);
 	json_object_object_add(r->root, "runs", json_object_new_int(r->run));
 	json_object_object_add(r->root, "resumed", now_text());
+	json_object_object_add(r->root, "writer", writer_text());
 	return 0;
 }
 
