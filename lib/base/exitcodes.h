@@ -34,7 +34,7 @@ enum exit_code {
 	EXIT_ASSUME_ROLE = 24,      /* the member account's role could not be assumed */
 	EXIT_WRONG_ACCOUNT = 25,    /* the credentials are for another account than --account */
 	EXIT_STEP_FAILED = 26,      /* a step failed, the rest still ran; the record says which */
-	EXIT_RECORD = 27,           /* the stored case record cannot be read or is another's */
+	EXIT_RECORD = 27,           /* the stored case record cannot be read, is another's, or another run holds it */
 	EXIT_EVENT = 28,            /* the event is not one we know, or lacks what we need */
 };
 

@@ -2,6 +2,7 @@
 #include "response/memory.h"
 #include "aws/awsxml.h"
 #include "aws/s3.h"
+#include "base/jsonutil.h"
 #include "response/assume.h"
 #include "response/collect.h"
 #include "response/query.h"
@@ -205,6 +206,43 @@ static json_object *params_for_record(json_object *params)
 	return kept;
 }
 
+/*
+ * The command an earlier run of the case sent and did not see fail: its id
+ * from the record, or when the run was killed before recording it, found
+ * in SSM by its comment. 0 with *command_id (NULL: send one), or the
+ * lookup's error, which must stop a second command being sent.
+ */
+static int sent_before(struct awsapi_client *ssm, const struct respond_options *o,
+		       struct case_record *rec, json_object *prev, const char *comment,
+		       char **command_id)
+{
+	const char *id = json_member_text(prev, "command_id");
+	const char *sent = case_record_last(rec, "memory-command");
+	const char *ended = case_record_last(rec, "memory-acquired");
+	struct awsapi_error err = { 0 };
+	int ret;
+
+	*command_id = NULL;
+	if (rec->run < 2)
+		return 0;
+	if (id && !(ended && !strcmp(ended, "failed"))) {
+		case_record_skip(rec, "memory-command", "sent by an earlier run of this case: "
+				 "waiting for it");
+		*command_id = strdup(id);
+		return *command_id ? 0 : -ENOMEM;
+	}
+	/* Recorded as failed, or never sent: only an unrecorded send is looked for. */
+	if (id || (sent && strcmp(sent, "interrupted")))
+		return 0;
+	ret = ssm_find_command(ssm, o->instance_id, o->document, comment, command_id, &err);
+	if (case_record_step(rec, "memory-command-find", "SSM ListCommands", ret, &err))
+		return ret;
+	if (*command_id)
+		case_record_skip(rec, "memory-command", "sent by an interrupted earlier run: found "
+				 "by its comment");
+	return 0;
+}
+
 void memory_acquire(struct awsapi_client *ssm, struct awsapi_client *ec2,
 		    const struct respond_options *o, const char *region, json_object *instance,
 		    struct case_record *rec)
@@ -214,11 +252,33 @@ void memory_acquire(struct awsapi_client *ssm, struct awsapi_client *ec2,
 	char *bucket = NULL, *key = NULL, *output = NULL, *home;
 	char *command_id = NULL, comment[100], why[AWSAPI_ERROR_MAX / 2] = "";
 	struct awsapi_error err = { 0 };
+	const char *earlier;
 	time_t now = time(NULL);
 	int ret;
 
+	snprintf(comment, sizeof(comment), "forensics case %s: memory", o->case_id);
+	ret = sent_before(ssm, o, rec, json_object_object_get(rec->root, "memory"), comment,
+			  &command_id);
+	if (ret) {
+		json_object_put(mem);
+		return;
+	}
+	earlier = json_member_text(json_object_object_get(rec->root, "memory"), "command_id");
+	if (command_id && earlier) {
+		json_object_put(mem);  /* the earlier run's, which goes on */
+		mem = json_object_get(json_object_object_get(rec->root, "memory"));
+	} else if (earlier) {
+		/* A command that failed stays listed: the record names all that were sent. */
+		json_object *list = json_object_object_get(json_object_object_get(rec->root,
+								"memory"), "earlier_command_ids");
+
+		list = list ? json_object_get(list) : json_object_new_array();
+		json_object_array_add(list, json_object_new_string(earlier));
+		json_object_object_add(mem, "earlier_command_ids", list);
+	}
 	case_record_set(rec, "memory", mem);
-	ssm_profile(ec2, o, instance, rec, mem);
+	if (!command_id)
+		ssm_profile(ec2, o, instance, rec, mem);
 	home = respond_home_region(o, region);
 	ret = home ? evidence_location(o, &bucket, &key, err.text, sizeof(err.text)) : -ENOMEM;
 	if (ret) {
@@ -228,6 +288,10 @@ void memory_acquire(struct awsapi_client *ssm, struct awsapi_client *ec2,
 	if (asprintf(&output, "s3://%s/%s", bucket, key) >= 0)
 		json_object_object_add(mem, "output", json_object_new_string(output));
 	json_object_object_add(mem, "document", json_object_new_string(o->document));
+	if (command_id) {
+		json_object_object_add(mem, "command_id", json_object_new_string(command_id));
+		goto wait;
+	}
 	if (o->writer_role) {
 		json_object_object_add(mem, "writer_role",
 				       json_object_new_string(o->writer_role));
@@ -243,13 +307,16 @@ void memory_acquire(struct awsapi_client *ssm, struct awsapi_client *ec2,
 			 o->document, why);
 	json_object_object_add(mem, "parameters", params_for_record(params));
 	if (!ret) {
-		snprintf(comment, sizeof(comment), "forensics case %s: memory", o->case_id);
+		if (case_record_intent(rec, "memory-command", "SSM SendCommand"))
+			goto out;
 		ret = ssm_send(ssm, o->instance_id, o->document, params, comment,
 			       now + SSM_REGISTER_TIMEOUT_S, &command_id, &err);
 	}
+	if (!ret)  /* in the record before the step that saves it */
+		json_object_object_add(mem, "command_id", json_object_new_string(command_id));
 	if (case_record_step(rec, "memory-command", "SSM SendCommand", ret, &err))
 		goto out;
-	json_object_object_add(mem, "command_id", json_object_new_string(command_id));
+wait:
 	ret = ssm_wait(ssm, command_id, o->instance_id, now + o->acquire_timeout_s, &inv, &err);
 	if (inv)
 		json_object_object_add(mem, "invocation", inv);

@@ -71,17 +71,25 @@ char *respond_home_region(const struct respond_options *o, const char *region)
 	return r;
 }
 
-/* Written at each milestone; a failed write is a failed step, never a stop. */
-static void record_save(struct record_store *st, struct case_record *rec)
+/*
+ * Written after every step and before every call that changes something; a
+ * failed write is a failed step, never a stop, but a record another run
+ * wrote since is: that run holds the case (-EBUSY, said once).
+ */
+static int record_save(struct case_record *rec, void *ctx)
 {
+	struct record_store *st = ctx;
 	char why[AWSAPI_ERROR_MAX] = "";
 	struct awsapi_error err = { 0 };
 	int ret = record_store_save(st, rec->root, why, sizeof(why));
 
+	if (ret == -EBUSY)
+		return ret;  /* said once, where the run stops */
 	if (ret) {
 		snprintf(err.text, sizeof(err.text), "S3 PutObject %s: %s", st->key, why);
 		case_record_step(rec, "save-record", "S3 PutObject", ret, &err);
 	}
+	return 0;
 }
 
 /* Open the store and resume from what it holds; an exit code when it cannot be used. */
@@ -183,8 +191,8 @@ static void milestone(struct notifier *n, struct case_record *rec, const char *n
 	int ret;
 
 	if (n->store)
-		record_save(n->store, rec);
-	if (!n->ready) {
+		record_save(rec, n->store);
+	if (!n->ready || (n->store && n->store->lost)) {
 		json_object_put(fields);
 		return;
 	}
@@ -215,19 +223,29 @@ static void preserve(struct awsapi_client *ec2, const char *id, json_object *ins
 	int ret;
 
 	case_record_set(rec, "preservation", done);
+	if (case_record_intent(rec, "termination-protection", "EC2 ModifyInstanceAttribute"))
+		return;
+	/* Each result in the record before the step that saves it. */
 	ret = ec2_protect_termination(ec2, id, &err);
-	if (!case_record_step(rec, "termination-protection", "EC2 ModifyInstanceAttribute", ret,
-			      &err))
+	if (!ret)
 		json_object_object_add(done, "termination_protection", json_object_new_boolean(1));
+	case_record_step(rec, "termination-protection", "EC2 ModifyInstanceAttribute", ret, &err);
+	if (case_record_intent(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute"))
+		return;
 	ret = ec2_shutdown_stop(ec2, id, &err);
-	if (!case_record_step(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute", ret, &err))
+	if (!ret)
 		json_object_object_add(done, "shutdown_behavior", json_object_new_string("stop"));
+	case_record_step(rec, "shutdown-behavior", "EC2 ModifyInstanceAttribute", ret, &err);
+	if (case_record_intent(rec, "keep-volumes", "EC2 ModifyInstanceAttribute"))
+		return;
 	ret = ec2_keep_volumes(ec2, id, instance, &err);
-	if (!case_record_step(rec, "keep-volumes", "EC2 ModifyInstanceAttribute", ret, &err))
+	if (!ret)
 		json_object_object_add(done, "delete_on_termination", json_object_new_boolean(0));
+	case_record_step(rec, "keep-volumes", "EC2 ModifyInstanceAttribute", ret, &err);
 	ret = ec2_console_output(ec2, id, &console, &err);
-	if (!case_record_step(rec, "console-output", "EC2 GetConsoleOutput", ret, &err))
+	if (!ret)
 		case_record_set(rec, "console_output", console);
+	case_record_step(rec, "console-output", "EC2 GetConsoleOutput", ret, &err);
 }
 
 static bool preserved_before(const struct case_record *rec)
@@ -289,6 +307,10 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 	if (!code && o.record_uri) {
 		code = record_open(&store, &o, region, &rec);
 		note.store = store.ready ? &store : NULL;
+		if (note.store) {
+			rec.save = record_save;
+			rec.save_ctx = &store;
+		}
 	}
 	if (code)
 		goto out;
@@ -356,6 +378,8 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 			"instance", instance);
 	milestone(&note, &rec, "started", NULL, "%s of %s (%s) in %s", o.command, o.instance_id,
 		  json_object_get_string(json_object_object_get(instance, "state")), region);
+	if (store.lost)
+		goto lost;
 	if (o.mode == RESPOND_RELEASE) {
 		json_object *found = json_object_object_get(rec.root, "instance");
 
@@ -388,6 +412,8 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 			case_record_skip(&rec, "preserve", "done by an earlier run of this case");
 		} else {
 			preserve(&ec2, o.instance_id, instance, &rec);
+			if (store.lost)
+				goto lost;
 			milestone(&note, &rec, "preserved", NULL, "%s", rec.failures == failures ?
 				  "termination protection on, shutdown stop, volumes kept, console saved" :
 				  "preservation incomplete: see the case record");
@@ -397,10 +423,14 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 		} else if (o.evidence_uri) {
 			failures = rec.failures;
 			memory_acquire(&ssm, &ec2, &o, region, instance, &rec);
+			if (store.lost)
+				goto lost;
 			milestone(&note, &rec, "memory", NULL, "%s", rec.failures == failures ?
 				  "memory acquired by the agent" : "memory acquisition failed");
 		}
 		snapshots_take(&ec2, &o, region, &rec);
+		if (store.lost)
+			goto lost;
 		snaps = json_object_object_get(rec.root, "snapshots");
 		if (snaps)
 			milestone(&note, &rec, "snapshots", NULL,
@@ -416,9 +446,23 @@ int respond_run(const struct respond_options *given, const char *region, json_ob
 		};
 
 		failures = rec.failures;
-		/* Before isolation fails its health checks: the group would replace it. */
+		/*
+		 * Before isolation fails its health checks: the group would replace it.
+		 * Neither phase announces its calls one by one: a rerun reads the
+		 * instance's groups and balancers and redoes what is left.
+		 */
+		if (case_record_intent(&rec, "detach", "AutoScaling DetachInstances"))
+			goto lost;
 		detach_instance(cred, region, o.instance_id, &rec);
+		case_record_intent_clear(&rec);
+		if (store.lost)
+			goto lost;
+		if (case_record_intent(&rec, "contain", "EC2 ModifyNetworkInterfaceAttribute"))
+			goto lost;
 		contain_instance(&ec2, &iam, &co, instance, &rec);
+		case_record_intent_clear(&rec);
+		if (store.lost)
+			goto lost;
 		milestone(&note, &rec, "contained", NULL, "%s", rec.failures == failures ?
 			  "network isolated, Elastic IPs off, role sessions revoked, tagged" :
 			  "containment incomplete: see the case record");
@@ -440,8 +484,15 @@ print:
 		code = EXIT_STEP_FAILED;  /* the last notification failed */
 	json_object_object_add(rec.root, "finished", json_object_new_boolean(code == EXIT_OK));
 	if (note.store)
-		record_save(note.store, &rec);
+		record_save(&rec, note.store);
+	if (store.lost)
+		goto lost;
 	*record = json_object_get(rec.root);
+	goto out;
+lost:
+	log_error("record", "another run holds case %s: s3://%s/%s changed since this run read "
+		  "it; this run stopped", o.case_id, store.s3.bucket, store.key);
+	code = EXIT_RECORD;
 out:
 	if (ssm_ready)
 		awsapi_client_free(&ssm);

@@ -19,6 +19,8 @@
 #define SNAPSHOT_POLL_FIRST_MS 1000
 #define SNAPSHOT_POLL_CAP_MS 60000
 #define SNAPSHOT_DEFAULT_TIMEOUT_S (6 * 3600)
+/* On a copy: the snapshot it copies, so a rerun finds a copy its record missed. */
+#define SOURCE_SNAPSHOT_TAG_KEY "ForensicsSourceSnapshot"
 
 /*
  * CreateSnapshots of all the instance's volumes, tagged with the case. *out:
@@ -33,7 +35,17 @@ int snapshots_create(struct awsapi_client *ec2, const char *instance_id, const c
  */
 int snapshots_wait(struct awsapi_client *ec2, json_object *list, const char *id_key,
 		   const char *state_key, time_t deadline, struct awsapi_error *err);
-/* CopySnapshot, encrypted with kms_key, tagged with the case: *copy_id malloc'd. */
+/*
+ * What earlier runs of the case made, found by the tags they carry (a run
+ * killed after the call and before recording it): *originals as
+ * snapshots_create gives them, one per volume; *copies {source id: copy id}.
+ */
+int snapshots_find(struct awsapi_client *ec2, const char *instance_id, const char *case_id,
+		   json_object **originals, json_object **copies, struct awsapi_error *err);
+/*
+ * CopySnapshot, encrypted with kms_key, tagged with the case and its source:
+ * *copy_id malloc'd.
+ */
 int snapshots_copy(struct awsapi_client *ec2, const char *snapshot_id, const char *region,
 		   const char *kms_key, const char *case_id, const char *instance_id,
 		   char **copy_id, struct awsapi_error *err);
@@ -42,7 +54,8 @@ int snapshots_share(struct awsapi_client *ec2, const char *snapshot_id, const ch
 		    struct awsapi_error *err);
 /*
  * The response's disk evidence, each call a step in rec: one crash-consistent
- * set (never a second one on a rerun), then with o->kms_key encrypted copies,
+ * set (never a second one on a rerun: a rerun adopts what an interrupted run
+ * made, found by its tags), then with o->kms_key encrypted copies,
  * then with o->share_with the share, all by o->snapshot_timeout_s. A failed
  * copy or share leaves the others going.
  */

@@ -62,6 +62,66 @@ int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *doc
 	return ret;
 }
 
+const char *ssm_command_match(json_object *answer, const char *document, const char *comment)
+{
+	static const char *const live[] = { "Pending", "InProgress", "Success" };
+	json_object *list = json_object_object_get(answer, "Commands");
+	const char *name = strrchr(document, '/');  /* a shared document named by ARN */
+
+	name = name ? name + 1 : document;
+
+	for (size_t i = 0; json_object_is_type(list, json_type_array) &&
+			   i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+		const char *id = json_member_text(c, "CommandId");
+		const char *doc = json_member_text(c, "DocumentName");
+		const char *text = json_member_text(c, "Comment");
+		const char *status = json_member_text(c, "Status");
+		bool alive = false;
+
+		for (size_t k = 0; status && k < sizeof(live) / sizeof(live[0]); k++)
+			alive |= !strcmp(status, live[k]);
+		if (id && alive && doc && (!strcmp(doc, document) || !strcmp(doc, name)) && text &&
+		    !strcmp(text, comment))
+			return id;
+	}
+	return NULL;
+}
+
+int ssm_find_command(struct awsapi_client *ssm, const char *instance_id, const char *document,
+		     const char *comment, char **command_id, struct awsapi_error *err)
+{
+	char *token = NULL;
+	int ret = 0;
+
+	*command_id = NULL;
+	/* SSM keeps 30 days of history: a few pages cover one case's commands. */
+	for (int page = 0; page < 20 && !*command_id; page++) {
+		json_object *req = json_object_new_object(), *answer = NULL;
+		const char *id, *next;
+
+		json_object_object_add(req, "InstanceId", json_object_new_string(instance_id));
+		json_object_object_add(req, "MaxResults", json_object_new_int(50));
+		if (token)
+			json_object_object_add(req, "NextToken", json_object_new_string(token));
+		ret = awsapi_json(ssm, "ListCommands", req, &answer, err);
+		json_object_put(req);
+		if (ret)
+			break;
+		id = ssm_command_match(answer, document, comment);
+		if (id && !(*command_id = strdup(id)))
+			ret = -ENOMEM;
+		next = json_member_text(answer, "NextToken");
+		free(token);
+		token = next && *next ? strdup(next) : NULL;
+		json_object_put(answer);
+		if (ret || !token)
+			break;
+	}
+	free(token);
+	return ret;
+}
+
 int ssm_command_id(json_object *answer, char **command_id)
 {
 	const char *id = json_path_string(answer, "Command/CommandId");

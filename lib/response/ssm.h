@@ -32,6 +32,16 @@ int ssm_send(struct awsapi_client *ssm, const char *instance_id, const char *doc
 	     json_object *params, const char *comment, time_t register_deadline,
 	     char **command_id, struct awsapi_error *err);
 /*
+ * A command sent to the instance with this document and comment that has not
+ * failed (Pending, InProgress or Success: a rerun adopts it rather than send
+ * a second), through ListCommands: 0 with *command_id malloc'd, or NULL when
+ * there is none; or the call's error.
+ */
+int ssm_find_command(struct awsapi_client *ssm, const char *instance_id, const char *document,
+		     const char *comment, char **command_id, struct awsapi_error *err);
+/* Pure step of it, for tests: the first such command of a ListCommands answer, or NULL. */
+const char *ssm_command_match(json_object *answer, const char *document, const char *comment);
+/*
  * Until the invocation ends: *out {"status", "status_details", "response_code",
  * "stdout_tail", "stderr_tail"}; 0 for Success, -EIO for another end,
  * -ETIMEDOUT at the deadline (with *out as last seen).

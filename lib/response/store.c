@@ -74,8 +74,42 @@ int record_store_load(struct record_store *st, json_object **record, char *why, 
 			snprintf(why, whylen, "s3://%s/%s is not a case record", st->s3.bucket,
 				 st->key);
 	}
+	if (!ret && *record) {
+		free(st->etag);
+		st->etag = resp.etag ? strdup(resp.etag) : NULL;
+		if (!st->etag) {
+			snprintf(why, whylen, "s3://%s/%s: no ETag in the answer", st->s3.bucket,
+				 st->key);
+			json_object_put(*record);
+			*record = NULL;
+			ret = -EBADMSG;
+		}
+	}
 	aws_http_response_reset(&resp);
 	return ret;
+}
+
+/*
+ * A 412 may answer our own write whose first answer was lost and which the
+ * retry then found changed: the record is ours when it holds what we sent.
+ */
+static bool stored_is(struct record_store *st, json_object *record)
+{
+	char *old = st->etag, why[256];
+	json_object *stored = NULL;
+	bool same;
+
+	st->etag = NULL;
+	same = !record_store_load(st, &stored, why, sizeof(why)) && stored &&
+	       json_object_equal(stored, record);
+	json_object_put(stored);
+	if (!same) {
+		free(st->etag);
+		st->etag = old;
+	} else {
+		free(old);
+	}
+	return same;
 }
 
 int record_store_save(struct record_store *st, json_object *record, char *why, size_t whylen)
@@ -86,10 +120,34 @@ int record_store_save(struct record_store *st, json_object *record, char *why, s
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
 	int ret;
 
+	if (st->lost) {
+		snprintf(why, whylen, "another run holds the case");
+		return -EBUSY;
+	}
 	aws_http_request_add_header(&r, "content-type", "application/json");
 	aws_http_request_add_header(&r, "x-amz-acl", "bucket-owner-full-control");
+	if (st->etag)
+		aws_http_request_add_header(&r, "if-match", st->etag);
+	else
+		aws_http_request_add_header(&r, "if-none-match", "*");
 	aws_http_request_set_body(&r, body, strlen(body));
 	ret = s3_perform(&st->s3, &r, &resp, why, whylen);
+	if (!ret && resp.etag) {
+		free(st->etag);
+		st->etag = strdup(resp.etag);
+		if (!st->etag)
+			ret = -ENOMEM;
+	} else if (!ret) {
+		snprintf(why, whylen, "no ETag in the answer");
+		ret = -EBADMSG;
+	} else if (resp.status == 412 && !stored_is(st, record)) {
+		snprintf(why, whylen, "another run holds the case: the record changed since this "
+			 "run %s it", st->etag ? "read or wrote" : "found none");
+		st->lost = true;
+		ret = -EBUSY;
+	} else if (resp.status == 412) {
+		ret = 0;
+	}
 	aws_http_response_reset(&resp);
 	return ret;
 }
@@ -99,5 +157,6 @@ void record_store_close(struct record_store *st)
 	if (st->ready)
 		s3_client_free(&st->s3);
 	free(st->key);
+	free(st->etag);
 	memset(st, 0, sizeof(*st));
 }
