@@ -52,12 +52,11 @@ RECORDS = "forensics-cases"
 KILLS = int(os.environ.get("KILLS", "20"))
 SEED = int(os.environ.get("KILL_SEED", "1"))
 READ_ONLY = ("Describe", "Get", "List")
-# Violations whose fix lies outside this change, counted and shown but not failed on
-# unless KILL_STRICT=1: a run killed between CreateSecurityGroup of the isolation group
-# and RevokeSecurityGroupEgress leaves the group with its default egress rule, and a
-# rerun finds it by name and uses it as it is (contain.c applies the rule only to a
-# group it has just created).
-KNOWN = ("the isolation group has rules",)
+# Violations known and not yet fixed, counted and shown but not failed on unless
+# KILL_STRICT=1. None now: a run killed between CreateSecurityGroup of the isolation
+# group and RevokeSecurityGroupEgress used to leave the default egress rule, which the
+# rerun kept; every run now revokes whatever rules the case's group has.
+KNOWN = ()
 STRICT = os.environ.get("KILL_STRICT") == "1"
 NOT_COUNTED = {"AssumeRole", "GetCallerIdentity", "Publish"}
 
@@ -361,9 +360,14 @@ class Campaign:
         inst = ec2.describe_instances(InstanceIds=[t["id"]])["Reservations"][0]["Instances"][0]
         groups = {g["GroupName"]: g for g in ec2.describe_security_groups(
             Filters=[{"Name": "vpc-id", "Values": [t["vpc"]]}])["SecurityGroups"]}
-        iso, allow = groups.get("forensics-isolation"), groups.get("forensics-allow-all")
-        if not iso:
+        # One isolation group per case (forensics-isolation-<case>), never a shared one.
+        isos = [g for n, g in groups.items() if n.startswith("forensics-isolation-")]
+        allow = groups.get("forensics-allow-all")
+        iso = isos[0] if len(isos) == 1 else None
+        if not isos:
             v.append("no isolation group")
+        elif len(isos) > 1:
+            v.append(f"{len(isos)} isolation groups: {sorted(g['GroupName'] for g in isos)}")
         else:
             if iso["IpPermissions"] or iso["IpPermissionsEgress"]:
                 v.append("the isolation group has rules")
